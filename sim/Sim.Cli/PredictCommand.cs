@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Sim.Cost;
+using Sim.Engine;
+using Sim.Report;
+using Spectre.Console;
+
+namespace Sim.Cli;
+
+/// <summary>`sim predict TOPOLOGY WORKLOAD [PLAN]`: one iteration's time, its breakdown and memory per GPU.</summary>
+public static class PredictCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var topology = new Argument<string>("topology") { Description = "cluster description (YAML or JSON), e.g. topologies/zionex-16node.yaml" };
+        var workload = new Argument<string>("workload") { Description = "model description, e.g. workloads/dlrm-small.yaml" };
+        var plan = new Argument<string?>("plan") { Description = "sharding plan; without it the --planner makes one", Arity = ArgumentArity.ZeroOrOne };
+        var planner = new Option<string>("--planner") { Description = "planner used when no plan file is given", DefaultValueFactory = _ => "greedy" };
+        planner.AcceptOnlyFromAmong([.. Scenario.Planners]);
+        var json = new Option<bool>("--json") { Description = "print the prediction as one JSON object" };
+        var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
+        {
+            topology, workload, plan, planner, json,
+        };
+        cmd.SetAction(r =>
+        {
+            var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner));
+            var prediction = AnalyticalPredictor.Predict(scenario, CostParameters.Default);
+            if (r.GetValue(json)) stdout.WriteLine(PredictionJson.Write(prediction));
+            else Render(prediction, stdout);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Render(Prediction p, TextWriter stdout)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
+        console.MarkupLine($"[bold]{Markup.Escape(p.Workload)}[/] on [bold]{Markup.Escape(p.Topology)}[/] ({p.WorldSize} GPUs), plan [bold]{Markup.Escape(p.Plan)}[/], {p.Mode} model");
+        var table = new Table().AddColumn("phase").AddColumn(new TableColumn("time").RightAligned()).AddColumn(new TableColumn("share").RightAligned()).AddColumn("kind");
+        foreach (var ph in p.Phases)
+            table.AddRow(ph.Name, Units.Seconds(ph.Seconds), (ph.Seconds / p.IterationSeconds).ToString("P1", System.Globalization.CultureInfo.InvariantCulture), ph.IsCommunication ? "communication" : "compute");
+        table.AddRow("[bold]iteration[/]", $"[bold]{Units.Seconds(p.IterationSeconds)}[/]", "100.0 %", "");
+        console.Write(table);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        console.WriteLine($"samples/s:        {p.SamplesPerSecond.ToString("N0", inv)}");
+        console.WriteLine($"bottleneck phase: {p.BottleneckPhase}");
+        console.WriteLine($"communication:    {Units.Seconds(p.CommunicationSeconds)} ({(p.CommunicationSeconds / p.IterationSeconds).ToString("P1", inv)}, not overlapped)");
+        console.WriteLine($"memory per GPU:   max {Units.Bytes(p.MemoryBytesMax)}, mean {Units.Bytes(p.MemoryBytesMean)} of {Units.Bytes(p.MemoryCapacityBytesPerGpu)}");
+        console.WriteLine($"cost parameters:  {p.CostSource}");
+    }
+}

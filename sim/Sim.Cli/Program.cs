@@ -1,0 +1,3 @@
+using Sim.Cli;
+
+return SimApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Sim.Config;
+
+namespace Sim.Cli;
+
+/// <summary>The `sim` command: a thin layer that parses, calls the library and renders.</summary>
+public static class SimApp
+{
+    /// <summary>Exit code for bad input (files, fields, plans that do not fit).</summary>
+    public const int BadInput = 2;
+    /// <summary>Exit code for a bug in Sim itself; the message asks for a report instead of showing a stack trace.</summary>
+    public const int InternalError = 70;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("Sim: predicts, explains and plans distributed DLRM training on GPU clusters.");
+        root.Subcommands.Add(PredictCommand.Create(stdout));
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (SimInputException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"internal error: {e.GetType().Name}: {e.Message} (this is a bug in Sim; please report it with the input files)");
+            return InternalError;
+        }
+    }
+}

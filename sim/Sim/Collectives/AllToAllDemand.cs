@@ -1,0 +1,97 @@
+using Sim.Topology;
+
+namespace Sim.Collectives;
+
+/// <summary>
+/// An uneven all-to-all in the shape sharded embeddings produce: each rank o sends
+/// <see cref="ToEachPeer"/>[o] bytes to every rank (pooled outputs of the shards it owns) and receives
+/// <see cref="FromEachPeer"/>[o] bytes from every rank (indices or gradients for those shards).
+/// Stored as O(W) vectors, not a W x W matrix, so that 16k-GPU clusters stay cheap; a rank's message to
+/// itself is local and never touches a link.
+/// </summary>
+public sealed class AllToAllDemand
+{
+    public int World { get; }
+    public double[] ToEachPeer { get; }
+    public double[] FromEachPeer { get; }
+
+    public AllToAllDemand(int world)
+    {
+        World = world;
+        ToEachPeer = new double[world];
+        FromEachPeer = new double[world];
+    }
+
+    /// <summary>Bytes rank <paramref name="src"/> sends to rank <paramref name="dst"/> (the matrix entry).</summary>
+    public double Bytes(int src, int dst) => ToEachPeer[src] + FromEachPeer[dst];
+
+    /// <summary>The reverse exchange (backward gradients of forward outputs), scaled by a dtype ratio.</summary>
+    public AllToAllDemand Transposed(double scale = 1.0)
+    {
+        var t = new AllToAllDemand(World);
+        for (var r = 0; r < World; r++)
+        {
+            t.FromEachPeer[r] = ToEachPeer[r] * scale;
+            t.ToEachPeer[r] = FromEachPeer[r] * scale;
+        }
+        return t;
+    }
+
+    /// <summary>The same exchange with every message scaled (elements to bytes, or a precision change).</summary>
+    public AllToAllDemand Scaled(double scale)
+    {
+        var t = new AllToAllDemand(World);
+        for (var r = 0; r < World; r++)
+        {
+            t.ToEachPeer[r] = ToEachPeer[r] * scale;
+            t.FromEachPeer[r] = FromEachPeer[r] * scale;
+        }
+        return t;
+    }
+
+    /// <summary>Total bytes crossing links (every message except each rank's message to itself).</summary>
+    public double NetworkBytes()
+    {
+        double to = 0, from = 0;
+        foreach (var v in ToEachPeer) to += v;
+        foreach (var v in FromEachPeer) from += v;
+        return (to + from) * (World - 1);
+    }
+
+    public bool IsEmpty => ToEachPeer.All(v => v == 0) && FromEachPeer.All(v => v == 0);
+
+    /// <summary>Per rank, bytes sent and received over each tier (excluding the local message).</summary>
+    public TierBytes[] PerRank(Cluster cluster)
+    {
+        var w = World;
+        var g = cluster.GpusPerNode;
+        double sumTo = 0, sumFrom = 0;
+        var nodeTo = new double[cluster.Nodes];
+        var nodeFrom = new double[cluster.Nodes];
+        for (var r = 0; r < w; r++)
+        {
+            sumTo += ToEachPeer[r]; sumFrom += FromEachPeer[r];
+            nodeTo[cluster.NodeOf(r)] += ToEachPeer[r];
+            nodeFrom[cluster.NodeOf(r)] += FromEachPeer[r];
+        }
+        var result = new TierBytes[w];
+        for (var r = 0; r < w; r++)
+        {
+            var n = cluster.NodeOf(r);
+            // r sends ToEachPeer[r] to each peer, plus FromEachPeer[o] to each other owner o.
+            var sendIntra = ToEachPeer[r] * (g - 1) + (nodeFrom[n] - FromEachPeer[r]);
+            var sendInter = ToEachPeer[r] * (w - g) + (sumFrom - nodeFrom[n]);
+            var recvIntra = FromEachPeer[r] * (g - 1) + (nodeTo[n] - ToEachPeer[r]);
+            var recvInter = FromEachPeer[r] * (w - g) + (sumTo - nodeTo[n]);
+            result[r] = new TierBytes(sendIntra, sendInter, recvIntra, recvInter);
+        }
+        return result;
+    }
+}
+
+/// <summary>Bytes a rank moves over the intra-node fabric and the scale-out network, each direction.</summary>
+public readonly record struct TierBytes(double SendIntraNode, double SendScaleOut, double RecvIntraNode, double RecvScaleOut)
+{
+    public double Sent => SendIntraNode + SendScaleOut;
+    public double Received => RecvIntraNode + RecvScaleOut;
+}

@@ -1,0 +1,75 @@
+using Sim.Cost;
+using Sim.Topology;
+
+namespace Sim.Collectives;
+
+/// <summary>
+/// Closed-form collective times over the first-version cluster: per tier, latency plus bytes over the
+/// achieved bandwidth of that tier. Tiers run concurrently (NVLink and the NIC are separate links).
+/// </summary>
+public static class CollectiveModel
+{
+    /// <summary>Time for one tier: fixed latency when any bytes cross it, plus the busier direction's bytes over bandwidth.</summary>
+    public static double TierSeconds(Cluster c, CostParameters p, LinkTier tier, double sendBytes, double recvBytes)
+    {
+        var bytes = Math.Max(sendBytes, recvBytes);
+        if (bytes <= 0) return 0;
+        var link = c.Link(tier);
+        return link.LatencySeconds + bytes / (link.BytesPerSecond * Efficiency(p, tier));
+    }
+
+    public static double Efficiency(CostParameters p, LinkTier tier) =>
+        tier == LinkTier.ScaleOut ? p.ScaleOutCollectiveEfficiency : p.IntraNodeCollectiveEfficiency;
+
+    /// <summary>Per-rank all-to-all time: each rank's tiers in parallel; the slowest rank sets the collective.</summary>
+    public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
+    {
+        var perRank = demand.PerRank(c);
+        var times = new double[perRank.Length];
+        if (c.WorldSize == 1 || demand.IsEmpty) return times;
+        for (var r = 0; r < perRank.Length; r++)
+        {
+            var t = perRank[r];
+            var intra = TierSeconds(c, p, LinkTier.IntraNode, t.SendIntraNode, t.RecvIntraNode);
+            var inter = c.Nodes > 1 ? TierSeconds(c, p, LinkTier.ScaleOut, t.SendScaleOut, t.RecvScaleOut) : 0;
+            times[r] = Math.Max(intra, inter) + p.CollectiveOverheadSeconds;
+        }
+        return times;
+    }
+
+    public static double AllToAllSeconds(Cluster c, CostParameters p, AllToAllDemand demand) =>
+        AllToAllPerRank(c, p, demand).DefaultIfEmpty(0).Max();
+
+    /// <summary>
+    /// All-reduce of <paramref name="bytes"/> on every rank. One node: ring, 2(n-1)/n·S/B + 2(n-1)·α.
+    /// Several nodes: hierarchical, intra-node reduce-scatter, G parallel inter-node rings on S/G, then
+    /// intra-node all-gather. One GPU per node: a ring over the NICs.
+    /// </summary>
+    public static double AllReduceSeconds(Cluster c, CostParameters p, double bytes)
+    {
+        var n = c.WorldSize;
+        if (n == 1 || bytes <= 0) return 0;
+        var g = c.GpusPerNode;
+        var nodes = c.Nodes;
+        double t;
+        if (nodes == 1)
+            t = Ring(c, p, LinkTier.IntraNode, bytes, g, 2);
+        else if (g == 1)
+            t = Ring(c, p, LinkTier.ScaleOut, bytes, nodes, 2);
+        else
+            t = 2 * Ring(c, p, LinkTier.IntraNode, bytes, g, 1) + Ring(c, p, LinkTier.ScaleOut, bytes / g, nodes, 2);
+        return t + p.CollectiveOverheadSeconds;
+    }
+
+    /// <summary>
+    /// A ring pass over <paramref name="ranks"/> ranks: <paramref name="passes"/> = 1 for reduce-scatter or
+    /// all-gather, 2 for all-reduce: passes·(n-1)/n·S/B + passes·(n-1)·α.
+    /// </summary>
+    public static double Ring(Cluster c, CostParameters p, LinkTier tier, double bytes, int ranks, int passes)
+    {
+        if (ranks <= 1 || bytes <= 0) return 0;
+        var link = c.Link(tier);
+        var steps = passes * (ranks - 1);
+        return steps * link.LatencySeconds + steps * (bytes / ranks) / (link.BytesPerSecond * Efficiency(p, tier));
+    }
+}

@@ -1,0 +1,62 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Sim.Config;
+
+/// <summary>Parses a YAML or JSON file (JSON is read as YAML flow style) into a checked root mapping.</summary>
+public static class YamlDocument
+{
+    /// <summary>Longest input accepted; larger files are almost certainly not a config.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    public static YamlMap LoadFile(string path)
+    {
+        var shown = DisplayName(path);
+        if (!System.IO.File.Exists(path))
+            throw new SimInputException(shown, "", "file not found");
+        var info = new FileInfo(path);
+        if (info.Length > MaxFileBytes)
+            throw new SimInputException(shown, "", $"file is {info.Length} bytes, larger than the {MaxFileBytes}-byte limit");
+        return Parse(System.IO.File.ReadAllText(path), shown);
+    }
+
+    public static YamlMap Parse(string text, string fileName)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var msg = e.InnerException?.Message ?? e.Message;
+            // YamlDotNet prefixes messages with "(Line: a, Col: b, ...): "; the position is printed by us.
+            var cut = msg.IndexOf("): ", StringComparison.Ordinal);
+            if (msg.StartsWith("(Line", StringComparison.Ordinal) && cut > 0) msg = msg[(cut + 3)..];
+            throw new SimInputException(fileName, (int)e.Start.Line, (int)e.Start.Column, "", $"malformed YAML/JSON: {msg}");
+        }
+        catch (Exception e) when (e is not SimInputException)
+        {
+            throw new SimInputException(fileName, "", $"malformed YAML/JSON: {e.Message}");
+        }
+        if (stream.Documents.Count == 0)
+            throw new SimInputException(fileName, "", "file is empty");
+        if (stream.Documents.Count > 1)
+        {
+            var second = stream.Documents[1].RootNode;
+            throw new SimInputException(fileName, (int)second.Start.Line, (int)second.Start.Column, "", "expected one document, found several");
+        }
+        var root = stream.Documents[0].RootNode;
+        if (root is not YamlMappingNode map)
+            throw new SimInputException(fileName, (int)root.Start.Line, (int)root.Start.Column, "", "expected a mapping (key: value pairs) at the top level");
+        return new YamlMap(fileName, map, "");
+    }
+
+    /// <summary>Repo-relative when possible, so messages never leak machine paths.</summary>
+    public static string DisplayName(string path)
+    {
+        if (!Path.IsPathRooted(path)) return path;
+        var rel = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+        return rel.StartsWith("..", StringComparison.Ordinal) ? Path.GetFileName(path) : rel;
+    }
+}

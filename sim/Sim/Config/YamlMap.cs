@@ -1,0 +1,220 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace Sim.Config;
+
+/// <summary>
+/// A mapping node with its file and dotted path, read through typed accessors that check presence,
+/// type and range, and that remember which keys were read so that <see cref="EnsureNoUnknownKeys"/>
+/// can reject typos. Every error names file:line:column and the full field path.
+/// </summary>
+public sealed class YamlMap
+{
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public string File { get; }
+    public YamlMappingNode Node { get; }
+    public string Path { get; }
+
+    public YamlMap(string file, YamlMappingNode node, string path)
+    {
+        File = file; Node = node; Path = path;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in node.Children.Keys)
+        {
+            if (key is not YamlScalarNode s || s.Value is null)
+                throw Error(key, "", "keys must be plain strings");
+            if (!seen.Add(s.Value))
+                throw Error(key, FieldPath(s.Value), "key appears twice");
+        }
+    }
+
+    public string FieldPath(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
+
+    public SimInputException Error(YamlNode node, string field, string problem) =>
+        new(File, (int)node.Start.Line, (int)node.Start.Column, field, problem);
+
+    public SimInputException Error(string key, string problem) =>
+        Error(TryGet(key) ?? Node, FieldPath(key), problem);
+
+    public bool Has(string key) => TryGet(key) is not null;
+
+    public YamlNode? TryGet(string key)
+    {
+        _read.Add(key);
+        return Node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
+    }
+
+    private YamlNode Require(string key) =>
+        TryGet(key) ?? throw Error(Node, FieldPath(key), "required field is missing");
+
+    // ---- scalars -------------------------------------------------------------------------------
+
+    private YamlScalarNode Scalar(string key, YamlNode node)
+    {
+        if (node is YamlScalarNode s && s.Value is not null) return s;
+        throw Error(node, FieldPath(key), "expected a single value, found a " + Describe(node));
+    }
+
+    public string RequireString(string key)
+    {
+        var s = Scalar(key, Require(key));
+        if (string.IsNullOrWhiteSpace(s.Value)) throw Error(s, FieldPath(key), "must not be empty");
+        return s.Value!;
+    }
+
+    public string? OptionalString(string key) => TryGet(key) is { } n ? RequireString(key) : null;
+
+    public double RequireDouble(string key, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity)
+    {
+        var node = Require(key);
+        return ParseDouble(key, Scalar(key, node), min, minExclusive, max);
+    }
+
+    public double OptionalDouble(string key, double fallback, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity) =>
+        TryGet(key) is { } n ? ParseDouble(key, Scalar(key, n), min, minExclusive, max) : fallback;
+
+    /// <summary>A strictly positive, finite number (a size, a bandwidth, a rate).</summary>
+    public double RequirePositive(string key, double max = double.PositiveInfinity) => RequireDouble(key, 0, minExclusive: true, max);
+
+    public long RequireLong(string key, long min = long.MinValue, long max = long.MaxValue)
+    {
+        var s = Scalar(key, Require(key));
+        return ParseLong(FieldPath(key), s, min, max);
+    }
+
+    public long OptionalLong(string key, long fallback, long min = long.MinValue, long max = long.MaxValue) =>
+        TryGet(key) is { } n ? ParseLong(FieldPath(key), Scalar(key, n), min, max) : fallback;
+
+    public int RequireInt(string key, int min = int.MinValue, int max = int.MaxValue) => (int)RequireLong(key, min, max);
+    public int OptionalInt(string key, int fallback, int min = int.MinValue, int max = int.MaxValue) => (int)OptionalLong(key, fallback, min, max);
+
+    public bool OptionalBool(string key, bool fallback)
+    {
+        if (TryGet(key) is not { } n) return fallback;
+        var s = Scalar(key, n);
+        return s.Value switch
+        {
+            "true" or "True" or "yes" => true,
+            "false" or "False" or "no" => false,
+            _ => throw Error(s, FieldPath(key), $"expected true or false, found '{s.Value}'"),
+        };
+    }
+
+    /// <summary>One of a fixed set of words; the error lists them.</summary>
+    public T RequireEnum<T>(string key, IReadOnlyDictionary<string, T> words)
+    {
+        var s = Scalar(key, Require(key));
+        return ParseEnum(FieldPath(key), s, words);
+    }
+
+    public T OptionalEnum<T>(string key, IReadOnlyDictionary<string, T> words, T fallback) =>
+        TryGet(key) is { } n ? ParseEnum(FieldPath(key), Scalar(key, n), words) : fallback;
+
+    public T ParseEnum<T>(string field, YamlScalarNode s, IReadOnlyDictionary<string, T> words)
+    {
+        if (s.Value is not null && words.TryGetValue(s.Value, out var v)) return v;
+        throw Error(s, field, $"unknown value '{s.Value}'; expected one of: {string.Join(", ", words.Keys)}");
+    }
+
+    // ---- containers ----------------------------------------------------------------------------
+
+    public YamlMap RequireMap(string key)
+    {
+        var node = Require(key);
+        return AsMap(node, FieldPath(key));
+    }
+
+    public YamlMap? OptionalMap(string key) => TryGet(key) is { } n ? AsMap(n, FieldPath(key)) : null;
+
+    public YamlMap AsMap(YamlNode node, string path)
+    {
+        if (node is YamlMappingNode m) return new YamlMap(File, m, path);
+        throw Error(node, path, "expected a mapping (key: value pairs), found a " + Describe(node));
+    }
+
+    public IReadOnlyList<YamlNode> RequireList(string key, bool allowEmpty = false)
+    {
+        var node = Require(key);
+        if (node is not YamlSequenceNode seq)
+            throw Error(node, FieldPath(key), "expected a list, found a " + Describe(node));
+        if (!allowEmpty && seq.Children.Count == 0)
+            throw Error(node, FieldPath(key), "list must not be empty");
+        return seq.Children.ToList();
+    }
+
+    public IReadOnlyList<YamlNode>? OptionalList(string key, bool allowEmpty = false) =>
+        Has(key) ? RequireList(key, allowEmpty) : null;
+
+    /// <summary>A list of numbers, each checked like <see cref="RequireLong"/>.</summary>
+    public long[] RequireLongList(string key, long min, long max, bool allowEmpty = false) =>
+        RequireList(key, allowEmpty).Select((n, i) => ParseLong($"{FieldPath(key)}[{i}]", Scalar(key, n), min, max)).ToArray();
+
+    public long[]? OptionalLongList(string key, long min, long max, bool allowEmpty = false) =>
+        Has(key) ? RequireLongList(key, min, max, allowEmpty) : null;
+
+    public IEnumerable<(string Key, YamlNode Value)> Entries() =>
+        Node.Children.Select(kv => (((YamlScalarNode)kv.Key).Value!, kv.Value));
+
+    public void MarkRead(string key) => _read.Add(key);
+
+    /// <summary>Rejects any key that no accessor asked for: a typo must never be silently ignored.</summary>
+    public void EnsureNoUnknownKeys()
+    {
+        foreach (var key in Node.Children.Keys.Cast<YamlScalarNode>())
+        {
+            if (!_read.Contains(key.Value!))
+            {
+                var known = string.Join(", ", _read.Order(StringComparer.Ordinal));
+                throw Error(key, FieldPath(key.Value!), $"unknown field (known fields here: {known})");
+            }
+        }
+    }
+
+    // ---- parsing helpers -----------------------------------------------------------------------
+
+    private double ParseDouble(string key, YamlScalarNode s, double min, bool minExclusive, double max)
+    {
+        var field = FieldPath(key);
+        if (!double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            throw Error(s, field, $"expected a number, found '{s.Value}'");
+        if (!double.IsFinite(v)) throw Error(s, field, $"must be finite, found '{s.Value}'");
+        if (minExclusive ? v <= min : v < min)
+            throw Error(s, field, minExclusive && min == 0 ? $"must be positive, found {s.Value}" : $"must be {(minExclusive ? "greater than" : "at least")} {min.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
+        if (v > max) throw Error(s, field, $"must be at most {max.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
+        return v;
+    }
+
+    public long ParseLong(string field, YamlScalarNode s, long min, long max)
+    {
+        long v;
+        var text = s.Value?.Replace("_", "", StringComparison.Ordinal);
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v))
+        {
+            // Accept integral scientific notation (1e9 rows) but nothing fractional or out of range.
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
+                throw Error(s, field, $"expected a whole number, found '{s.Value}'");
+            if (d != Math.Floor(d)) throw Error(s, field, $"expected a whole number, found '{s.Value}'");
+            if (d >= 9.2e18 || d <= -9.2e18) throw Error(s, field, $"value {s.Value} is too large");
+            v = (long)d;
+        }
+        if (v < min)
+            throw Error(s, field, min == 1 ? $"must be positive, found {s.Value}" : $"must be at least {min}, found {s.Value}");
+        if (v > max) throw Error(s, field, $"must be at most {max}, found {s.Value}");
+        return v;
+    }
+
+    public YamlScalarNode AsScalar(YamlNode node, string field)
+    {
+        if (node is YamlScalarNode s && s.Value is not null) return s;
+        throw Error(node, field, "expected a single value, found a " + Describe(node));
+    }
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlMappingNode => "mapping",
+        YamlSequenceNode => "list",
+        YamlScalarNode s when s.Value is null => "null",
+        _ => "value",
+    };
+}

@@ -1,0 +1,28 @@
+using Sim.Hardware;
+using Sim.Workload;
+
+namespace Sim.Cost;
+
+/// <summary>Roofline costs of compute kernels on one GPU.</summary>
+public static class ComputeCost
+{
+    /// <summary>
+    /// GEMM by roofline: the larger of FLOPs over achieved peak and bytes over achieved HBM bandwidth,
+    /// plus a launch overhead.
+    /// </summary>
+    public static double GemmSeconds(GpuSpec gpu, CostParameters p, DType dtype, double flops, double bytes) =>
+        Math.Max(flops / (gpu.PeakFlops(dtype) * p.GemmEfficiency), bytes / (gpu.HbmBytesPerSecond * p.MemoryEfficiency))
+        + p.KernelOverheadSeconds;
+
+    /// <summary>An (m x k) by (k x n) matrix product: 2mkn FLOPs, each operand read and the result written once.</summary>
+    public static double MatmulSeconds(GpuSpec gpu, CostParameters p, DType dtype, double m, double k, double n) =>
+        GemmSeconds(gpu, p, dtype, 2 * m * k * n, (m * k + k * n + m * n) * dtype.Bytes());
+
+    /// <summary>A streaming kernel that moves <paramref name="bytes"/> through HBM.</summary>
+    public static double StreamSeconds(GpuSpec gpu, CostParameters p, double bytes) =>
+        bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.MemoryEfficiency) + p.KernelOverheadSeconds;
+
+    /// <summary>Embedding gathers/scatters: bytes moved over the achieved random-access bandwidth.</summary>
+    public static double EmbeddingSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
+        bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingEfficiency) + kernels * p.KernelOverheadSeconds;
+}

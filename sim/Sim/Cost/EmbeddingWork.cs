@@ -1,0 +1,82 @@
+using Sim.Collectives;
+using Sim.Sharding;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Cost;
+
+/// <summary>
+/// What a plan asks of each rank for the embedding part of one iteration: bytes gathered and scattered
+/// in HBM, and the three all-to-alls (indices in, pooled vectors out, gradients back). Lookups are
+/// assumed uniform over rows, so a row-wise shard of k serves 1/k of a table's lookups.
+/// </summary>
+public sealed class EmbeddingWork
+{
+    public int World { get; }
+    public long GlobalBatch { get; }
+    public long LocalBatch { get; }
+    public double[] ForwardBytes { get; }
+    public double[] BackwardBytes { get; }
+    public int[] Kernels { get; }
+    /// <summary>Index bytes each rank sends to shard owners.</summary>
+    public AllToAllDemand InputDistribution { get; }
+    /// <summary>Pooled output elements (not bytes) each owner sends to every rank; backward is the transpose.</summary>
+    public AllToAllDemand PooledElements { get; }
+    /// <summary>Parameters of data-parallel tables, replicated on every rank and all-reduced as dense gradients.</summary>
+    public double DataParallelParameters { get; }
+
+    private EmbeddingWork(int world, long globalBatch, double dataParallelParameters)
+    {
+        World = world;
+        DataParallelParameters = dataParallelParameters;
+        GlobalBatch = globalBatch;
+        LocalBatch = globalBatch / world;
+        ForwardBytes = new double[world];
+        BackwardBytes = new double[world];
+        Kernels = new int[world];
+        InputDistribution = new AllToAllDemand(world);
+        PooledElements = new AllToAllDemand(world);
+    }
+
+    public static EmbeddingWork Compute(Cluster cluster, DlrmWorkload workload, ShardingPlan plan)
+    {
+        var world = cluster.WorldSize;
+        double dpParams = 0;
+        foreach (var t in plan.Tables)
+            if (t.Scheme == ShardingScheme.DataParallel) dpParams += t.Table.Parameters;
+        var w = new EmbeddingWork(world, workload.GlobalBatchSize, dpParams);
+        var stateBytes = workload.Optimizer.StateBytesPerRow();
+        var idxBytes = workload.Precision.Index.Bytes();
+        double B = workload.GlobalBatchSize, b = w.LocalBatch;
+
+        foreach (var tp in plan.Tables)
+        {
+            var t = tp.Table;
+            double e = t.DType.Bytes(), L = t.PoolingFactor;
+            var k = tp.Shards.Count;
+            foreach (var s in tp.Shards)
+            {
+                var r = s.Rank;
+                double c = s.Columns;
+                w.Kernels[r] += 1;
+                switch (tp.Scheme)
+                {
+                    case ShardingScheme.DataParallel:
+                        // Local batch only; the gradient is a dense rows x dim fp32 tensor, zeroed and scattered into.
+                        w.ForwardBytes[r] += b * L * c * e + b * c * 4;
+                        w.BackwardBytes[r] += b * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
+                        break;
+                    default:
+                        // Sharded tables serve the global batch; a row-wise shard sees 1/k of the lookups.
+                        var lookups = B * (tp.Scheme == ShardingScheme.RowWise ? L / k : L);
+                        w.ForwardBytes[r] += lookups * c * e + B * c * 4;
+                        w.BackwardBytes[r] += B * c * 4 + 2 * lookups * c * e + 2 * lookups * stateBytes;
+                        w.InputDistribution.FromEachPeer[r] += b * (tp.Scheme == ShardingScheme.RowWise ? L / k : L) * idxBytes;
+                        w.PooledElements.ToEachPeer[r] += b * c;
+                        break;
+                }
+            }
+        }
+        return w;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sim.Engine;
+
+namespace Sim.Report;
+
+/// <summary>
+/// The JSON form of a <see cref="Prediction"/>: stable key order and shortest round-trip doubles, so the
+/// same inputs give byte-identical output. <see cref="Parse"/> reads it back.
+/// </summary>
+public static class PredictionJson
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Write(Prediction p)
+    {
+        var phases = new JsonObject();
+        foreach (var ph in p.Phases) phases[ph.Name] = ph.Seconds;
+        var o = new JsonObject
+        {
+            ["mode"] = p.Mode,
+            ["topology"] = p.Topology,
+            ["workload"] = p.Workload,
+            ["plan"] = p.Plan,
+            ["world_size"] = p.WorldSize,
+            ["global_batch_size"] = p.GlobalBatchSize,
+            ["iteration_seconds"] = p.IterationSeconds,
+            ["samples_per_second"] = p.SamplesPerSecond,
+            ["bottleneck_phase"] = p.BottleneckPhase,
+            ["communication_seconds"] = p.CommunicationSeconds,
+            ["phases"] = phases,
+            ["communication_phases"] = new JsonArray(p.Phases.Where(x => x.IsCommunication).Select(x => (JsonNode)x.Name).ToArray()),
+            ["memory_bytes_per_gpu"] = new JsonArray(p.MemoryBytesPerGpu.Select(v => (JsonNode)v).ToArray()),
+            ["memory_bytes_max"] = p.MemoryBytesMax,
+            ["memory_bytes_mean"] = p.MemoryBytesMean,
+            ["memory_capacity_bytes_per_gpu"] = p.MemoryCapacityBytesPerGpu,
+            ["cost_parameters_source"] = p.CostSource,
+        };
+        return o.ToJsonString(Indented);
+    }
+
+    public static Prediction Parse(string json)
+    {
+        var o = JsonNode.Parse(json)!.AsObject();
+        var comm = o["communication_phases"]!.AsArray().Select(n => n!.GetValue<string>()).ToHashSet();
+        var phases = o["phases"]!.AsObject().Select(kv => new PhaseTime(kv.Key, kv.Value!.GetValue<double>(), comm.Contains(kv.Key))).ToList();
+        return new Prediction(
+            o["mode"]!.GetValue<string>(), o["topology"]!.GetValue<string>(), o["workload"]!.GetValue<string>(),
+            o["plan"]!.GetValue<string>(), o["world_size"]!.GetValue<int>(), o["global_batch_size"]!.GetValue<long>(),
+            o["iteration_seconds"]!.GetValue<double>(), phases,
+            o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
+            o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>());
+    }
+}

@@ -1,0 +1,51 @@
+using Sim.Config;
+using Sim.Sharding;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim;
+
+/// <summary>A checked (Cluster, Workload, Plan): what every prediction, planner and harness run starts from.</summary>
+public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPlan Plan)
+{
+    public static readonly IReadOnlyList<string> Planners = ["greedy"];
+
+    /// <summary>
+    /// Loads the three files (or plans with <paramref name="planner"/> when no plan file is given) and checks
+    /// that they fit together: the batch divides over the GPUs and the plan fits in every GPU's memory.
+    /// </summary>
+    public static Scenario Load(string topologyPath, string workloadPath, string? planPath, string? planner = null)
+    {
+        var cluster = TopologyLoader.Load(topologyPath);
+        var workload = WorkloadLoader.Load(workloadPath);
+        var workloadName = YamlDocument.DisplayName(workloadPath);
+        CheckBatch(cluster, workload, workloadName);
+        ShardingPlan plan;
+        string planName;
+        if (planPath is not null)
+        {
+            plan = PlanLoader.Load(planPath, workload, cluster);
+            planName = YamlDocument.DisplayName(planPath);
+        }
+        else
+        {
+            plan = MakePlan(cluster, workload, planner ?? "greedy", workloadName);
+            planName = $"planner {planner ?? "greedy"}";
+        }
+        MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, workload, plan), planName);
+        return new Scenario(cluster, workload, plan);
+    }
+
+    public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName) => planner switch
+    {
+        "greedy" => GreedyPlanner.Plan(cluster, workload, workloadName),
+        _ => throw new SimInputException("--planner", "", $"unknown planner '{planner}'; expected one of: {string.Join(", ", Planners)}"),
+    };
+
+    public static void CheckBatch(Cluster cluster, DlrmWorkload workload, string workloadName)
+    {
+        if (workload.GlobalBatchSize % cluster.WorldSize != 0)
+            throw new SimInputException(workloadName, "batch_size",
+                $"global batch {workload.GlobalBatchSize} does not divide evenly over the {cluster.WorldSize} GPUs of '{cluster.Name}'");
+    }
+}

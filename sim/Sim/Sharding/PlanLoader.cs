@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text;
+using Sim.Config;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Sharding;
+
+/// <summary>
+/// Reads a plan file against a workload and a cluster: every table exactly once, ranks that exist,
+/// shard counts the table can take. Memory is checked separately (<see cref="MemoryModel"/>).
+/// </summary>
+public static class PlanLoader
+{
+    public static ShardingPlan Load(string path, DlrmWorkload workload, Cluster cluster) =>
+        Read(YamlDocument.LoadFile(path), workload, cluster);
+
+    public static ShardingPlan Parse(string text, string fileName, DlrmWorkload workload, Cluster cluster) =>
+        Read(YamlDocument.Parse(text, fileName), workload, cluster);
+
+    private static ShardingPlan Read(YamlMap root, DlrmWorkload workload, Cluster cluster)
+    {
+        var name = root.OptionalString("name") ?? "plan";
+        root.OptionalString("description");
+        var tablesMap = root.RequireMap("tables");
+        root.EnsureNoUnknownKeys();
+
+        var byName = workload.Tables.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var plans = new Dictionary<string, TablePlan>(StringComparer.Ordinal);
+        foreach (var (tableName, node) in tablesMap.Entries())
+        {
+            var field = tablesMap.FieldPath(tableName);
+            if (!byName.TryGetValue(tableName, out var table))
+                throw tablesMap.Error(node, field, $"workload '{workload.Name}' has no table named '{tableName}'");
+            var m = tablesMap.AsMap(node, field);
+            plans[tableName] = ReadTable(m, table, cluster);
+        }
+        var missing = workload.Tables.FirstOrDefault(t => !plans.ContainsKey(t.Name));
+        if (missing is not null)
+            throw tablesMap.Error(tablesMap.Node, tablesMap.Path,
+                $"table '{missing.Name}' of workload '{workload.Name}' has no entry ({workload.Tables.Count - plans.Count} of {workload.Tables.Count} tables missing)");
+        return new ShardingPlan(name, workload.Tables.Select(t => plans[t.Name]).ToList());
+    }
+
+    private static TablePlan ReadTable(YamlMap m, EmbeddingTable table, Cluster cluster)
+    {
+        var scheme = m.RequireEnum("scheme", ShardingSchemes.Words);
+        var world = cluster.WorldSize;
+        var ranks = scheme == ShardingScheme.DataParallel && !m.Has("ranks")
+            ? Enumerable.Range(0, world).Select(i => (long)i).ToArray()
+            : m.RequireLongList("ranks", 0, long.MaxValue);
+        var shardCount = m.OptionalInt("shards", ranks.Length, 1, 1 << 20);
+        m.EnsureNoUnknownKeys();
+
+        for (var i = 0; i < ranks.Length; i++)
+            if (ranks[i] >= world)
+                throw m.Error(m.RequireList("ranks")[i], m.FieldPath($"ranks[{i}]"),
+                    $"rank {ranks[i]} does not exist: the cluster has {world} GPUs (ranks 0..{world - 1})");
+        if (shardCount != ranks.Length)
+            throw m.Error("shards", $"shards is {shardCount} but {ranks.Length} ranks are listed; list one rank per shard");
+        if (ranks.Distinct().Count() != ranks.Length)
+            throw m.Error("ranks", "a rank is listed twice; each shard needs its own rank");
+        switch (scheme)
+        {
+            case ShardingScheme.TableWise when ranks.Length != 1:
+                throw m.Error("ranks", $"table_wise places the whole table on one rank, found {ranks.Length}");
+            case ShardingScheme.RowWise when table.Rows < ranks.Length:
+                throw m.Error("ranks", $"row_wise over {ranks.Length} ranks needs at least {ranks.Length} rows, table '{table.Name}' has {table.Rows}");
+            case ShardingScheme.ColumnWise when table.Dim < ranks.Length:
+                throw m.Error("ranks", $"column_wise over {ranks.Length} ranks needs dim of at least {ranks.Length}, table '{table.Name}' has {table.Dim}");
+        }
+        return TablePlan.Create(table, scheme, ranks.Select(r => (int)r).ToArray());
+    }
+
+    /// <summary>Writes a plan in the format <see cref="Load"/> reads (one flow mapping per table).</summary>
+    public static string ToYaml(ShardingPlan plan)
+    {
+        var sb = new StringBuilder();
+        sb.Append("name: ").Append(Quote(plan.Name)).Append('\n');
+        sb.Append("tables:\n");
+        foreach (var t in plan.Tables)
+        {
+            sb.Append("  ").Append(Quote(t.Table.Name)).Append(": {scheme: ").Append(t.Scheme.Name())
+              .Append(", ranks: [").Append(string.Join(", ", t.Ranks.Select(r => r.ToString(CultureInfo.InvariantCulture)))).Append("]}\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}
