@@ -23,7 +23,7 @@
 #   SIM_TRIXIE_ROOT       where the Debian 13 root is cached
 #                         (default /var/cache/sim/trixie-root)
 #   SIM_TRIXIE_MIRROR     Debian mirror for debootstrap
-#                         (default http://deb.debian.org/debian)
+#                         (default: debootstrap's own default mirror)
 #   SIM_TORCH_ENV_BINDS   extra host paths to bind at the same path, ':'-separated
 #   NUGET_PACKAGES        NuGet package cache (default ~/.nuget/packages)
 #   DOTNET_ROOT           .NET install dir (default: resolved from `dotnet` on PATH)
@@ -39,7 +39,7 @@ ROOT="${SIM_TRIXIE_ROOT:-/var/cache/sim/trixie-root}"
 ROOT="${ROOT%/}"
 MARKER="$ROOT/.sim-trixie-root-complete"
 LOCK="$ROOT.lock"
-MIRROR="${SIM_TRIXIE_MIRROR:-http://deb.debian.org/debian}"
+MIRROR="${SIM_TRIXIE_MIRROR:-}"
 SUITE=trixie
 PACKAGES=libicu76          # ICU for the .NET runtime; libstdc++6 (GCC 14) comes with minbase
 
@@ -179,12 +179,12 @@ if [ ! -f "$MARKER" ]; then
     # Inside its own mount namespace so the /proc,/sys mounts debootstrap makes
     # can never be left behind on the host if it is killed.
     if ! unshare --mount --propagation private \
-            debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$MIRROR" >"$log" 2>&1; then
+            debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" ${MIRROR:+"$MIRROR"} >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         die "debootstrap of Debian 13 into $ROOT failed (full log: $log)"
     fi
     rm -f "$log"
-    echo "debootstrap --variant=minbase --include=$PACKAGES $SUITE $MIRROR  $(date -u +%FT%TZ)" >"$MARKER"
+    echo "debootstrap --variant=minbase --include=$PACKAGES $SUITE ${MIRROR:-default-mirror}  $(date -u +%FT%TZ)" >"$MARKER"
     say "Debian 13 root ready"
 fi
 # Release the lock: once the marker exists the root is never rebuilt, and the

@@ -34,7 +34,7 @@ public static class PredictCommand
 
     private static void Render(Prediction p, TextWriter stdout)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
+        var console = Terminal.For(stdout);
         console.MarkupLine($"[bold]{Markup.Escape(p.Workload)}[/] on [bold]{Markup.Escape(p.Topology)}[/] ({p.WorldSize} GPUs), plan [bold]{Markup.Escape(p.Plan)}[/], {p.Mode} model");
         var table = new Table().AddColumn("phase").AddColumn(new TableColumn("time").RightAligned()).AddColumn(new TableColumn("share").RightAligned()).AddColumn("kind");
         foreach (var ph in p.Phases)
@@ -42,10 +42,10 @@ public static class PredictCommand
         table.AddRow("[bold]iteration[/]", $"[bold]{Units.Seconds(p.IterationSeconds)}[/]", "100.0 %", "");
         console.Write(table);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        console.WriteLine($"samples/s:        {p.SamplesPerSecond.ToString("N0", inv)}");
-        console.WriteLine($"bottleneck phase: {p.BottleneckPhase}");
-        console.WriteLine($"communication:    {Units.Seconds(p.CommunicationSeconds)} ({(p.CommunicationSeconds / p.IterationSeconds).ToString("P1", inv)}, not overlapped)");
-        console.WriteLine($"memory per GPU:   max {Units.Bytes(p.MemoryBytesMax)}, mean {Units.Bytes(p.MemoryBytesMean)} of {Units.Bytes(p.MemoryCapacityBytesPerGpu)}");
-        console.WriteLine($"cost parameters:  {p.CostSource}");
+        stdout.WriteLine($"samples/s:        {p.SamplesPerSecond.ToString("N0", inv)}");
+        stdout.WriteLine($"bottleneck phase: {p.BottleneckPhase}");
+        stdout.WriteLine($"communication:    {Units.Seconds(p.CommunicationSeconds)} ({(p.CommunicationSeconds / p.IterationSeconds).ToString("P1", inv)}, not overlapped)");
+        stdout.WriteLine($"memory per GPU:   max {Units.Bytes(p.MemoryBytesMax)}, mean {Units.Bytes(p.MemoryBytesMean)} of {Units.Bytes(p.MemoryCapacityBytesPerGpu)}");
+        stdout.WriteLine($"cost parameters:  {p.CostSource}");
     }
 }

@@ -33,6 +33,9 @@ public static class YamlDocument
             // YamlDotNet prefixes messages with "(Line: a, Col: b, ...): "; the position is printed by us.
             var cut = msg.IndexOf("): ", StringComparison.Ordinal);
             if (msg.StartsWith("(Line", StringComparison.Ordinal) && cut > 0) msg = msg[(cut + 3)..];
+            const string duplicate = "Duplicate key ";
+            if (msg.StartsWith(duplicate, StringComparison.Ordinal))
+                throw new SimInputException(fileName, (int)e.Start.Line, (int)e.Start.Column, msg[duplicate.Length..].Trim(), "key appears twice");
             throw new SimInputException(fileName, (int)e.Start.Line, (int)e.Start.Column, "", $"malformed YAML/JSON: {msg}");
         }
         catch (Exception e) when (e is not SimInputException)

@@ -45,8 +45,38 @@ public sealed class YamlMap
         return Node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
     }
 
-    private YamlNode Require(string key) =>
-        TryGet(key) ?? throw Error(Node, FieldPath(key), "required field is missing");
+    private YamlNode Require(string key)
+    {
+        if (TryGet(key) is { } node) return node;
+        // A missing field next to an unknown look-alike is almost always a typo: point at the typo.
+        var typo = Node.Children.Keys.Cast<YamlScalarNode>()
+            .FirstOrDefault(k => !_read.Contains(k.Value!) && LooksLike(k.Value!, key));
+        if (typo is not null)
+            throw Error(typo, FieldPath(typo.Value!), $"unknown field; did you mean '{key}'?");
+        throw Error(Node, FieldPath(key), "required field is missing");
+    }
+
+    private static bool LooksLike(string a, string b)
+    {
+        const int prefix = 5;
+        var samePrefix = a.Length >= prefix && b.Length >= prefix && string.CompareOrdinal(a, 0, b, 0, prefix) == 0;
+        return samePrefix || Levenshtein(a, b) <= Math.Max(2, b.Length / 4);
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) prev[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
 
     // ---- scalars -------------------------------------------------------------------------------
 

@@ -86,5 +86,6 @@ public static class PlanLoader
         return sb.ToString();
     }
 
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    private static string Quote(string s) =>
+        System.Text.RegularExpressions.Regex.IsMatch(s, "^[A-Za-z_][A-Za-z0-9_.-]*$") && s is not ("true" or "false" or "null" or "yes" or "no") ? s : "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }
