@@ -30,6 +30,9 @@ public sealed record Cluster(
         _ => throw new ArgumentOutOfRangeException(nameof(tier), "a rank talking to itself uses no link"),
     };
 
+    /// <summary>The links and routes the event engine simulates flows on (built on demand: records are copied with `with`).</summary>
+    public INetwork BuildNetwork() => new FlatNetwork(this);
+
     public string DescribeRank(int rank) => $"GPU {rank} (node {NodeOf(rank)}, local {LocalIndex(rank)})";
 
     /// <summary>A copy with other shape or link speeds, for what-if questions.</summary>

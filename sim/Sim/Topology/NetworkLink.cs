@@ -1,0 +1,4 @@
+namespace Sim.Topology;
+
+/// <summary>One direction of a physical link: what the flow-level engine shares between flows.</summary>
+public sealed record NetworkLink(int Id, string From, string To, LinkTier Tier, double BytesPerSecond, double LatencySeconds);
