@@ -44,7 +44,7 @@ public static class PredictCommand
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         stdout.WriteLine($"samples/s:        {p.SamplesPerSecond.ToString("N0", inv)}");
         stdout.WriteLine($"bottleneck phase: {p.BottleneckPhase}");
-        stdout.WriteLine($"communication:    {Units.Seconds(p.CommunicationSeconds)} ({(p.CommunicationSeconds / p.IterationSeconds).ToString("P1", inv)}, not overlapped)");
+        stdout.WriteLine($"communication:    {Units.Seconds(p.ExposedCommunicationSeconds)} exposed ({(p.ExposedCommunicationSeconds / p.IterationSeconds).ToString("P1", inv)} of the iteration), {Units.Seconds(p.HiddenCommunicationSeconds)} hidden behind compute");
         stdout.WriteLine($"memory per GPU:   max {Units.Bytes(p.MemoryBytesMax)}, mean {Units.Bytes(p.MemoryBytesMean)} of {Units.Bytes(p.MemoryCapacityBytesPerGpu)}");
         stdout.WriteLine($"cost parameters:  {p.CostSource}");
     }

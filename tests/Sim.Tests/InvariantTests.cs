@@ -20,7 +20,7 @@ public class InvariantTests
         var plan = GreedyPlanner.Plan(c, w);
         var p = Predict(c, w, plan);
         Assert.All(p.Phases.Where(x => x.IsCommunication), x => Assert.Equal(0, x.Seconds));
-        Assert.Equal(0, p.CommunicationSeconds);
+        Assert.Equal(0, p.ExposedCommunicationSeconds);
         Assert.True(p.IterationSeconds > 0);
     }
 
@@ -70,7 +70,7 @@ public class InvariantTests
     }
 
     [Fact]
-    public void Phases_add_up_to_the_iteration_and_match_the_slowest_rank_of_each_phase()
+    public void Phases_add_up_to_the_iteration_which_lies_between_the_busiest_rank_and_a_barrier_per_phase()
     {
         var c = Fixtures.Cluster(2, 4);
         var w = Fixtures.Workload();
@@ -78,12 +78,12 @@ public class InvariantTests
         var graph = IterationGraph.Build(c, w, plan, CostParameters.Default);
         var p = Predict(c, w, plan);
         Assert.Equal(p.IterationSeconds, p.Phases.Sum(x => x.Seconds), 12);
-        // Every phase is a barrier in the sequential schedule, so each contributes its slowest rank.
-        foreach (var phase in Phases.All)
-        {
-            var slowest = graph.Tasks.Where(t => t.Phase == phase).Max(t => t.Seconds);
-            Assert.Equal(slowest, p.Phases.Single(x => x.Name == phase).Seconds, 12);
-        }
+        Assert.Equal(p.IterationSeconds, p.CriticalPath.Sum(x => x.Seconds), 12);
+        // Sequential schedule: each rank's own work is a chain, so the iteration is at least the busiest rank...
+        Assert.All(p.Ranks, r => Assert.True(r.ComputeSeconds + r.CommunicationSeconds <= p.IterationSeconds * (1 + 1e-12)));
+        // ...and at most what a barrier after every phase would give (a rank waits only for its own collective part).
+        var barrier = Phases.All.Sum(ph => graph.Tasks.Where(t => t.Phase == ph).Max(t => t.Seconds));
+        Assert.True(p.IterationSeconds <= barrier * (1 + 1e-12));
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Sim.Engine;
 
 /// <summary>
 /// The per-rank task DAG of one iteration, built once from (Cluster, Workload, Plan) with task costs from
-/// the analytical models. The analytical predictor takes its critical path; the event engine replays it.
+/// the analytical models. The analytical predictor takes its longest path; the event engine replays it with
+/// flows on the network. The plan's <see cref="Schedule"/> decides what overlaps.
 /// </summary>
 public sealed class IterationGraph
 {
@@ -23,51 +24,133 @@ public sealed class IterationGraph
 
     public static IterationGraph Build(Cluster c, DlrmWorkload w, ShardingPlan plan, CostParameters p)
     {
+        var b = new Builder(c, p);
         var world = c.WorldSize;
         var gpu = c.Gpu;
+        var schedule = plan.EffectiveSchedule;
         var emb = EmbeddingWork.Compute(c, w, plan);
-        var b = (double)emb.LocalBatch;
-        var tasks = new List<IterationTask>();
-        var last = new int[world];
-        Array.Fill(last, -1);
-
-        void Compute(string phase, Func<int, double> seconds)
-        {
-            for (var r = 0; r < world; r++)
-            {
-                var id = tasks.Count;
-                tasks.Add(new IterationTask(id, phase, TaskKind.Compute, r, seconds(r), last[r] >= 0 ? [last[r]] : []));
-                last[r] = id;
-            }
-        }
-
-        void Collective(string phase, CollectiveSpec spec, double[] perRank)
-        {
-            var id = tasks.Count;
-            var deps = last.Where(d => d >= 0).Distinct().ToArray();
-            tasks.Add(new IterationTask(id, phase, TaskKind.Collective, -1, perRank.DefaultIfEmpty(0).Max(), deps, spec, perRank));
-            Array.Fill(last, id);
-        }
-
-        double[] AllToAll(AllToAllDemand d) => CollectiveModel.AllToAllPerRank(c, p, d);
+        var localBatch = (double)emb.LocalBatch;
 
         var pooledFwd = emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes());
         var pooledBwd = emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes());
-        var allReduceBytes = (w.DenseParameters + emb.DataParallelParameters) * w.Precision.AllReduce.Bytes();
-        var allReduceSeconds = CollectiveModel.AllReduceSeconds(c, p, allReduceBytes);
-
-        Collective(Phases.InputDistribution, new CollectiveSpec(CollectiveKind.AllToAll, emb.InputDistribution, 0), AllToAll(emb.InputDistribution));
-        Compute(Phases.EmbeddingLookup, r => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]));
-        Collective(Phases.AllToAllForward, new CollectiveSpec(CollectiveKind.AllToAll, pooledFwd, 0), AllToAll(pooledFwd));
-        var fwd = DenseWork.ForwardSeconds(gpu, p, w, b);
-        Compute(Phases.DenseForward, _ => fwd);
-        var bwd = DenseWork.BackwardSeconds(gpu, p, w, b);
-        Compute(Phases.DenseBackward, _ => bwd);
-        Collective(Phases.AllToAllBackward, new CollectiveSpec(CollectiveKind.AllToAll, pooledBwd, 0), AllToAll(pooledBwd));
-        Compute(Phases.EmbeddingBackward, r => ComputeCost.EmbeddingSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]));
-        Collective(Phases.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, allReduceBytes), Enumerable.Repeat(allReduceSeconds, world).ToArray());
+        var arBytesPerParam = (double)w.Precision.AllReduce.Bytes();
+        var denseFwd = DenseWork.ForwardSeconds(gpu, p, w, localBatch);
+        var denseBwd = DenseWork.BackwardSeconds(gpu, p, w, localBatch);
         var opt = DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
-        Compute(Phases.DenseOptimizer, _ => opt);
-        return new IterationGraph(tasks, world, emb);
+        double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]);
+        double EmbBackward(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]);
+
+        if (!schedule.IsSequential) b.AllowOverlap();
+        if (schedule.PipelineEmbeddings)
+        {
+            // Steady state: this batch's pooled embeddings arrived last iteration; the next batch's input
+            // distribution, lookup and forward all-to-all run beside this batch's dense compute.
+            var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, []);
+            b.Compute(Phases.DenseForward, _ => denseFwd, []);
+            var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
+            b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext]);
+        }
+        else
+        {
+            var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, []);
+            var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
+            var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup]);
+            b.Compute(Phases.DenseForward, _ => denseFwd, [a2a]);
+        }
+
+        var buckets = schedule.AllReduceBuckets;
+        var denseBytes = w.DenseParameters * arBytesPerParam;
+        var dpBytes = emb.DataParallelParameters * arBytesPerParam;
+        if (buckets == 0)
+        {
+            var bwd = b.Compute(Phases.DenseBackward, _ => denseBwd, []);
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd]);
+            var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
+            var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd]);
+            b.Compute(Phases.DenseOptimizer, _ => opt, [ar, embBwd]);
+        }
+        else
+        {
+            // Gradient buckets are all-reduced on their own stream as soon as each is computed (DDP).
+            int chunk = -1, lastBucket = -1;
+            for (var k = 0; k < buckets; k++)
+            {
+                chunk = b.Compute(Phases.DenseBackward, _ => denseBwd / buckets, []);
+                lastBucket = b.AllReduce(Phases.AllReduce, denseBytes / buckets, [chunk]);
+            }
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk]);
+            var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
+            if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
+            b.Compute(Phases.DenseOptimizer, _ => opt, [lastBucket]);
+        }
+        return new IterationGraph(b.Tasks, world, emb);
+    }
+
+    /// <summary>
+    /// Appends tasks in topological order. A task depends on the previous task of its own stream on each
+    /// rank; with a sequential schedule every task also depends on the previous task of any stream, so the
+    /// iteration is one chain per rank. Extra dependencies are passed explicitly.
+    /// </summary>
+    private sealed class Builder(Cluster c, CostParameters p)
+    {
+        public readonly List<IterationTask> Tasks = [];
+        private readonly int _world = c.WorldSize;
+        private readonly Dictionary<StreamKind, int[]> _lastOnStream = new();
+        // A compute task id per rank, or one collective id for all ranks: the last task any stream issued.
+        private readonly int[] _lastAny = Enumerable.Repeat(-1, c.WorldSize).ToArray();
+        private bool _sequential = true;
+
+        private int[] Last(StreamKind s) => _lastOnStream.TryGetValue(s, out var a) ? a : _lastOnStream[s] = Enumerable.Repeat(-1, _world).ToArray();
+
+        /// <summary>Per-rank compute tasks; returns the id of rank 0's task (ids of rank r are that + r).</summary>
+        public int Compute(string phase, Func<int, double> seconds, int[] extraDeps)
+        {
+            var last = Last(StreamKind.Compute);
+            var first = Tasks.Count;
+            for (var r = 0; r < _world; r++)
+            {
+                var deps = new SortedSet<int>();
+                if (last[r] >= 0) deps.Add(last[r]);
+                if (_sequential && _lastAny[r] >= 0) deps.Add(_lastAny[r]);
+                foreach (var d in extraDeps) if (d >= 0) deps.Add(Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d);
+                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, seconds(r), deps.ToArray()));
+                last[r] = first + r;
+                _lastAny[r] = first + r;
+            }
+            return first;
+        }
+
+        public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps) =>
+            Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0),
+                CollectiveModel.AllToAllPerRank(c, p, demand), extraDeps);
+
+        public int AllReduce(string phase, double bytes, int[] extraDeps)
+        {
+            var t = CollectiveModel.AllReduceSeconds(c, p, bytes);
+            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes),
+                Enumerable.Repeat(t, _world).ToArray(), extraDeps);
+        }
+
+        private int Collective(string phase, StreamKind stream, CollectiveSpec spec, double[] perRank, int[] extraDeps)
+        {
+            var id = Tasks.Count;
+            var deps = new SortedSet<int>();
+            foreach (var d in Last(stream)) if (d >= 0) deps.Add(d);
+            if (_sequential) foreach (var d in _lastAny) if (d >= 0) deps.Add(d);
+            foreach (var d in extraDeps)
+            {
+                if (d < 0) continue;
+                if (Tasks[d].Kind == TaskKind.Compute)
+                    for (var r = 0; r < _world; r++) deps.Add(d + r - Tasks[d].Rank); // every rank's task of that phase
+                else deps.Add(d);
+            }
+            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, perRank.DefaultIfEmpty(0).Max(), deps.ToArray(), spec, perRank));
+            Array.Fill(Last(stream), id);
+            Array.Fill(_lastAny, id);
+            return id;
+        }
+
+        /// <summary>Called once the schedule says streams may overlap.</summary>
+        public void AllowOverlap() => _sequential = false;
     }
 }

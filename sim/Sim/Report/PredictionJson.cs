@@ -12,11 +12,13 @@ public static class PredictionJson
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static string Write(Prediction p)
+    public static string Write(Prediction p) => ToNode(p).ToJsonString(Indented);
+
+    public static JsonObject ToNode(Prediction p)
     {
         var phases = new JsonObject();
         foreach (var ph in p.Phases) phases[ph.Name] = ph.Seconds;
-        var o = new JsonObject
+        return new JsonObject
         {
             ["mode"] = p.Mode,
             ["topology"] = p.Topology,
@@ -27,28 +29,46 @@ public static class PredictionJson
             ["iteration_seconds"] = p.IterationSeconds,
             ["samples_per_second"] = p.SamplesPerSecond,
             ["bottleneck_phase"] = p.BottleneckPhase,
-            ["communication_seconds"] = p.CommunicationSeconds,
+            ["exposed_communication_seconds"] = p.ExposedCommunicationSeconds,
+            ["hidden_communication_seconds"] = p.HiddenCommunicationSeconds,
             ["phases"] = phases,
-            ["communication_phases"] = new JsonArray(p.Phases.Where(x => x.IsCommunication).Select(x => (JsonNode)x.Name).ToArray()),
-            ["memory_bytes_per_gpu"] = new JsonArray(p.MemoryBytesPerGpu.Select(v => (JsonNode)v).ToArray()),
+            ["communication_phases"] = Array(p.Phases.Where(x => x.IsCommunication).Select(x => (JsonNode)x.Name)),
+            ["memory_bytes_per_gpu"] = Array(p.MemoryBytesPerGpu.Select(v => (JsonNode)v)),
             ["memory_bytes_max"] = p.MemoryBytesMax,
             ["memory_bytes_mean"] = p.MemoryBytesMean,
             ["memory_capacity_bytes_per_gpu"] = p.MemoryCapacityBytesPerGpu,
             ["cost_parameters_source"] = p.CostSource,
+            ["critical_path"] = Array(p.CriticalPath.Select(s => (JsonNode)new JsonObject
+            {
+                ["task"] = s.Task, ["phase"] = s.Phase, ["rank"] = s.Rank, ["seconds"] = s.Seconds,
+            })),
+            ["ranks"] = Array(p.Ranks.Select(r => (JsonNode)new JsonObject
+            {
+                ["rank"] = r.Rank, ["compute_seconds"] = r.ComputeSeconds, ["communication_seconds"] = r.CommunicationSeconds,
+            })),
         };
-        return o.ToJsonString(Indented);
     }
+
+    private static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
 
     public static Prediction Parse(string json)
     {
         var o = JsonNode.Parse(json)!.AsObject();
         var comm = o["communication_phases"]!.AsArray().Select(n => n!.GetValue<string>()).ToHashSet();
         var phases = o["phases"]!.AsObject().Select(kv => new PhaseTime(kv.Key, kv.Value!.GetValue<double>(), comm.Contains(kv.Key))).ToList();
+        var path = o["critical_path"]!.AsArray().Select(n => n!.AsObject()).Select(s =>
+        {
+            var phase = s["phase"]!.GetValue<string>();
+            return new PathSegment(s["task"]!.GetValue<int>(), phase, s["rank"]!.GetValue<int>(), s["seconds"]!.GetValue<double>(), comm.Contains(phase));
+        }).ToList();
+        var ranks = o["ranks"]!.AsArray().Select(n => n!.AsObject()).Select(r =>
+            new RankTime(r["rank"]!.GetValue<int>(), r["compute_seconds"]!.GetValue<double>(), r["communication_seconds"]!.GetValue<double>())).ToList();
         return new Prediction(
             o["mode"]!.GetValue<string>(), o["topology"]!.GetValue<string>(), o["workload"]!.GetValue<string>(),
             o["plan"]!.GetValue<string>(), o["world_size"]!.GetValue<int>(), o["global_batch_size"]!.GetValue<long>(),
             o["iteration_seconds"]!.GetValue<double>(), phases,
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
-            o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>());
+            o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>(),
+            o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path);
     }
 }

@@ -23,6 +23,7 @@ public static class PlanLoader
         var name = root.OptionalString("name") ?? "plan";
         root.OptionalString("description");
         var tablesMap = root.RequireMap("tables");
+        var schedule = ReadSchedule(root.OptionalMap("schedule"));
         root.EnsureNoUnknownKeys();
 
         var byName = workload.Tables.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -39,7 +40,15 @@ public static class PlanLoader
         if (missing is not null)
             throw tablesMap.Error(tablesMap.Node, tablesMap.Path,
                 $"table '{missing.Name}' of workload '{workload.Name}' has no entry ({workload.Tables.Count - plans.Count} of {workload.Tables.Count} tables missing)");
-        return new ShardingPlan(name, workload.Tables.Select(t => plans[t.Name]).ToList());
+        return new ShardingPlan(name, workload.Tables.Select(t => plans[t.Name]).ToList(), schedule);
+    }
+
+    private static Schedule? ReadSchedule(YamlMap? m)
+    {
+        if (m is null) return null;
+        var s = new Schedule(m.OptionalInt("all_reduce_buckets", 0, 0, 1024), m.OptionalBool("pipeline_embeddings", false));
+        m.EnsureNoUnknownKeys();
+        return s;
     }
 
     private static TablePlan ReadTable(YamlMap m, EmbeddingTable table, Cluster cluster)
@@ -77,6 +86,9 @@ public static class PlanLoader
     {
         var sb = new StringBuilder();
         sb.Append("name: ").Append(Quote(plan.Name)).Append('\n');
+        if (plan.Schedule is { } sch)
+            sb.Append("schedule: {all_reduce_buckets: ").Append(sch.AllReduceBuckets.ToString(CultureInfo.InvariantCulture))
+              .Append(", pipeline_embeddings: ").Append(sch.PipelineEmbeddings ? "true" : "false").Append("}\n");
         sb.Append("tables:\n");
         foreach (var t in plan.Tables)
         {
