@@ -17,16 +17,49 @@ public static class PredictCommand
         var planner = new Option<string>("--planner") { Description = "planner used when no plan file is given", DefaultValueFactory = _ => "greedy" };
         planner.AcceptOnlyFromAmong([.. Scenario.Planners]);
         var json = new Option<bool>("--json") { Description = "print the prediction as one JSON object" };
+        var mode = new Option<string>("--mode") { Description = "analytical: closed-form critical path, no contention (fast); event: discrete-event simulation with flow-level network contention", DefaultValueFactory = _ => "analytical" };
+        mode.AcceptOnlyFromAmong("analytical", "event");
+        var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace of the iteration (JSON; open in ui.perfetto.dev)" };
+        var plot = new Option<string?>("--plot") { Description = "draw the iteration as a Gantt chart (.png or .svg)" };
         var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
         {
-            topology, workload, plan, planner, json,
+            topology, workload, plan, planner, json, mode, trace, plot,
         };
         cmd.SetAction(r =>
         {
             var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner));
-            var prediction = AnalyticalPredictor.Predict(scenario, CostParameters.Default);
+            var p = CostParameters.Default;
+            var tracePath = r.GetValue(trace);
+            var plotPath = r.GetValue(plot);
+            Prediction prediction;
+            Timeline timeline;
+            IReadOnlyList<FlowRecord> flows = [];
+            if (r.GetValue(mode) == "event")
+            {
+                var (pred, run) = EventPredictor.Predict(scenario, p, recordFlows: tracePath is not null);
+                (prediction, timeline, flows) = (pred, run.Timeline, run.Flows);
+            }
+            else
+            {
+                timeline = Timeline.Analytical(IterationGraph.Build(scenario.Cluster, scenario.Workload, scenario.Plan, p));
+                prediction = Prediction.From("analytical", scenario, timeline, AnalyticalPredictor.Memory(scenario), p.Source);
+            }
+            if (tracePath is not null)
+            {
+                using (var f = File.Create(tracePath + ".tmp"))
+                    ChromeTrace.Write(f, scenario.Cluster, timeline, flows);
+                File.Move(tracePath + ".tmp", tracePath, overwrite: true);
+            }
+            if (plotPath is not null)
+                TimelinePlot.Save(plotPath, scenario.Cluster, timeline, prediction.CriticalPath,
+                    $"{prediction.Workload} on {prediction.Topology}: {Units.Seconds(prediction.IterationSeconds)} per iteration ({prediction.Mode})");
             if (r.GetValue(json)) stdout.WriteLine(PredictionJson.Write(prediction));
-            else Render(prediction, stdout);
+            else
+            {
+                Render(prediction, stdout);
+                if (tracePath is not null) stdout.WriteLine($"trace written to {tracePath}");
+                if (plotPath is not null) stdout.WriteLine($"timeline plot written to {plotPath}");
+            }
             return 0;
         });
         return cmd;

@@ -1,0 +1,220 @@
+using Sim.Collectives;
+using Sim.Cost;
+using Sim.Topology;
+
+namespace Sim.Engine;
+
+/// <summary>Counters of one simulation, for benchmarks and the conservation check.</summary>
+public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes);
+
+/// <summary>A finished network flow, kept for traces.</summary>
+public readonly record struct FlowRecord(int Task, int Src, int Dst, double Bytes, double StartSeconds, double EndSeconds);
+
+/// <summary>The outcome of one simulated iteration.</summary>
+public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyList<FlowRecord> Flows);
+
+/// <summary>
+/// Discrete-event simulation of one iteration: compute tasks take their modelled seconds on their rank;
+/// collectives become stages of flows on the routed links of the cluster's network, sharing bandwidth
+/// max-min fairly, each flow delivered one route latency after its last byte leaves. Events at equal times
+/// run in the order they were scheduled, so results are deterministic.
+/// </summary>
+public sealed class EventEngine
+{
+    private enum Kind { ComputeDone, CollectiveBegin, RankPartDone, NetworkTick, Delivered }
+    private readonly record struct Event(Kind Kind, int Task, int Rank, long Epoch, Flow? Flow);
+
+    private readonly Cluster _c;
+    private readonly IterationGraph _g;
+    private readonly CostParameters _p;
+    private readonly INetwork _net;
+    private readonly bool _recordFlows;
+    private readonly Timeline _t;
+    private readonly FlowNetwork _flows;
+    private readonly PriorityQueue<Event, (double, long)> _queue = new();
+    private readonly List<FlowRecord> _records = [];
+    private readonly int[] _waiting;
+    private readonly List<int>[] _dependents;
+    private readonly Dictionary<int, CollectiveRun> _running = new();
+    private long _seq, _events, _flowCount, _epoch;
+    private double _now;
+
+    /// <summary>A collective in progress: its remaining stages and what each rank still waits for.</summary>
+    private sealed class CollectiveRun
+    {
+        public required IEnumerator<IReadOnlyList<Message>> Stages;
+        public required bool PerRankCompletion;
+        public int InStage;
+        public int[] RankOutstanding = [];
+        public required bool[] RankDone;
+        public int RanksDone;
+    }
+
+    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows)
+    {
+        _c = c; _g = g; _p = p; _recordFlows = recordFlows;
+        _net = c.BuildNetwork();
+        var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
+        _flows = new FlowNetwork(caps);
+        _t = new Timeline(g);
+        var n = g.Tasks.Count;
+        _waiting = new int[n];
+        _dependents = new List<int>[n];
+        for (var i = 0; i < n; i++) _dependents[i] = [];
+        foreach (var task in g.Tasks)
+        {
+            _waiting[task.Id] = task.Dependencies.Count;
+            foreach (var d in task.Dependencies) _dependents[d].Add(task.Id);
+        }
+    }
+
+    public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false)
+    {
+        var e = new EventEngine(c, g, p, recordFlows);
+        e.Simulate();
+        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes), e._records);
+    }
+
+    private void Schedule(double time, Event e) => _queue.Enqueue(e, (time, _seq++));
+
+    private void Simulate()
+    {
+        foreach (var task in _g.Tasks) if (task.Dependencies.Count == 0) Start(task.Id);
+        while (_queue.TryDequeue(out var e, out var key))
+        {
+            _events++;
+            _now = key.Item1;
+            switch (e.Kind)
+            {
+                case Kind.ComputeDone:
+                    _t.Finish[e.Task] = _now;
+                    Release(e.Task, -1);
+                    break;
+                case Kind.CollectiveBegin:
+                    NextStage(e.Task);
+                    break;
+                case Kind.RankPartDone:
+                    RankDone(e.Task, e.Rank);
+                    break;
+                case Kind.NetworkTick when e.Epoch == _epoch:
+                    _flows.AdvanceTo(_now);
+                    foreach (var f in _flows.TakeFinished())
+                        Schedule(_now + f.LatencySeconds, new Event(Kind.Delivered, f.Owner, -1, 0, f));
+                    Reschedule();
+                    break;
+                case Kind.Delivered:
+                    Delivered(e.Flow!);
+                    break;
+            }
+        }
+        if (_waiting.Any(w => w > 0)) throw new InvalidOperationException("the iteration graph has a task that never became ready");
+    }
+
+    private void Start(int id)
+    {
+        var task = _g.Tasks[id];
+        _t.Start[id] = _now;
+        if (task.Kind == TaskKind.Compute)
+        {
+            Schedule(_now + task.Seconds, new Event(Kind.ComputeDone, id, task.Rank, 0, null));
+            return;
+        }
+        var world = _c.WorldSize;
+        _t.RankFinish[id] = new double[world];
+        var stages = CollectiveStages.For(_c, task.Collective!).GetEnumerator();
+        var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world] };
+        _running[id] = run;
+        // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
+        var any = task.Collective.Kind == CollectiveKind.AllToAll ? !task.Collective.Demand!.IsEmpty && world > 1 : task.Collective.Bytes > 0 && world > 1;
+        if (!any)
+        {
+            for (var r = 0; r < world; r++) RankDone(id, r);
+            return;
+        }
+        Schedule(_now + _p.CollectiveOverheadSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
+    }
+
+    private void NextStage(int id)
+    {
+        // An all-to-all whose every rank is already done has been retired.
+        if (!_running.TryGetValue(id, out var run)) return;
+        while (run.Stages.MoveNext())
+        {
+            var stage = run.Stages.Current;
+            if (stage.Count == 0) continue;
+            run.InStage = stage.Count;
+            run.RankOutstanding = new int[_c.WorldSize];
+            foreach (var m in stage)
+            {
+                run.RankOutstanding[m.Src]++;
+                run.RankOutstanding[m.Dst]++;
+                var route = _net.Route(m.Src, m.Dst);
+                double latency = 0;
+                foreach (var l in route) latency += _net.Links[l].LatencySeconds;
+                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id }, _now);
+            }
+            if (run.PerRankCompletion)
+                for (var r = 0; r < _c.WorldSize; r++)
+                    if (run.RankOutstanding[r] == 0) RankDone(id, r);
+            Reschedule();
+            return;
+        }
+        // No stage left: every rank not yet done is done now.
+        for (var r = 0; r < _c.WorldSize && _running.ContainsKey(id); r++)
+            if (!run.RankDone[r]) RankDone(id, r);
+    }
+
+    private void Delivered(Flow f)
+    {
+        if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes, f.StartSeconds, _now));
+        var run = _running[f.Owner];
+        if (run.PerRankCompletion)
+        {
+            if (--run.RankOutstanding[f.Src] == 0) RankDone(f.Owner, f.Src);
+            if (--run.RankOutstanding[f.Dst] == 0) RankDone(f.Owner, f.Dst);
+        }
+        if (--run.InStage == 0) NextStage(f.Owner);
+    }
+
+    private void RankDone(int id, int rank)
+    {
+        var run = _running[id];
+        if (run.RankDone[rank]) return;
+        run.RankDone[rank] = true;
+        _t.RankFinish[id]![rank] = _now;
+        Release(id, rank);
+        if (++run.RanksDone == _c.WorldSize)
+        {
+            _t.Finish[id] = _now;
+            _running.Remove(id);
+            Release(id, -1);
+        }
+    }
+
+    /// <summary>
+    /// Tells dependents that <paramref name="id"/> is done: for a collective, rank >= 0 releases that rank's
+    /// compute tasks and rank -1 (all ranks done) releases dependent collectives; a compute task releases all.
+    /// </summary>
+    private void Release(int id, int rank)
+    {
+        var isCollective = _g.Tasks[id].Kind == TaskKind.Collective;
+        foreach (var d in _dependents[id])
+        {
+            var dep = _g.Tasks[d];
+            if (isCollective)
+            {
+                var wantsRank = dep.Kind == TaskKind.Compute;
+                if (wantsRank ? dep.Rank != rank : rank != -1) continue;
+            }
+            if (--_waiting[d] == 0) Start(d);
+        }
+    }
+
+    private void Reschedule()
+    {
+        _flows.Recompute();
+        _epoch++;
+        var dt = _flows.SecondsToNextFinish();
+        if (!double.IsPositiveInfinity(dt)) Schedule(_now + dt, new Event(Kind.NetworkTick, -1, -1, _epoch, null));
+    }
+}
