@@ -16,6 +16,7 @@ public static class SimApp
         var root = new RootCommand("Sim: predicts, explains and plans distributed DLRM training on GPU clusters.");
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(PlanCommand.Create(stdout));
+        root.Subcommands.Add(BenchCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

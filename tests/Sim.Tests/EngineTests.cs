@@ -166,3 +166,23 @@ public class EngineTests
         Assert.Equal(r.Stdout.TrimEnd('\n'), PredictionJson.Write(p));
     }
 }
+
+public class EngineCoalescingTests
+{
+    [Fact]
+    public void Node_pair_coalescing_matches_exact_flows_when_traffic_is_balanced()
+    {
+        // Every table row-wise over all ranks: each GPU sends and receives the same, so rails are balanced.
+        var c = Fixtures.Cluster(4, 4);
+        var w = Fixtures.Workload();
+        var all = "[" + string.Join(", ", Enumerable.Range(0, 16)) + "]";
+        var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
+        var p = Sim.Cost.CostParameters.Default;
+        var graph = Sim.Engine.IterationGraph.Build(c, w, plan, p);
+        var exact = Sim.Engine.EventEngine.Run(c, graph, p, coalesceAboveRanks: int.MaxValue);
+        var coalesced = Sim.Engine.EventEngine.Run(c, graph, p, coalesceAboveRanks: 0);
+        Assert.True(coalesced.Stats.Flows < exact.Stats.Flows);
+        Assert.InRange(coalesced.Timeline.End, exact.Timeline.End * 0.99, exact.Timeline.End * 1.01);
+        Assert.Equal(coalesced.Stats.InjectedBytes, coalesced.Stats.DeliveredBytes, 6);
+    }
+}

@@ -29,6 +29,7 @@ public sealed class EventEngine
     private readonly CostParameters _p;
     private readonly INetwork _net;
     private readonly bool _recordFlows;
+    private readonly bool _coalesce;
     private readonly Timeline _t;
     private readonly FlowNetwork _flows;
     private readonly PriorityQueue<Event, (double, long)> _queue = new();
@@ -50,9 +51,13 @@ public sealed class EventEngine
         public int RanksDone;
     }
 
-    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows)
+    /// <summary>Above this many GPUs, all-to-all traffic between two nodes is simulated as one node-pair flow per direction.</summary>
+    public const int DefaultCoalesceAboveRanks = 256;
+
+    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks)
     {
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
+        _coalesce = c.WorldSize > coalesceAboveRanks;
         _net = c.BuildNetwork();
         var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
         _flows = new FlowNetwork(caps);
@@ -68,9 +73,9 @@ public sealed class EventEngine
         }
     }
 
-    public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false)
+    public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false, int coalesceAboveRanks = DefaultCoalesceAboveRanks)
     {
-        var e = new EventEngine(c, g, p, recordFlows);
+        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks);
         e.Simulate();
         return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes), e._records);
     }
@@ -121,7 +126,7 @@ public sealed class EventEngine
         }
         var world = _c.WorldSize;
         _t.RankFinish[id] = new double[world];
-        var stages = CollectiveStages.For(_c, task.Collective!).GetEnumerator();
+        var stages = CollectiveStages.For(_c, task.Collective!, _coalesce).GetEnumerator();
         var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world] };
         _running[id] = run;
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
@@ -146,12 +151,11 @@ public sealed class EventEngine
             run.RankOutstanding = new int[_c.WorldSize];
             foreach (var m in stage)
             {
-                run.RankOutstanding[m.Src]++;
-                run.RankOutstanding[m.Dst]++;
+                foreach (var r in Waiters(m)) run.RankOutstanding[r]++;
                 var route = _net.Route(m.Src, m.Dst);
                 double latency = 0;
                 foreach (var l in route) latency += _net.Links[l].LatencySeconds;
-                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id }, _now);
+                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, NodePair = m.NodePair }, _now);
             }
             if (run.PerRankCompletion)
                 for (var r = 0; r < _c.WorldSize; r++)
@@ -169,11 +173,17 @@ public sealed class EventEngine
         if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes, f.StartSeconds, _now));
         var run = _running[f.Owner];
         if (run.PerRankCompletion)
-        {
-            if (--run.RankOutstanding[f.Src] == 0) RankDone(f.Owner, f.Src);
-            if (--run.RankOutstanding[f.Dst] == 0) RankDone(f.Owner, f.Dst);
-        }
+            foreach (var r in Waiters(new Message(f.Src, f.Dst, f.Bytes, f.NodePair)))
+                if (--run.RankOutstanding[r] == 0) RankDone(f.Owner, r);
         if (--run.InStage == 0) NextStage(f.Owner);
+    }
+
+    /// <summary>The ranks whose part of a collective waits for a message: its two ends, or every GPU of both nodes.</summary>
+    private IEnumerable<int> Waiters(Message m)
+    {
+        if (!m.NodePair) return [m.Src, m.Dst];
+        var g = _c.GpusPerNode;
+        return Enumerable.Range(m.Src, g).Concat(Enumerable.Range(m.Dst, g));
     }
 
     private void RankDone(int id, int rank)

@@ -10,6 +10,8 @@ public sealed class Flow
     public required int Src { get; init; }
     public required int Dst { get; init; }
     public required int Owner { get; init; }
+    /// <summary>Stands for all traffic between two nodes (see <see cref="Message"/>).</summary>
+    public bool NodePair { get; init; }
     public double Remaining { get; set; }
     public double Rate { get; set; }
     public double StartSeconds { get; set; }
@@ -74,45 +76,75 @@ public sealed class FlowNetwork
         return best;
     }
 
+    // Scratch arrays reused by every recomputation (one slot per link), so a recomputation allocates nothing
+    // proportional to the number of links.
+    private double[] _remaining = [];
+    private int[] _unfixed = [];
+    private int[] _userStart = [];
+    private int[] _cursor = [];
+    private int[] _users = [];
+    private readonly List<int> _touched = [];
+
     /// <summary>Max-min fair rates by progressive filling over the links the active flows use.</summary>
     public void Recompute()
     {
         Recomputes++;
         if (_active.Count == 0) return;
-        var remaining = new Dictionary<int, double>();
-        var users = new Dictionary<int, List<int>>();
-        for (var i = 0; i < _active.Count; i++)
+        var links = _capacity.Length;
+        if (_remaining.Length != links)
         {
-            _active[i].Rate = double.NaN;
-            foreach (var l in _active[i].Route)
+            _remaining = new double[links];
+            _unfixed = new int[links];
+            _userStart = new int[links + 1];
+            _cursor = new int[links];
+        }
+        // Count users per link, then lay the users out contiguously (CSR) in link order.
+        _touched.Clear();
+        var hops = 0;
+        foreach (var f in _active)
+        {
+            f.Rate = double.NaN;
+            foreach (var l in f.Route)
             {
-                if (!users.TryGetValue(l, out var list)) { users[l] = list = []; remaining[l] = _capacity[l]; }
-                list.Add(i);
+                if (_unfixed[l]++ == 0) _touched.Add(l);
+                hops++;
             }
         }
-        var unfixed = users.ToDictionary(kv => kv.Key, kv => kv.Value.Count);
+        _touched.Sort();
+        if (_users.Length < hops) _users = new int[hops];
+        var offset = 0;
+        foreach (var l in _touched)
+        {
+            _userStart[l] = offset;
+            offset += _unfixed[l];
+            _remaining[l] = _capacity[l];
+        }
+        for (var i = 0; i < _active.Count; i++)
+            foreach (var l in _active[i].Route)
+                _users[_userStart[l] + _cursor[l]++] = i;
         // Min-heap of (fair share, link id); stale entries are skipped by re-checking the share.
-        var heap = new PriorityQueue<int, (double, int)>();
-        foreach (var l in users.Keys) heap.Enqueue(l, (remaining[l] / unfixed[l], l));
+        var heap = new PriorityQueue<int, (double, int)>(_touched.Count);
+        foreach (var l in _touched) heap.Enqueue(l, (_remaining[l] / _unfixed[l], l));
         while (heap.TryDequeue(out var link, out var key))
         {
-            if (unfixed[link] == 0) continue;
-            var share = remaining[link] / unfixed[link];
+            if (_unfixed[link] == 0) continue;
+            var share = _remaining[link] / _unfixed[link];
             if (share != key.Item1) { heap.Enqueue(link, (share, link)); continue; }
-            foreach (var i in users[link])
+            for (var u = 0; u < _cursor[link]; u++)
             {
-                var f = _active[i];
+                var f = _active[_users[_userStart[link] + u]];
                 if (!double.IsNaN(f.Rate)) continue;
                 f.Rate = share;
                 foreach (var m in f.Route)
                 {
-                    remaining[m] = Math.Max(0, remaining[m] - share);
-                    unfixed[m]--;
-                    if (m != link && unfixed[m] > 0) heap.Enqueue(m, (remaining[m] / unfixed[m], m));
+                    _remaining[m] = Math.Max(0, _remaining[m] - share);
+                    _unfixed[m]--;
+                    if (m != link && _unfixed[m] > 0) heap.Enqueue(m, (_remaining[m] / _unfixed[m], m));
                 }
             }
         }
-        // A flow with an empty route (never created: local messages skip the network) would stay NaN.
+        foreach (var l in _touched) _unfixed[l] = _cursor[l] = 0;
+        // A flow with an empty route (local messages never become flows) would stay NaN.
         foreach (var f in _active) if (double.IsNaN(f.Rate)) f.Rate = double.PositiveInfinity;
     }
 }

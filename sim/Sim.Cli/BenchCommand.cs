@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Sim.Cost;
+using Sim.Engine;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// `sim bench TOPOLOGY WORKLOAD`: times the analytical model and the event engine on one scenario (greedy plan),
+/// single-threaded, and reports events/s and peak memory. Performance goals live here, not in tests.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var topology = new Argument<string>("topology") { Description = "cluster, e.g. topologies/zionex-256node.yaml" };
+        var workload = new Argument<string>("workload") { Description = "model, e.g. workloads/synthetic-1000-tables.yaml" };
+        var repeat = new Option<int>("--repeat") { Description = "timed repetitions of each model (the best is reported)", DefaultValueFactory = _ => 3 };
+        var skipEvent = new Option<bool>("--analytical-only") { Description = "time only the analytical model" };
+        var cmd = new Command("bench", "Time the analytical model and the event engine on a scenario.") { topology, workload, repeat, skipEvent };
+        cmd.SetAction(r =>
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var sw = Stopwatch.StartNew();
+            var s = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, null, "greedy");
+            stdout.WriteLine($"scenario: {s.Workload.Name} ({s.Workload.Tables.Count} tables) on {s.Cluster.Name} ({s.Cluster.WorldSize} GPUs), greedy plan: loaded and planned in {sw.Elapsed.TotalSeconds.ToString("0.000", inv)} s");
+            var p = CostParameters.Default;
+            var n = Math.Max(1, r.GetValue(repeat));
+            var best = double.MaxValue;
+            double iteration = 0;
+            for (var i = 0; i < n; i++)
+            {
+                sw.Restart();
+                iteration = AnalyticalPredictor.IterationSeconds(s, p);
+                best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
+            stdout.WriteLine($"analytical: {best.ToString("0.0000", inv)} s per prediction, iteration {Units.Seconds(iteration)}");
+            if (!r.GetValue(skipEvent))
+            {
+                best = double.MaxValue;
+                EngineRun? run = null;
+                for (var i = 0; i < n; i++)
+                {
+                    var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, p);
+                    sw.Restart();
+                    run = EventEngine.Run(s.Cluster, graph, p);
+                    best = Math.Min(best, sw.Elapsed.TotalSeconds);
+                }
+                var st = run!.Stats;
+                stdout.WriteLine($"event:      {best.ToString("0.000", inv)} s per simulation, iteration {Units.Seconds(run.Timeline.End)}; " +
+                    $"{st.Events.ToString("N0", inv)} events ({(st.Events / best).ToString("N0", inv)}/s), {st.Flows.ToString("N0", inv)} flows, {st.RateRecomputes.ToString("N0", inv)} rate recomputations");
+            }
+            stdout.WriteLine($"peak memory: {Units.Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}; one thread; {Environment.ProcessorCount} cores on this machine");
+            return 0;
+        });
+        return cmd;
+    }
+}
