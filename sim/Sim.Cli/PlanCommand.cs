@@ -4,6 +4,7 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
+using Sim.Sharding.Planners;
 using Sim.Topology;
 using Sim.Workload;
 using Spectre.Console;
@@ -20,12 +21,29 @@ public static class PlanCommand
         var planner = new Option<string>("--planner") { Description = "planner", DefaultValueFactory = _ => "greedy" };
         planner.AcceptOnlyFromAmong([.. Scenario.Planners]);
         var output = new Option<string?>("--out") { Description = "write the plan here (YAML), for `sim predict` and `harness run`" };
-        var cmd = new Command("plan", "Make a sharding plan and show how it loads each GPU.") { topology, workload, planner, output };
+        var timeLimit = new Option<double>("--time-limit") { Description = "seconds the optimal planner may search", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "seed of the optimal planner's search (recorded in the plan)", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("plan", "Make a sharding plan (greedy, balanced, hierarchical or optimal) and show how it loads each GPU.")
+        {
+            topology, workload, planner, output, timeLimit, seed,
+        };
         cmd.SetAction(r =>
         {
-            var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, null, r.GetValue(planner));
+            var cluster = TopologyLoader.Load(r.GetValue(topology)!);
+            var workloadPath = r.GetValue(workload)!;
+            var model = WorkloadLoader.Load(workloadPath);
+            var workloadName = YamlDocument.DisplayName(workloadPath);
+            Scenario.CheckBatch(cluster, model, workloadName);
+            if (r.GetValue(timeLimit) is var limit && (limit <= 0 || !double.IsFinite(limit)))
+                throw new SimInputException("--time-limit", "", $"must be a positive number of seconds, found {limit}");
+            var progress = new Progress<string>(line => Console.Error.WriteLine($"  {line}"));
+            var ctx = new PlannerContext(cluster, model, CostParameters.Default, workloadName, limit, r.GetValue(seed), progress);
+            var result = Scenario.Planner(r.GetValue(planner)!).Plan(ctx);
+            MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, model, result.Plan), $"planner {result.Plan.Name}");
+            var scenario = new Scenario(cluster, model, result.Plan);
             var prediction = AnalyticalPredictor.Predict(scenario, CostParameters.Default);
             Render(scenario, prediction, stdout);
+            stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}");
             if (r.GetValue(output) is { } path)
             {
                 AtomicFile.WriteAllText(path, PlanLoader.ToYaml(scenario.Plan));
@@ -43,7 +61,8 @@ public static class PlanCommand
         var work = EmbeddingWork.Compute(c, s.Workload, s.Plan);
         var memory = MemoryModel.PerRank(c, s.Workload, s.Plan);
         var lookup = Enumerable.Range(0, c.WorldSize)
-            .Select(r => ComputeCost.EmbeddingSeconds(c.Gpu, CostParameters.Default, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])).ToArray();
+            .Select(r => ComputeCost.EmbeddingSeconds(c.Gpu, CostParameters.Default, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
+                       + ComputeCost.UvmSeconds(c, CostParameters.Default, work.HostForwardBytes[r] + work.HostBackwardBytes[r])).ToArray();
         var sent = work.PooledElements.Scaled(s.Workload.Precision.AllToAllForward.Bytes()).PerRank(c);
         var console = Terminal.For(stdout);
         var table = new Table().AddColumns("GPU", "shards", "embedding bytes", "memory", "lookup fwd+bwd", "all-to-all fwd sent");

@@ -1,5 +1,7 @@
 using Sim.Config;
+using Sim.Cost;
 using Sim.Sharding;
+using Sim.Sharding.Planners;
 using Sim.Topology;
 using Sim.Workload;
 
@@ -8,7 +10,13 @@ namespace Sim;
 /// <summary>A checked (Cluster, Workload, Plan): what every prediction, planner and harness run starts from.</summary>
 public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPlan Plan)
 {
-    public static readonly IReadOnlyList<string> Planners = ["greedy"];
+    private static readonly IPlanner[] PlannerList = [new GreedyPlanner(), new BalancedPlanner(), new HierarchicalPlanner(), new OptimalPlanner()];
+
+    public static readonly IReadOnlyList<string> Planners = PlannerList.Select(p => p.Name).ToArray();
+
+    public static IPlanner Planner(string name) =>
+        PlannerList.FirstOrDefault(p => p.Name == name)
+        ?? throw new SimInputException("--planner", "", $"unknown planner '{name}'; expected one of: {string.Join(", ", Planners)}");
 
     /// <summary>
     /// Loads the three files (or plans with <paramref name="planner"/> when no plan file is given) and checks
@@ -36,11 +44,8 @@ public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPl
         return new Scenario(cluster, workload, plan);
     }
 
-    public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName) => planner switch
-    {
-        "greedy" => GreedyPlanner.Plan(cluster, workload, workloadName),
-        _ => throw new SimInputException("--planner", "", $"unknown planner '{planner}'; expected one of: {string.Join(", ", Planners)}"),
-    };
+    public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName) =>
+        Planner(planner).Plan(new PlannerContext(cluster, workload, CostParameters.Default, workloadName)).Plan;
 
     public static void CheckBatch(Cluster cluster, DlrmWorkload workload, string workloadName)
     {

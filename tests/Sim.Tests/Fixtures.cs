@@ -18,7 +18,7 @@ public static class Fixtures
         return dir ?? throw new InvalidOperationException("Sim.sln not found above the test binaries");
     }
 
-    public static string TopologyYaml(int nodes = 2, int gpus = 4, double nicBytesPerSecond = 25e9, double hbmBytes = 40e9) => $@"
+    public static string TopologyYaml(int nodes = 2, int gpus = 4, double nicBytesPerSecond = 25e9, double hbmBytes = 40e9, double ddrBytes = 1e12) => $@"
 name: test-{nodes}x{gpus}
 source: test fixture
 nodes: {nodes}
@@ -31,7 +31,7 @@ gpu:
   source: test
 intra_node: {{bytes_per_second: 300e9, latency_seconds: 2e-6, source: test}}
 scale_out: {{bytes_per_second: {nicBytesPerSecond:R}, latency_seconds: 5e-6, source: test}}
-host: {{ddr_bytes: 1e12, ddr_bytes_per_second: 2e11, source: test}}
+host: {{ddr_bytes: {ddrBytes:R}, ddr_bytes_per_second: 2e11, source: test}}
 ";
 
     public const string WorkloadYaml = @"
@@ -49,8 +49,10 @@ tables:
   - {name: d, rows: 20000, dim: 32, pooling_factor: 4}
 ";
 
-    public static Cluster Cluster(int nodes = 2, int gpus = 4, double nic = 25e9, double hbm = 40e9) =>
-        TopologyLoader.Parse(TopologyYaml(nodes, gpus, nic, hbm), "test-topology.yaml");
+    public static Cluster Cluster(int nodes = 2, int gpus = 4, double nic = 25e9, double hbm = 40e9, double ddr = 1e12) =>
+        TopologyLoader.Parse(TopologyYaml(nodes, gpus, nic, hbm, ddr), "test-topology.yaml");
+
+    public static ShardingPlan Greedy(Cluster c, DlrmWorkload w) => Scenario.MakePlan(c, w, "greedy", "test-workload.yaml");
 
     public static DlrmWorkload Workload(string? yaml = null) => WorkloadLoader.Parse(yaml ?? WorkloadYaml, "test-workload.yaml");
 

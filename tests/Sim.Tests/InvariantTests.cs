@@ -17,7 +17,7 @@ public class InvariantTests
     {
         var c = Fixtures.Cluster(1, 1);
         var w = Fixtures.Workload();
-        var plan = GreedyPlanner.Plan(c, w);
+        var plan = Fixtures.Greedy(c, w);
         var p = Predict(c, w, plan);
         Assert.All(p.Phases.Where(x => x.IsCommunication), x => Assert.Equal(0, x.Seconds));
         Assert.Equal(0, p.ExposedCommunicationSeconds);
@@ -34,7 +34,7 @@ public class InvariantTests
             var fast = Fixtures.Cluster(2, 4, 2 * nic);
             foreach (var planText in new[] { MixedPlan, null })
             {
-                var plan = planText is null ? GreedyPlanner.Plan(slow, w) : Fixtures.Plan(planText, w, slow);
+                var plan = planText is null ? Fixtures.Greedy(slow, w) : Fixtures.Plan(planText, w, slow);
                 var a = Predict(slow, w, plan).IterationSeconds;
                 var b = Predict(fast, w, plan).IterationSeconds;
                 Assert.True(b <= a, $"NIC {nic}: {b} > {a}");

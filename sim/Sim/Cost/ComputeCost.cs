@@ -22,6 +22,13 @@ public static class ComputeCost
     public static double StreamSeconds(GpuSpec gpu, CostParameters p, double bytes) =>
         bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.MemoryEfficiency) + p.KernelOverheadSeconds;
 
+    /// <summary>
+    /// Rows read or written in host memory (UVM): bytes over this GPU's share of host DDR bandwidth times the
+    /// achieved UVM efficiency (random rows over the host link are far slower than streaming DDR).
+    /// </summary>
+    public static double UvmSeconds(Topology.Cluster c, CostParameters p, double bytes) =>
+        bytes <= 0 ? 0 : bytes / (c.Host.DdrBytesPerSecond / c.GpusPerNode * p.UvmEfficiency);
+
     /// <summary>Embedding gathers/scatters: bytes moved over the achieved random-access bandwidth.</summary>
     public static double EmbeddingSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
         bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingEfficiency) + kernels * p.KernelOverheadSeconds;

@@ -13,6 +13,11 @@ public sealed record CostParameters
     public double MemoryEfficiency { get; init; } = 0.8;
     /// <summary>Fraction of HBM bandwidth an embedding gather/scatter achieves (random rows).</summary>
     public double EmbeddingEfficiency { get; init; } = 0.5;
+    /// <summary>
+    /// Fraction of a GPU's share of host DDR bandwidth that random row accesses over UVM achieve
+    /// (TorchRec's planner prices UVM at a tenth of its host bandwidth).
+    /// </summary>
+    public double UvmEfficiency { get; init; } = 0.1;
     /// <summary>Fraction of link bandwidth a collective achieves on the intra-node fabric.</summary>
     public double IntraNodeCollectiveEfficiency { get; init; } = 0.7;
     /// <summary>Fraction of link bandwidth a collective achieves on the scale-out network.</summary>

@@ -17,6 +17,9 @@ public sealed class EmbeddingWork
     public long LocalBatch { get; }
     public double[] ForwardBytes { get; }
     public double[] BackwardBytes { get; }
+    /// <summary>Bytes of rows (and their optimizer state) read or written in host memory over the host link (UVM tiers).</summary>
+    public double[] HostForwardBytes { get; }
+    public double[] HostBackwardBytes { get; }
     public int[] Kernels { get; }
     /// <summary>Index bytes each rank sends to shard owners.</summary>
     public AllToAllDemand InputDistribution { get; }
@@ -33,6 +36,8 @@ public sealed class EmbeddingWork
         LocalBatch = globalBatch / world;
         ForwardBytes = new double[world];
         BackwardBytes = new double[world];
+        HostForwardBytes = new double[world];
+        HostBackwardBytes = new double[world];
         Kernels = new int[world];
         InputDistribution = new AllToAllDemand(world);
         PooledElements = new AllToAllDemand(world);
@@ -54,27 +59,34 @@ public sealed class EmbeddingWork
             var t = tp.Table;
             double e = t.DType.Bytes(), L = t.PoolingFactor;
             var k = tp.Shards.Count;
+            // Row traffic splits between HBM (cache hits, or everything on the HBM tier) and host memory.
+            var hit = tp.Tier == MemoryTier.Hbm ? 1.0 : CacheModel.HitRate(t, tp.HbmFraction);
             foreach (var s in tp.Shards)
             {
                 var r = s.Rank;
                 double c = s.Columns;
                 w.Kernels[r] += 1;
-                switch (tp.Scheme)
+                if (tp.Scheme == ShardingScheme.DataParallel)
                 {
-                    case ShardingScheme.DataParallel:
-                        // Local batch only; the gradient is a dense rows x dim fp32 tensor, zeroed and scattered into.
-                        w.ForwardBytes[r] += b * L * c * e + b * c * 4;
-                        w.BackwardBytes[r] += b * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
-                        break;
-                    default:
-                        // Sharded tables serve the global batch; a row-wise shard sees 1/k of the lookups.
-                        var lookups = B * (tp.Scheme == ShardingScheme.RowWise ? L / k : L);
-                        w.ForwardBytes[r] += lookups * c * e + B * c * 4;
-                        w.BackwardBytes[r] += B * c * 4 + 2 * lookups * c * e + 2 * lookups * stateBytes;
-                        w.InputDistribution.FromEachPeer[r] += b * (tp.Scheme == ShardingScheme.RowWise ? L / k : L) * idxBytes;
-                        w.PooledElements.ToEachPeer[r] += b * c;
-                        break;
+                    // Local batch only; the gradient is a dense rows x dim fp32 tensor, zeroed and scattered into.
+                    w.ForwardBytes[r] += b * L * c * e + b * c * 4;
+                    w.BackwardBytes[r] += b * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
+                    continue;
                 }
+                // Sharded tables serve the global batch; a row-split shard sees the share of lookups its rows get
+                // (uniform access: proportional to its row count).
+                var perSample = tp.Scheme.SplitsRows() ? L * s.Rows / t.Rows : L;
+                var lookups = B * perSample;
+                var rowBytes = lookups * c * e;
+                var stateRowBytes = lookups * stateBytes;
+                w.ForwardBytes[r] += hit * rowBytes + B * c * 4;
+                w.HostForwardBytes[r] += (1 - hit) * rowBytes;
+                w.BackwardBytes[r] += B * c * 4 + hit * 2 * (rowBytes + stateRowBytes);
+                w.HostBackwardBytes[r] += (1 - hit) * 2 * (rowBytes + stateRowBytes);
+                w.InputDistribution.FromEachPeer[r] += b * perSample * idxBytes;
+                // Row-wise: every shard sends a partial sum to every rank. Table-row-wise reduces the partials
+                // inside the node first, so each rank gets one b x dim block per table, spread over the k shards.
+                w.PooledElements.ToEachPeer[r] += tp.Scheme == ShardingScheme.TableRowWise ? b * c / k : b * c;
             }
         }
         return w;

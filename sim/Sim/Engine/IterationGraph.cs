@@ -37,8 +37,8 @@ public sealed class IterationGraph
         var denseFwd = DenseWork.ForwardSeconds(gpu, p, w, localBatch);
         var denseBwd = DenseWork.BackwardSeconds(gpu, p, w, localBatch);
         var opt = DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
-        double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]);
-        double EmbBackward(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]);
+        double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
+        double EmbBackward(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)

@@ -5,8 +5,9 @@ using Sim.Workload;
 namespace Sim.Sharding;
 
 /// <summary>HBM a rank needs for one plan, by what it holds.</summary>
-public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStateBytes, long DenseBytes, long ActivationBytes)
+public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStateBytes, long DenseBytes, long ActivationBytes, long HostBytes = 0)
 {
+    /// <summary>HBM bytes; <see cref="HostBytes"/> (rows of UVM tables in host DDR) are not part of it.</summary>
     public long TotalBytes => EmbeddingBytes + OptimizerStateBytes + DenseBytes + ActivationBytes;
 }
 
@@ -21,6 +22,7 @@ public static class MemoryModel
         var world = cluster.WorldSize;
         var emb = new long[world];
         var state = new long[world];
+        var host = new long[world];
         var pooledElements = new double[world];
         var b = (double)w.GlobalBatchSize / world;
         var stateBytes = w.Optimizer.StateBytesPerRow();
@@ -29,8 +31,12 @@ public static class MemoryModel
             foreach (var s in tp.Shards)
             {
                 var e = tp.Table.DType.Bytes();
-                emb[s.Rank] = checked(emb[s.Rank] + s.Elements * e);
-                state[s.Rank] = checked(state[s.Rank] + s.Rows * stateBytes);
+                var rows = checked(s.Elements * e);
+                var rowState = checked(s.Rows * stateBytes);
+                var inHbm = tp.HbmFraction;
+                emb[s.Rank] = checked(emb[s.Rank] + (long)Math.Ceiling(rows * inHbm));
+                state[s.Rank] = checked(state[s.Rank] + (long)Math.Ceiling(rowState * inHbm));
+                if (tp.Tier != MemoryTier.Hbm) host[s.Rank] = checked(host[s.Rank] + rows + rowState);
                 if (tp.Scheme == ShardingScheme.DataParallel)
                     state[s.Rank] = checked(state[s.Rank] + s.Elements * 4); // dense fp32 gradient
                 else
@@ -45,13 +51,22 @@ public static class MemoryModel
         return Enumerable.Range(0, world).Select(r =>
         {
             var act = commonActivations + pooledElements[r] * 4 * 2;
-            return new MemoryUse(r, emb[r], state[r], dense, (long)Math.Min(act, long.MaxValue / 4));
+            return new MemoryUse(r, emb[r], state[r], dense, (long)Math.Min(act, long.MaxValue / 4), host[r]);
         }).ToArray();
     }
 
     /// <summary>Throws a one-line error naming the first GPU that overflows and by how much.</summary>
     public static void EnsureFits(Cluster cluster, MemoryUse[] use, string planFile)
     {
+        var hostCap = cluster.Host.DdrBytes;
+        for (var node = 0; node < cluster.Nodes; node++)
+        {
+            long hostUse = 0;
+            for (var r = node * cluster.GpusPerNode; r < (node + 1) * cluster.GpusPerNode; r++) hostUse = checked(hostUse + use[r].HostBytes);
+            if (hostUse > hostCap)
+                throw new SimInputException(planFile, "memory",
+                    $"node {node} needs {Units.Bytes(hostUse)} of host DDR for UVM tables but has {Units.Bytes(hostCap)}: over by {hostUse - hostCap} bytes");
+        }
         var cap = cluster.Gpu.HbmBytes;
         var worst = use.OrderByDescending(u => u.TotalBytes).ThenBy(u => u.Rank).First();
         if (worst.TotalBytes <= cap) return;

@@ -59,6 +59,13 @@ public static class PlanLoader
             ? Enumerable.Range(0, world).Select(i => (long)i).ToArray()
             : m.RequireLongList("ranks", 0, long.MaxValue);
         var shardCount = m.OptionalInt("shards", ranks.Length, 1, 1 << 20);
+        var splits = m.OptionalLongList("splits", 1, long.MaxValue);
+        var tier = m.OptionalEnum("memory", MemoryTiers.Words, MemoryTier.Hbm);
+        var cacheFraction = m.OptionalDouble("cache_fraction", MemoryTiers.DefaultCacheFraction, 0, minExclusive: true, max: 1);
+        if (m.Has("cache_fraction") && tier != MemoryTier.UvmCaching)
+            throw m.Error("cache_fraction", "only applies to memory: uvm_caching");
+        if (tier != MemoryTier.Hbm && scheme == ShardingScheme.DataParallel)
+            throw m.Error("memory", "data_parallel tables live in HBM (every rank keeps a full replica and a dense gradient)");
         m.EnsureNoUnknownKeys();
 
         for (var i = 0; i < ranks.Length; i++)
@@ -75,10 +82,21 @@ public static class PlanLoader
                 throw m.Error("ranks", $"table_wise places the whole table on one rank, found {ranks.Length}");
             case ShardingScheme.RowWise when table.Rows < ranks.Length:
                 throw m.Error("ranks", $"row_wise over {ranks.Length} ranks needs at least {ranks.Length} rows, table '{table.Name}' has {table.Rows}");
-            case ShardingScheme.ColumnWise when table.Dim < ranks.Length:
+            case ShardingScheme.TableRowWise or ShardingScheme.TableColumnWise when ranks.Select(r => cluster.NodeOf((int)r)).Distinct().Count() > 1:
+                throw m.Error("ranks", $"{scheme.Name()} keeps a table on one node, but ranks span nodes {string.Join(", ", ranks.Select(r => cluster.NodeOf((int)r)).Distinct())}");
+            case ShardingScheme.TableRowWise when table.Rows < ranks.Length:
+                throw m.Error("ranks", $"table_row_wise over {ranks.Length} ranks needs at least {ranks.Length} rows, table '{table.Name}' has {table.Rows}");
+            case ShardingScheme.ColumnWise or ShardingScheme.TableColumnWise when table.Dim < ranks.Length:
                 throw m.Error("ranks", $"column_wise over {ranks.Length} ranks needs dim of at least {ranks.Length}, table '{table.Name}' has {table.Dim}");
         }
-        return TablePlan.Create(table, scheme, ranks.Select(r => (int)r).ToArray());
+        if (splits is not null)
+        {
+            var whole = scheme.SplitsRows() ? table.Rows : scheme.SplitsColumns() ? table.Dim : -1;
+            if (whole < 0) throw m.Error("splits", "only row- or column-split schemes take splits");
+            if (splits.Length != ranks.Length || splits.Sum() != whole)
+                throw m.Error("splits", $"expected {ranks.Length} sizes (one per rank) adding up to {whole}, found {splits.Length} adding up to {splits.Sum()}");
+        }
+        return TablePlan.Create(table, scheme, ranks.Select(r => (int)r).ToArray(), splits).InTier(tier, cacheFraction);
     }
 
     /// <summary>Writes a plan in the format <see cref="Load"/> reads (one flow mapping per table).</summary>
@@ -93,7 +111,11 @@ public static class PlanLoader
         foreach (var t in plan.Tables)
         {
             sb.Append("  ").Append(Quote(t.Table.Name)).Append(": {scheme: ").Append(t.Scheme.Name())
-              .Append(", ranks: [").Append(string.Join(", ", t.Ranks.Select(r => r.ToString(CultureInfo.InvariantCulture)))).Append("]}\n");
+              .Append(", ranks: [").Append(string.Join(", ", t.Ranks.Select(r => r.ToString(CultureInfo.InvariantCulture)))).Append(']');
+            if (!t.HasEvenSplits) sb.Append(", splits: [").Append(string.Join(", ", t.Splits.Select(x => x.ToString(CultureInfo.InvariantCulture)))).Append(']');
+            if (t.Tier != MemoryTier.Hbm) sb.Append(", memory: ").Append(t.Tier.Name());
+            if (t.Tier == MemoryTier.UvmCaching) sb.Append(", cache_fraction: ").Append(t.CacheFraction.ToString("R", CultureInfo.InvariantCulture));
+            sb.Append("}\n");
         }
         return sb.ToString();
     }

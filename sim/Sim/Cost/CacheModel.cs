@@ -1,0 +1,13 @@
+using Sim.Workload;
+
+namespace Sim.Cost;
+
+/// <summary>
+/// Hit rate of an HBM cache holding a fraction of a table's rows. With uniform access it is the fraction
+/// itself; skewed access (hot rows) makes it higher. The cache is assumed to hold the hottest rows (LFU).
+/// </summary>
+public static class CacheModel
+{
+    public static double HitRate(EmbeddingTable table, double cacheFraction) =>
+        Math.Clamp(cacheFraction, 0, 1);
+}

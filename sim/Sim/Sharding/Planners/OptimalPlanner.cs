@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Google.OrTools.Sat;
+
+namespace Sim.Sharding.Planners;
+
+/// <summary>
+/// Searches for the plan with the lowest predicted iteration time, within a time limit:
+/// 1. the best of the greedy, balanced and hierarchical plans is the incumbent (so it is never worse than greedy);
+/// 2. CP-SAT (OR-Tools) places the tables that fit on one GPU so as to minimise the largest per-GPU embedding
+///    load (a makespan model with per-GPU memory limits), hinted with the incumbent; it reports its bound;
+/// 3. local search on the analytical model itself: moves a table off the most loaded GPU, swaps tables,
+///    splits a table's columns or rows, keeping every change that lowers the predicted iteration.
+/// </summary>
+public sealed class OptimalPlanner : IPlanner
+{
+    public string Name => "optimal";
+
+    public PlannerResult Plan(PlannerContext ctx)
+    {
+        var clock = Stopwatch.StartNew();
+        var limit = Math.Max(0.1, ctx.TimeLimitSeconds);
+        var starts = new IPlanner[] { new GreedyPlanner(), new BalancedPlanner(), new HierarchicalPlanner() }
+            .Select(p => p.Plan(ctx)).OrderBy(r => r.PredictedSeconds).ThenBy(r => r.Plan.Name, StringComparer.Ordinal).ToList();
+        var greedySeconds = starts.Single(s => s.Plan.Name == "greedy").PredictedSeconds;
+        var best = starts[0].Plan;
+        var bestSeconds = starts[0].PredictedSeconds;
+        ctx.Progress?.Report($"start: {starts[0].Plan.Name} plan, {bestSeconds * 1e3:0.000} ms predicted");
+
+        var (cpPlan, proxyObjective, proxyBound) = SolveMakespan(ctx, best, limit * 0.4 - clock.Elapsed.TotalSeconds);
+        if (cpPlan is not null && ctx.Fits(cpPlan))
+        {
+            var s = ctx.Predict(cpPlan);
+            ctx.Progress?.Report($"cp-sat: load makespan {proxyObjective * 1e3:0.000} ms (bound {proxyBound * 1e3:0.000} ms), plan predicts {s * 1e3:0.000} ms");
+            if (s < bestSeconds) { best = cpPlan; bestSeconds = s; }
+        }
+
+        var (searched, moves, accepted) = LocalSearch(ctx, best, bestSeconds, clock, limit);
+        best = searched.Plan;
+        bestSeconds = searched.PredictedSeconds;
+        var gap = proxyObjective > 0 ? (proxyObjective - proxyBound) / proxyObjective : 0;
+        var summary = $"{(greedySeconds - bestSeconds) / greedySeconds:P1} faster than greedy ({greedySeconds * 1e3:0.000} ms -> {bestSeconds * 1e3:0.000} ms); " +
+                      $"CP-SAT load makespan gap {gap:P1} (bound {proxyBound * 1e3:0.000} ms); local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s";
+        return new PlannerResult(best with { Name = Name }, bestSeconds, summary);
+    }
+
+    /// <summary>
+    /// CP-SAT makespan model over the tables the incumbent places whole on one GPU (split tables stay as they are):
+    /// x[t,r] = 1 puts table t on GPU r; each table once; per-GPU memory within its free HBM; minimise the largest load.
+    /// </summary>
+    private static (ShardingPlan? Plan, double Objective, double Bound) SolveMakespan(PlannerContext ctx, ShardingPlan incumbent, double seconds)
+    {
+        if (seconds <= 0.05) return (null, 0, 0);
+        var c = ctx.Cluster;
+        var world = c.WorldSize;
+        var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
+        var movable = new List<int>();
+        for (var i = 0; i < incumbent.Tables.Count; i++)
+        {
+            var tp = incumbent.Tables[i];
+            if (tp.Scheme == ShardingScheme.TableWise && tp.Tier == MemoryTier.Hbm) movable.Add(i);
+            else loads.Add(tp);
+        }
+        if (movable.Count == 0 || world == 1) return (null, 0, 0);
+        // Costs in nanoseconds and bytes in kB as integers (CP-SAT is an integer solver).
+        var cost = movable.Select(i => (long)Math.Ceiling(loads.TableSeconds(Placements.TableWise(incumbent.Tables[i].Table, 0)) * 1e9)).ToArray();
+        var bytes = movable.Select(i => (loads.ShardBytes(Placements.TableWise(incumbent.Tables[i].Table, 0), incumbent.Tables[i].Shards[0]) + 999) / 1000).ToArray();
+        var model = new CpModel();
+        var x = new BoolVar[movable.Count, world];
+        var fixedLoad = loads.Load.Select(l => (long)Math.Ceiling(l * 1e9)).ToArray();
+        var horizon = fixedLoad.Max() + cost.Sum();
+        var makespan = model.NewIntVar(0, horizon, "makespan");
+        for (var t = 0; t < movable.Count; t++)
+        {
+            var row = new List<ILiteral>();
+            for (var r = 0; r < world; r++) { x[t, r] = model.NewBoolVar($"x{t}_{r}"); row.Add(x[t, r]); }
+            model.AddExactlyOne(row);
+            model.AddHint(x[t, incumbent.Tables[movable[t]].Shards[0].Rank], 1);
+        }
+        for (var r = 0; r < world; r++)
+        {
+            var load = LinearExpr.WeightedSum(Enumerable.Range(0, movable.Count).Select(t => x[t, r]), cost);
+            model.Add(load + fixedLoad[r] <= makespan);
+            model.Add(LinearExpr.WeightedSum(Enumerable.Range(0, movable.Count).Select(t => x[t, r]), bytes) <= Math.Max(0, loads.Free[r] / 1000));
+        }
+        model.Minimize(makespan);
+        var solver = new CpSolver { StringParameters = $"max_time_in_seconds:{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)},num_workers:{Math.Max(1, Environment.ProcessorCount)},random_seed:{ctx.Seed}" };
+        var status = solver.Solve(model);
+        if (status is not (CpSolverStatus.Optimal or CpSolverStatus.Feasible)) return (null, 0, 0);
+        var tables = incumbent.Tables.ToArray();
+        for (var t = 0; t < movable.Count; t++)
+            for (var r = 0; r < world; r++)
+                if (solver.BooleanValue(x[t, r])) tables[movable[t]] = Placements.TableWise(tables[movable[t]].Table, r);
+        return (incumbent with { Tables = tables }, solver.ObjectiveValue / 1e9, solver.BestObjectiveBound / 1e9);
+    }
+
+    /// <summary>First-improvement local search on the predicted iteration time, deterministic for a seed.</summary>
+    private static (PlannerResult Best, int Moves, int Accepted) LocalSearch(PlannerContext ctx, ShardingPlan start, double startSeconds, Stopwatch clock, double limit)
+    {
+        var c = ctx.Cluster;
+        var rng = new Random(ctx.Seed);
+        var tables = start.Tables.ToArray();
+        var (best, bestSpread) = Score(ctx, start);
+        int moves = 0, accepted = 0;
+        var lastReport = clock.Elapsed.TotalSeconds;
+        var stale = 0;
+        while (clock.Elapsed.TotalSeconds < limit && stale < 20 * Math.Max(1, tables.Length))
+        {
+            var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
+            foreach (var tp in tables) loads.Add(tp);
+            var busiest = Array.IndexOf(loads.Load, loads.Max);
+            var candidate = tables.ToArray();
+            var onBusiest = Enumerable.Range(0, tables.Length).Where(i => tables[i].Shards.Any(s => s.Rank == busiest)).ToArray();
+            var i = onBusiest.Length > 0 && rng.NextDouble() < 0.7 ? onBusiest[rng.Next(onBusiest.Length)] : rng.Next(tables.Length);
+            var t = tables[i].Table;
+            switch (rng.Next(4))
+            {
+                case 0: // move the table whole to a random GPU
+                    candidate[i] = Placements.TableWise(t, rng.Next(c.WorldSize));
+                    break;
+                case 1: // swap two whole tables
+                    var j = rng.Next(tables.Length);
+                    if (tables[i].Scheme != ShardingScheme.TableWise || tables[j].Scheme != ShardingScheme.TableWise) continue;
+                    candidate[i] = Placements.TableWise(t, tables[j].Shards[0].Rank);
+                    candidate[j] = Placements.TableWise(tables[j].Table, tables[i].Shards[0].Rank);
+                    break;
+                case 2: // split the columns over k distinct GPUs: spreads the sender's all-to-all load
+                    var k = Math.Min(c.WorldSize, Math.Min(t.Dim, 1 << rng.Next(1, 4)));
+                    if (k < 2) continue;
+                    candidate[i] = Placements.ColumnWise(t, Enumerable.Range(0, c.WorldSize).OrderBy(_ => rng.Next()).Take(k).Order().ToArray());
+                    break;
+                default: // split the rows over all GPUs or over one node
+                    if (t.Rows < c.WorldSize) continue;
+                    candidate[i] = rng.Next(2) == 0 || c.GpusPerNode == 1
+                        ? Placements.RowWise(t, Placements.AllRanks(c))
+                        : Placements.TableRowWise(c, t, rng.Next(c.Nodes));
+                    break;
+            }
+            moves++;
+            var plan = start with { Tables = candidate };
+            if (!ctx.Fits(plan)) { stale++; continue; }
+            var (seconds, spread) = Score(ctx, plan);
+            // Lower predicted time wins; at equal time (many GPUs tied at the maximum), a lower spread of
+            // per-GPU busy time is progress too: it is how several tied GPUs get relieved one move at a time.
+            var better = seconds < best * (1 - 1e-9) || (seconds <= best * (1 + 1e-12) && spread < bestSpread * (1 - 1e-9));
+            if (better) { tables = candidate; best = Math.Min(best, seconds); bestSpread = spread; accepted++; stale = 0; }
+            else stale++;
+            if (clock.Elapsed.TotalSeconds - lastReport >= 1)
+            {
+                lastReport = clock.Elapsed.TotalSeconds;
+                ctx.Progress?.Report($"local search: {moves} moves, {accepted} kept, best {best * 1e3:0.000} ms");
+            }
+        }
+        var final = start with { Tables = tables };
+        return (new PlannerResult(final, ctx.Predict(final), ""), moves, accepted);
+    }
+
+    /// <summary>The predicted iteration and the sum of squared per-GPU busy seconds (lower = more even).</summary>
+    private static (double Seconds, double Spread) Score(PlannerContext ctx, ShardingPlan plan)
+    {
+        var graph = Engine.IterationGraph.Build(ctx.Cluster, ctx.Workload, plan, ctx.Cost);
+        var t = Engine.Timeline.Analytical(graph);
+        var busy = new double[ctx.Cluster.WorldSize];
+        foreach (var task in graph.Tasks)
+        {
+            if (task.Kind == Engine.TaskKind.Compute) busy[task.Rank] += task.Seconds;
+            else for (var r = 0; r < busy.Length; r++) busy[r] += t.SecondsFor(task.Id, r);
+        }
+        return (t.End, busy.Sum(x => x * x));
+    }
+}

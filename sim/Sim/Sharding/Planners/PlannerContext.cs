@@ -1,0 +1,37 @@
+using Sim.Config;
+using Sim.Cost;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Sharding.Planners;
+
+/// <summary>What every planner is given: the cluster, the model, the cost parameters, a time budget and progress reporting.</summary>
+public sealed record PlannerContext(
+    Cluster Cluster,
+    DlrmWorkload Workload,
+    CostParameters Cost,
+    string WorkloadFile = "workload",
+    double TimeLimitSeconds = 10,
+    int Seed = 0,
+    IProgress<string>? Progress = null)
+{
+    /// <summary>Predicted iteration seconds of a plan (analytical model): what planners compare.</summary>
+    public double Predict(ShardingPlan plan) =>
+        Engine.AnalyticalPredictor.IterationSeconds(new Scenario(Cluster, Workload, plan), Cost);
+
+    /// <summary>Whether a plan fits every GPU's HBM and every node's host memory.</summary>
+    public bool Fits(ShardingPlan plan)
+    {
+        try { MemoryModel.EnsureFits(Cluster, MemoryModel.PerRank(Cluster, Workload, plan), "plan"); return true; }
+        catch (SimInputException) { return false; }
+    }
+}
+
+/// <summary>A planner's answer: the plan, its predicted iteration time, and what the search knows about how good it is.</summary>
+public sealed record PlannerResult(ShardingPlan Plan, double PredictedSeconds, string Summary);
+
+public interface IPlanner
+{
+    string Name { get; }
+    PlannerResult Plan(PlannerContext context);
+}

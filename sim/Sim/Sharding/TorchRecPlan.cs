@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sim.Config;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Sharding;
+
+/// <summary>
+/// TorchRec's sharding plan for one embedding module, as JSON: per table its `sharding_type`, `compute_kernel`,
+/// `ranks` and `sharding_spec` (shards with `shard_offsets` [row, col], `shard_sizes` [rows, cols] and
+/// `placement` "rank:R/cuda:L"), plus `cache_params.load_factor` for UVM caching. This is the layout of
+/// TorchRec's ParameterSharding objects; dump them to JSON with these keys to evaluate a TorchRec plan in Sim.
+/// </summary>
+public static class TorchRecPlan
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static readonly Dictionary<ShardingScheme, string> TypeNames = new()
+    {
+        [ShardingScheme.TableWise] = "table_wise", [ShardingScheme.RowWise] = "row_wise", [ShardingScheme.ColumnWise] = "column_wise",
+        [ShardingScheme.DataParallel] = "data_parallel", [ShardingScheme.TableRowWise] = "table_row_wise", [ShardingScheme.TableColumnWise] = "table_column_wise",
+    };
+
+    private static readonly Dictionary<MemoryTier, string> KernelNames = new()
+    {
+        [MemoryTier.Hbm] = "fused", [MemoryTier.Uvm] = "fused_uvm", [MemoryTier.UvmCaching] = "fused_uvm_caching",
+    };
+
+    public static string Export(ShardingPlan plan, Cluster cluster)
+    {
+        var tables = new JsonObject();
+        foreach (var tp in plan.Tables)
+        {
+            var shards = new JsonArray();
+            foreach (var s in tp.Shards)
+                shards.Add(new JsonObject
+                {
+                    ["shard_offsets"] = new JsonArray(s.RowOffset, (long)s.ColumnOffset),
+                    ["shard_sizes"] = new JsonArray(s.Rows, (long)s.Columns),
+                    ["placement"] = $"rank:{s.Rank}/cuda:{cluster.LocalIndex(s.Rank)}",
+                });
+            var entry = new JsonObject
+            {
+                ["sharding_type"] = TypeNames[tp.Scheme],
+                ["compute_kernel"] = tp.Scheme == ShardingScheme.DataParallel ? "dense" : KernelNames[tp.Tier],
+                ["ranks"] = new JsonArray(tp.Shards.Select(s => (JsonNode)s.Rank).ToArray()),
+                ["sharding_spec"] = new JsonObject { ["shards"] = shards },
+            };
+            if (tp.Tier == MemoryTier.UvmCaching) entry["cache_params"] = new JsonObject { ["load_factor"] = tp.CacheFraction };
+            tables[tp.Table.Name] = entry;
+        }
+        return new JsonObject { ["plan"] = plan.Name, ["world_size"] = cluster.WorldSize, ["tables"] = tables }.ToJsonString(Indented);
+    }
+
+    public static ShardingPlan Import(string path, DlrmWorkload workload, Cluster cluster)
+    {
+        var file = YamlDocument.DisplayName(path);
+        if (!File.Exists(path)) throw new SimInputException(file, "", "file not found");
+        JsonObject root;
+        try { root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new JsonException("empty document"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new SimInputException(file, "", $"malformed JSON: {e.Message}");
+        }
+        if (root["tables"] is not JsonObject tables) throw new SimInputException(file, "tables", "required object is missing");
+        var byName = workload.Tables.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var plans = new Dictionary<string, TablePlan>(StringComparer.Ordinal);
+        foreach (var (name, node) in tables)
+        {
+            var field = $"tables.{name}";
+            if (!byName.TryGetValue(name, out var table)) throw new SimInputException(file, field, $"workload '{workload.Name}' has no table named '{name}'");
+            if (node is not JsonObject o) throw new SimInputException(file, field, "expected an object");
+            plans[name] = ReadTable(file, field, o, table, cluster);
+        }
+        var missing = workload.Tables.FirstOrDefault(t => !plans.ContainsKey(t.Name));
+        if (missing is not null) throw new SimInputException(file, "tables", $"table '{missing.Name}' has no entry");
+        var planName = root["plan"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : "torchrec";
+        return new ShardingPlan(planName, workload.Tables.Select(t => plans[t.Name]).ToList());
+    }
+
+    private static TablePlan ReadTable(string file, string field, JsonObject o, EmbeddingTable table, Cluster cluster)
+    {
+        string Str(string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s
+            : throw new SimInputException(file, $"{field}.{key}", "required string is missing");
+        var typeName = Str("sharding_type");
+        var scheme = TypeNames.FirstOrDefault(kv => kv.Value == typeName);
+        if (scheme.Value is null) throw new SimInputException(file, $"{field}.sharding_type", $"unknown value '{typeName}'; expected one of: {string.Join(", ", TypeNames.Values)}");
+        var kernel = Str("compute_kernel");
+        var tier = kernel == "dense" ? MemoryTier.Hbm : KernelNames.FirstOrDefault(kv => kv.Value == kernel) is { Value: not null } k ? k.Key
+            : throw new SimInputException(file, $"{field}.compute_kernel", $"unknown value '{kernel}'; expected one of: dense, {string.Join(", ", KernelNames.Values)}");
+        var cache = o["cache_params"]?["load_factor"]?.GetValue<double>() ?? MemoryTiers.DefaultCacheFraction;
+        if (o["sharding_spec"]?["shards"] is not JsonArray specs || specs.Count == 0)
+            throw new SimInputException(file, $"{field}.sharding_spec.shards", "required list is missing or empty");
+        var shards = new List<Shard>();
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var f = $"{field}.sharding_spec.shards[{i}]";
+            try
+            {
+                var offsets = specs[i]!["shard_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+                var sizes = specs[i]!["shard_sizes"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+                var placement = specs[i]!["placement"]!.GetValue<string>();
+                var rankText = placement.Split('/')[0];
+                if (!rankText.StartsWith("rank:", StringComparison.Ordinal) || !int.TryParse(rankText[5..], out var rank))
+                    throw new SimInputException(file, $"{f}.placement", $"expected 'rank:R/cuda:L', found '{placement}'");
+                if (rank < 0 || rank >= cluster.WorldSize)
+                    throw new SimInputException(file, $"{f}.placement", $"rank {rank} does not exist: the cluster has {cluster.WorldSize} GPUs");
+                if (offsets.Length != 2 || sizes.Length != 2 || offsets.Any(x => x < 0) || sizes.Any(x => x <= 0)
+                    || offsets[0] + sizes[0] > table.Rows || offsets[1] + sizes[1] > table.Dim)
+                    throw new SimInputException(file, f, $"shard [{string.Join(",", offsets)}] + [{string.Join(",", sizes)}] does not lie inside table '{table.Name}' ({table.Rows} x {table.Dim})");
+                shards.Add(new Shard(rank, offsets[0], sizes[0], (int)offsets[1], (int)sizes[1]));
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+            {
+                throw new SimInputException(file, f, "expected shard_offsets [row, col], shard_sizes [rows, cols] and placement");
+            }
+        }
+        var tp = new TablePlan(table, scheme.Key, shards).InTier(tier, cache);
+        CheckCoverage(file, field, tp);
+        // Sim keeps shards in offset order, so that a plan written back as YAML (ranks + splits) is the same plan.
+        var ordered = tp.Shards.OrderBy(s => s.RowOffset).ThenBy(s => s.ColumnOffset).ThenBy(s => s.Rank).ToArray();
+        return tp with { Shards = ordered };
+    }
+
+    /// <summary>Sharded schemes must cover every cell exactly once; data-parallel replicas must each be whole.</summary>
+    private static void CheckCoverage(string file, string field, TablePlan tp)
+    {
+        var t = tp.Table;
+        if (tp.Scheme == ShardingScheme.DataParallel)
+        {
+            if (tp.Shards.Any(s => s.Rows != t.Rows || s.Columns != t.Dim))
+                throw new SimInputException(file, field, "data_parallel shards must each hold the whole table");
+            return;
+        }
+        var cells = tp.Shards.Sum(s => (double)s.Rows * s.Columns);
+        var sorted = tp.Shards.OrderBy(s => s.RowOffset).ThenBy(s => s.ColumnOffset).ToArray();
+        var overlap = false;
+        for (var i = 0; i < sorted.Length && !overlap; i++)
+            for (var j = i + 1; j < sorted.Length && !overlap; j++)
+                overlap = sorted[i].RowOffset < sorted[j].RowOffset + sorted[j].Rows && sorted[j].RowOffset < sorted[i].RowOffset + sorted[i].Rows
+                       && sorted[i].ColumnOffset < sorted[j].ColumnOffset + sorted[j].Columns && sorted[j].ColumnOffset < sorted[i].ColumnOffset + sorted[i].Columns;
+        if (overlap || cells != (double)t.Rows * t.Dim)
+            throw new SimInputException(file, field, $"shards must cover table '{t.Name}' ({t.Rows} x {t.Dim}) exactly once");
+    }
+}
