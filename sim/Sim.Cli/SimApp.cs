@@ -18,6 +18,7 @@ public static class SimApp
         root.Subcommands.Add(PlanCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout));
         root.Subcommands.Add(TorchRecCommand.Create(stdout));
+        root.Subcommands.Add(WorkloadCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

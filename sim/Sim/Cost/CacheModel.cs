@@ -4,10 +4,11 @@ namespace Sim.Cost;
 
 /// <summary>
 /// Hit rate of an HBM cache holding a fraction of a table's rows. With uniform access it is the fraction
-/// itself; skewed access (hot rows) makes it higher. The cache is assumed to hold the hottest rows (LFU).
+/// itself; skewed access (the table's `access`: Zipf or a hot set) makes it higher. The cache is assumed
+/// to hold the hottest rows (LFU).
 /// </summary>
 public static class CacheModel
 {
     public static double HitRate(EmbeddingTable table, double cacheFraction) =>
-        Math.Clamp(cacheFraction, 0, 1);
+        Math.Clamp(table.HitRate(Math.Clamp(cacheFraction, 0, 1)), 0, 1);
 }

@@ -57,7 +57,9 @@ public sealed class EmbeddingWork
         foreach (var tp in plan.Tables)
         {
             var t = tp.Table;
-            double e = t.DType.Bytes(), L = t.PoolingFactor;
+            // Lookups per sample include sequence steps and negative samples; each sample yields V output vectors
+            // (1 when pooled, the sequence length for sequence features).
+            double L = t.LookupsPerSample, V = t.VectorsPerSample;
             var k = tp.Shards.Count;
             // Row traffic splits between HBM (cache hits, or everything on the HBM tier) and host memory.
             var hit = tp.Tier == MemoryTier.Hbm ? 1.0 : CacheModel.HitRate(t, tp.HbmFraction);
@@ -69,24 +71,24 @@ public sealed class EmbeddingWork
                 if (tp.Scheme == ShardingScheme.DataParallel)
                 {
                     // Local batch only; the gradient is a dense rows x dim fp32 tensor, zeroed and scattered into.
-                    w.ForwardBytes[r] += b * L * c * e + b * c * 4;
-                    w.BackwardBytes[r] += b * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
+                    w.ForwardBytes[r] += b * L * t.RowBytes(s.Columns) + b * V * c * 4;
+                    w.BackwardBytes[r] += b * V * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
                     continue;
                 }
                 // Sharded tables serve the global batch; a row-split shard sees the share of lookups its rows get
                 // (uniform access: proportional to its row count).
                 var perSample = tp.Scheme.SplitsRows() ? L * s.Rows / t.Rows : L;
                 var lookups = B * perSample;
-                var rowBytes = lookups * c * e;
+                var rowBytes = lookups * t.RowBytes(s.Columns);
                 var stateRowBytes = lookups * stateBytes;
-                w.ForwardBytes[r] += hit * rowBytes + B * c * 4;
+                w.ForwardBytes[r] += hit * rowBytes + B * V * c * 4;
                 w.HostForwardBytes[r] += (1 - hit) * rowBytes;
-                w.BackwardBytes[r] += B * c * 4 + hit * 2 * (rowBytes + stateRowBytes);
+                w.BackwardBytes[r] += B * V * c * 4 + hit * 2 * (rowBytes + stateRowBytes);
                 w.HostBackwardBytes[r] += (1 - hit) * 2 * (rowBytes + stateRowBytes);
                 w.InputDistribution.FromEachPeer[r] += b * perSample * idxBytes;
                 // Row-wise: every shard sends a partial sum to every rank. Table-row-wise reduces the partials
                 // inside the node first, so each rank gets one b x dim block per table, spread over the k shards.
-                w.PooledElements.ToEachPeer[r] += tp.Scheme == ShardingScheme.TableRowWise ? b * c / k : b * c;
+                w.PooledElements.ToEachPeer[r] += (tp.Scheme == ShardingScheme.TableRowWise ? b * c / k : b * c) * V;
             }
         }
         return w;

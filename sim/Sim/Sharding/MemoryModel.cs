@@ -30,8 +30,7 @@ public static class MemoryModel
         {
             foreach (var s in tp.Shards)
             {
-                var e = tp.Table.DType.Bytes();
-                var rows = checked(s.Elements * e);
+                var rows = tp.Table.ShardBytes(s.Rows, s.Columns);
                 var rowState = checked(s.Rows * stateBytes);
                 var inHbm = tp.HbmFraction;
                 emb[s.Rank] = checked(emb[s.Rank] + (long)Math.Ceiling(rows * inHbm));
@@ -40,14 +39,13 @@ public static class MemoryModel
                 if (tp.Scheme == ShardingScheme.DataParallel)
                     state[s.Rank] = checked(state[s.Rank] + s.Elements * 4); // dense fp32 gradient
                 else
-                    pooledElements[s.Rank] += w.GlobalBatchSize * (double)s.Columns;
+                    pooledElements[s.Rank] += w.GlobalBatchSize * (double)s.Columns * tp.Table.VectorsPerSample;
             }
         }
         var denseParams = w.DenseParameters;
         var dense = checked(denseParams * (8 + w.Optimizer.StateBytesPerDenseParameter()));
-        // Saved activations and their gradients: every layer output, the interaction inputs, the received pooled vectors.
-        var layerOutputs = w.DenseLayers.Sum(l => (double)l.Out) + w.InteractionVectors * (double)w.InteractionDim + w.InteractionOutputs;
-        var commonActivations = b * layerOutputs * 4 * 2;
+        // Saved activations and their gradients: every dense operator's outputs, the interaction inputs, the received vectors.
+        var commonActivations = b * w.ActivationElementsPerSample * 4 * 2;
         return Enumerable.Range(0, world).Select(r =>
         {
             var act = commonActivations + pooledElements[r] * 4 * 2;

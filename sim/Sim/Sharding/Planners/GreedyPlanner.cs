@@ -16,6 +16,12 @@ public sealed class GreedyPlanner : IPlanner
         foreach (var i in Placements.ByCostDescending(w, loads))
         {
             var t = w.Tables[i];
+            if (Placements.Hinted(ctx, loads, t) is { } hinted)
+            {
+                placed[i] = hinted;
+                loads.Add(hinted);
+                continue;
+            }
             TablePlan? best = null;
             for (var r = 0; r < ctx.Cluster.WorldSize; r++)
             {

@@ -19,6 +19,22 @@ public static class Placements
     public static int[] AllRanks(Cluster c) => Enumerable.Range(0, c.WorldSize).ToArray();
 
     /// <summary>
+    /// The workload's placement hint (<see cref="DlrmWorkload.DefaultScheme"/>: data-parallel for models trained
+    /// data-parallel such as C-LSTM, or row-wise over all GPUs), when the hinted placement fits; else null.
+    /// </summary>
+    public static TablePlan? Hinted(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
+    {
+        var all = AllRanks(ctx.Cluster);
+        var hinted = ctx.Workload.DefaultScheme switch
+        {
+            ShardingScheme.DataParallel => TablePlan.Create(t, ShardingScheme.DataParallel, all),
+            ShardingScheme.RowWise when t.Rows >= all.Length => RowWise(t, all),
+            _ => null,
+        };
+        return hinted is not null && loads.Fits(hinted) ? hinted : null;
+    }
+
+    /// <summary>
     /// For a table no single GPU can hold: row-wise over all GPUs in HBM, then row-wise with a UVM cache,
     /// then plain UVM. A table that fits none of these is a one-line error naming it.
     /// </summary>

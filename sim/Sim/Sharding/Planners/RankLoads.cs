@@ -28,13 +28,13 @@ public sealed class RankLoads
     public double ShardSeconds(TablePlan tp, Shard s)
     {
         var t = tp.Table;
-        double B = _w.GlobalBatchSize, e = t.DType.Bytes();
-        var lookups = B * (tp.Scheme.SplitsRows() ? t.PoolingFactor * s.Rows / t.Rows : t.PoolingFactor);
-        var rowBytes = lookups * s.Columns * e;
+        double B = _w.GlobalBatchSize, V = t.VectorsPerSample;
+        var lookups = B * (tp.Scheme.SplitsRows() ? t.LookupsPerSample * s.Rows / t.Rows : t.LookupsPerSample);
+        var rowBytes = lookups * t.RowBytes(s.Columns);
         var hit = tp.Tier == MemoryTier.Hbm ? 1 : CacheModel.HitRate(t, tp.HbmFraction);
-        var hbm = 3 * hit * rowBytes + 2 * B * s.Columns * 4;
+        var hbm = 3 * hit * rowBytes + 2 * B * V * s.Columns * 4;
         var host = 3 * (1 - hit) * rowBytes;
-        var a2aBytes = (double)B / _c.WorldSize * s.Columns * 4 * 2 * (_c.WorldSize - 1);
+        var a2aBytes = (double)B / _c.WorldSize * V * s.Columns * 4 * 2 * (_c.WorldSize - 1);
         var link = _c.Nodes > 1 ? _c.ScaleOut : _c.IntraNode;
         return ComputeCost.EmbeddingSeconds(_c.Gpu, _p, hbm, 2) + ComputeCost.UvmSeconds(_c, _p, host) + a2aBytes / link.BytesPerSecond;
     }
@@ -42,8 +42,8 @@ public sealed class RankLoads
     /// <summary>HBM bytes a shard takes: its rows (the cached share for UVM), optimizer state and pooled outputs.</summary>
     public long ShardBytes(TablePlan tp, Shard s)
     {
-        var rows = s.Elements * tp.Table.DType.Bytes() + s.Rows * _w.Optimizer.StateBytesPerRow();
-        return (long)Math.Ceiling(rows * tp.HbmFraction) + (long)(_w.GlobalBatchSize * (double)s.Columns * 8);
+        var rows = tp.Table.ShardBytes(s.Rows, s.Columns) + s.Rows * _w.Optimizer.StateBytesPerRow();
+        return (long)Math.Ceiling(rows * tp.HbmFraction) + (long)(_w.GlobalBatchSize * (double)s.Columns * tp.Table.VectorsPerSample * 8);
     }
 
     public bool Fits(TablePlan tp) => tp.Shards.GroupBy(s => s.Rank).All(g => Free[g.Key] >= g.Sum(s => ShardBytes(tp, s)));
