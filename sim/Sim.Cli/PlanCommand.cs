@@ -38,12 +38,14 @@ public static class PlanCommand
                 throw new SimInputException("--time-limit", "", $"must be a positive number of seconds, found {limit}");
             var progress = new Progress<string>(line => Console.Error.WriteLine($"  {line}"));
             var ctx = new PlannerContext(cluster, model, CostParameters.Default, workloadName, limit, r.GetValue(seed), progress);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = Scenario.Planner(r.GetValue(planner)!).Plan(ctx);
+            var planSeconds = clock.Elapsed.TotalSeconds;
             MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, model, result.Plan), $"planner {result.Plan.Name}");
             var scenario = new Scenario(cluster, model, result.Plan);
             var prediction = AnalyticalPredictor.Predict(scenario, CostParameters.Default);
             Render(scenario, prediction, stdout);
-            stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}");
+            stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}; planned in {planSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
             if (r.GetValue(output) is { } path)
             {
                 AtomicFile.WriteAllText(path, PlanLoader.ToYaml(scenario.Plan));

@@ -21,14 +21,16 @@ public static class PredictCommand
         mode.AcceptOnlyFromAmong("analytical", "event");
         var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace of the iteration (JSON; open in ui.perfetto.dev)" };
         var plot = new Option<string?>("--plot") { Description = "draw the iteration as a Gantt chart (.png or .svg)" };
+        var profile = new Option<string?>("--profile") { Description = "calibration profile (sim calibrate): fitted cost parameters and an error band" };
         var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
         {
-            topology, workload, plan, planner, json, mode, trace, plot,
+            topology, workload, plan, planner, json, mode, trace, plot, profile,
         };
         cmd.SetAction(r =>
         {
             var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner));
-            var p = CostParameters.Default;
+            var calibration = r.GetValue(profile) is { } pp ? Calibration.CalibrationProfileJson.Read(pp) : null;
+            var p = calibration?.ToCostParameters() ?? CostParameters.Default;
             var tracePath = r.GetValue(trace);
             var plotPath = r.GetValue(plot);
             Prediction prediction;
@@ -53,6 +55,7 @@ public static class PredictCommand
             if (plotPath is not null)
                 TimelinePlot.Save(plotPath, scenario.Cluster, timeline, prediction.CriticalPath,
                     $"{prediction.Workload} on {prediction.Topology}: {Units.Seconds(prediction.IterationSeconds)} per iteration ({prediction.Mode})");
+            if (calibration is not null) prediction = prediction with { ErrorBand = calibration.IterationErrorBand };
             if (r.GetValue(json)) stdout.WriteLine(PredictionJson.Write(prediction));
             else
             {
@@ -74,6 +77,8 @@ public static class PredictCommand
             table.AddRow(ph.Name, Units.Seconds(ph.Seconds), (ph.Seconds / p.IterationSeconds).ToString("P1", System.Globalization.CultureInfo.InvariantCulture), ph.IsCommunication ? "communication" : "compute");
         table.AddRow("[bold]iteration[/]", $"[bold]{Units.Seconds(p.IterationSeconds)}[/]", "100.0 %", "");
         console.Write(table);
+        if (p.ErrorBand is { } band)
+            stdout.WriteLine($"error band:       ±{band.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} ({Units.Seconds(p.IterationSeconds * (1 - band))} .. {Units.Seconds(p.IterationSeconds * (1 + band))}), the largest iteration error of the calibration runs");
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         stdout.WriteLine($"samples/s:        {p.SamplesPerSecond.ToString("N0", inv)}");
         stdout.WriteLine($"bottleneck phase: {p.BottleneckPhase}");

@@ -19,6 +19,8 @@ public static class SimApp
         root.Subcommands.Add(BenchCommand.Create(stdout));
         root.Subcommands.Add(TorchRecCommand.Create(stdout));
         root.Subcommands.Add(WorkloadCommand.Create(stdout));
+        root.Subcommands.Add(CalibrateCommand.Calibrate(stdout));
+        root.Subcommands.Add(CalibrateCommand.Validate(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

@@ -11,8 +11,12 @@ public static class ComputeCost
     /// plus a launch overhead.
     /// </summary>
     public static double GemmSeconds(GpuSpec gpu, CostParameters p, DType dtype, double flops, double bytes) =>
-        Math.Max(flops / (gpu.PeakFlops(dtype) * p.GemmEfficiency), bytes / (gpu.HbmBytesPerSecond * p.MemoryEfficiency))
+        Math.Max(flops / (gpu.PeakFlops(dtype) * GemmEfficiency(p, flops)), bytes / (gpu.HbmBytesPerSecond * p.MemoryEfficiency))
         + p.KernelOverheadSeconds;
+
+    /// <summary>Achieved fraction of peak for a GEMM of this many FLOPs (saturates for large GEMMs).</summary>
+    public static double GemmEfficiency(CostParameters p, double flops) =>
+        p.GemmHalfSaturationFlops <= 0 ? p.GemmEfficiency : p.GemmEfficiency * flops / (flops + p.GemmHalfSaturationFlops);
 
     /// <summary>An (m x k) by (k x n) matrix product: 2mkn FLOPs, each operand read and the result written once.</summary>
     public static double MatmulSeconds(GpuSpec gpu, CostParameters p, DType dtype, double m, double k, double n) =>
@@ -32,4 +36,8 @@ public static class ComputeCost
     /// <summary>Embedding gathers/scatters: bytes moved over the achieved random-access bandwidth.</summary>
     public static double EmbeddingSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
         bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingEfficiency) + kernels * p.KernelOverheadSeconds;
+
+    /// <summary>Embedding backward with the fused optimizer update: bytes over its own achieved bandwidth.</summary>
+    public static double EmbeddingBackwardSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
+        bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingBackwardEfficiency) + kernels * p.KernelOverheadSeconds;
 }

@@ -38,7 +38,7 @@ public sealed class IterationGraph
         var denseBwd = DenseWork.BackwardSeconds(gpu, p, w, localBatch);
         var opt = DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
         double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
-        double EmbBackward(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
+        double EmbBackward(int r) => ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)
@@ -113,7 +113,7 @@ public sealed class IterationGraph
                 if (last[r] >= 0) deps.Add(last[r]);
                 if (_sequential && _lastAny[r] >= 0) deps.Add(_lastAny[r]);
                 foreach (var d in extraDeps) if (d >= 0) deps.Add(Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d);
-                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, seconds(r), deps.ToArray()));
+                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, p.Corrected(phase, seconds(r)), deps.ToArray()));
                 last[r] = first + r;
                 _lastAny[r] = first + r;
             }
@@ -122,11 +122,11 @@ public sealed class IterationGraph
 
         public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps) =>
             Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0),
-                CollectiveModel.AllToAllPerRank(c, p, demand), extraDeps);
+                CollectiveCost.AllToAllPerRank(c, p, demand), extraDeps);
 
         public int AllReduce(string phase, double bytes, int[] extraDeps)
         {
-            var t = CollectiveModel.AllReduceSeconds(c, p, bytes);
+            var t = CollectiveCost.AllReduceSeconds(c, p, bytes);
             return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes),
                 Enumerable.Repeat(t, _world).ToArray(), extraDeps);
         }

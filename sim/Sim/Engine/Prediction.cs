@@ -21,7 +21,8 @@ public sealed record Prediction(
     string CostSource,
     double HiddenCommunicationSeconds,
     IReadOnlyList<RankTime> Ranks,
-    IReadOnlyList<PathSegment> CriticalPath)
+    IReadOnlyList<PathSegment> CriticalPath,
+    double? ErrorBand = null)
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>

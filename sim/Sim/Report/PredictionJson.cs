@@ -38,6 +38,7 @@ public static class PredictionJson
             ["memory_bytes_mean"] = p.MemoryBytesMean,
             ["memory_capacity_bytes_per_gpu"] = p.MemoryCapacityBytesPerGpu,
             ["cost_parameters_source"] = p.CostSource,
+            ["iteration_error_band"] = p.ErrorBand,
             ["critical_path"] = Array(p.CriticalPath.Select(s => (JsonNode)new JsonObject
             {
                 ["task"] = s.Task, ["phase"] = s.Phase, ["rank"] = s.Rank, ["seconds"] = s.Seconds,
@@ -69,6 +70,6 @@ public static class PredictionJson
             o["iteration_seconds"]!.GetValue<double>(), phases,
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
             o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>(),
-            o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path);
+            o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path, o["iteration_error_band"]?.GetValue<double>());
     }
 }

@@ -37,9 +37,11 @@ public sealed class OptimalPlanner : IPlanner
         var (searched, moves, accepted) = LocalSearch(ctx, best, bestSeconds, clock, limit);
         best = searched.Plan;
         bestSeconds = searched.PredictedSeconds;
-        var gap = proxyObjective > 0 ? (proxyObjective - proxyBound) / proxyObjective : 0;
+        var cp = proxyObjective > 0
+            ? $"CP-SAT load makespan {proxyObjective * 1e3:0.000} ms, bound {proxyBound * 1e3:0.000} ms (gap {(proxyObjective - proxyBound) / proxyObjective:P1})"
+            : "CP-SAT found no placement within its share of the time limit";
         var summary = $"{(greedySeconds - bestSeconds) / greedySeconds:P1} faster than greedy ({greedySeconds * 1e3:0.000} ms -> {bestSeconds * 1e3:0.000} ms); " +
-                      $"CP-SAT load makespan gap {gap:P1} (bound {proxyBound * 1e3:0.000} ms); local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s";
+                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s";
         return new PlannerResult(best with { Name = Name }, bestSeconds, summary);
     }
 

@@ -1,0 +1,186 @@
+using Sim.Config;
+using Sim.Cost;
+using Sim.Engine;
+using Sim.Topology;
+using Sim.Validation;
+using Sim.Workload;
+
+namespace Sim.Calibration;
+
+/// <summary>A measurement and the file it came from (for error messages and provenance).</summary>
+public sealed record MeasurementFile(string File, Measurement Measurement);
+
+/// <summary>
+/// Fits the cost models' parameters to measurements of one (card, software) group:
+/// GEMM efficiency as a saturating function of size, embedding forward and backward bandwidths and the
+/// per-kernel overhead, latency and bus bandwidth of every collective at every GPU count (messages of 1 MiB
+/// and up, nccl-tests conventions), then per-phase corrections from end-to-end runs.
+/// </summary>
+public static class Calibrator
+{
+    /// <summary>Collectives are fitted on messages of at least this many bytes (smaller ones are latency-bound).</summary>
+    public const long MinFitBytes = 1 << 20;
+
+    public static CalibrationProfile Fit(Cluster cluster, string topologyName, IReadOnlyList<MeasurementFile> files, Func<MeasurementFile, bool>? useRun = null)
+    {
+        var ok = files.Where(f => f.Measurement.Status.IsOk).ToList();
+        if (ok.Count == 0) throw new SimInputException(files.FirstOrDefault()?.File ?? "runs", "status", "no successful measurement to calibrate from");
+        var group = Group(ok);
+        var residuals = new List<Residuals>();
+        var p = CostParameters.Default;
+
+        var gemm = ok.SelectMany(f => f.Measurement.Micro?.Gemm ?? []).Where(g => g.Dtype == "fp32").ToList();
+        if (gemm.Count > 0)
+        {
+            var peak = cluster.Gpu.PeakFlops(DType.Fp32);
+            // 1/eff = 1/E + H/(E·f): a line in 1/f.
+            var (a, b) = Statistics.Line(gemm.Select(g => 1.0 / GemmResult.Flops(g.M, g.K, g.N)).ToArray(),
+                                         gemm.Select(g => peak * g.Seconds / GemmResult.Flops(g.M, g.K, g.N)).ToArray());
+            var e = Math.Clamp(1 / Math.Max(a, 1e-9), 0.01, 1.0);
+            p = p with { GemmEfficiency = e, GemmHalfSaturationFlops = Math.Max(0, b * e) };
+            residuals.Add(Residual("gemm fp32", gemm.Select(g => (ComputeCost.GemmSeconds(cluster.Gpu, p with { KernelOverheadSeconds = 0 }, DType.Fp32, GemmResult.Flops(g.M, g.K, g.N), 0), g.Seconds))));
+        }
+
+        var emb = ok.SelectMany(f => f.Measurement.Micro?.Embedding ?? []).ToList();
+        if (emb.Count > 0)
+        {
+            var hbm = cluster.Gpu.HbmBytesPerSecond;
+            var (fa, fb) = Statistics.Line(emb.Select(ForwardBytes).ToArray(), emb.Select(x => x.ForwardSeconds).ToArray());
+            var (ba, bb) = Statistics.Line(emb.Select(BackwardBytes).ToArray(), emb.Select(x => x.BackwardSeconds).ToArray());
+            p = p with
+            {
+                EmbeddingEfficiency = Math.Clamp(1 / (Math.Max(fb, 1e-30) * hbm), 0.01, 1),
+                EmbeddingBackwardEfficiency = Math.Clamp(1 / (Math.Max(bb, 1e-30) * hbm), 0.01, 1),
+                KernelOverheadSeconds = Math.Clamp(fa, 0, 1e-3),
+            };
+            var pk = p;
+            residuals.Add(Residual("embedding forward", emb.Select(x => (ComputeCost.EmbeddingSeconds(cluster.Gpu, pk, ForwardBytes(x), 1), x.ForwardSeconds))));
+            residuals.Add(Residual("embedding backward", emb.Select(x => (ComputeCost.EmbeddingBackwardSeconds(cluster.Gpu, pk, BackwardBytes(x), 1) + Math.Max(0, ba - fa), x.BackwardSeconds))));
+        }
+
+        var fits = new List<CollectiveFit>();
+        foreach (var g in ok.SelectMany(f => f.Measurement.Micro?.Collectives ?? []).Where(c => c.WorldSize > 1)
+                     .GroupBy(c => (c.Op, c.WorldSize)).OrderBy(g => g.Key.Op, StringComparer.Ordinal).ThenBy(g => g.Key.WorldSize))
+        {
+            var big = g.Where(c => c.Bytes >= MinFitBytes).OrderBy(c => c.Bytes).ToList();
+            if (big.Count < 2) continue;
+            var factor = CollectiveBandwidth.BusFactor(g.Key.Op, g.Key.WorldSize);
+            var (lat, slope) = Statistics.Line(big.Select(c => c.Bytes * factor).ToArray(), big.Select(c => c.Seconds).ToArray());
+            var fit = new CollectiveFit(g.Key.Op, g.Key.WorldSize, Math.Max(0, lat), 1 / Math.Max(slope, 1e-30), 0);
+            var errors = big.Select(c => Math.Abs(Statistics.RelativeError(fit.LatencySeconds + c.Bytes * factor / fit.BusBytesPerSecond, c.Seconds))).ToList();
+            fits.Add(fit with { MaxRelativeError = errors.Max() });
+            residuals.Add(new Residuals($"{g.Key.Op} x{g.Key.WorldSize} (>= 1 MiB)", big.Count, errors.Average(), errors.Max()));
+        }
+        if (fits.Count > 0)
+        {
+            // The event engine shares links, so it needs the fitted bandwidth as a fraction of NVLink's.
+            var a2a = fits.Where(f => f.Op == CollectiveCost.AllToAllOp).OrderByDescending(f => f.WorldSize).FirstOrDefault() ?? fits[^1];
+            p = p with
+            {
+                CollectiveFits = fits,
+                IntraNodeCollectiveEfficiency = Math.Clamp(a2a.BusBytesPerSecond / cluster.IntraNode.BytesPerSecond, 0.01, 1),
+                CollectiveOverheadSeconds = Math.Max(0, a2a.LatencySeconds - cluster.IntraNode.LatencySeconds),
+            };
+        }
+
+        var runs = ok.Where(f => f.Measurement.Kind == MeasurementKinds.Run && f.Measurement.EndToEnd is not null && (useRun?.Invoke(f) ?? true)).ToList();
+        var corrections = PhaseCorrections(p, runs);
+        p = p with { PhaseCorrections = corrections };
+        var parameters = new CalibratedParameters(p.GemmEfficiency, p.GemmHalfSaturationFlops, p.EmbeddingEfficiency, p.EmbeddingBackwardEfficiency,
+            p.KernelOverheadSeconds, p.IntraNodeCollectiveEfficiency, p.CollectiveOverheadSeconds, fits, corrections);
+
+        var band = 0.0;
+        if (runs.Count > 0)
+        {
+            var errs = runs.Select(r => Math.Abs(Statistics.RelativeError(Predict(r, p).IterationSeconds, r.Measurement.EndToEnd!.Iteration.Median))).ToList();
+            residuals.Add(new Residuals("iteration (end-to-end runs)", errs.Count, errs.Average(), errs.Max()));
+            band = errs.Max();
+        }
+        var source = $"calibration profile: {group.Card} x{group.Count}, {group.Software}; fitted on {ok.Count} measurement(s) from {string.Join(", ", ok.Select(f => f.File).Distinct())}";
+        return new CalibrationProfile(group.Card, group.Count, group.Software, topologyName, ok.Select(f => f.File).Distinct().ToList(), parameters, residuals, band, source);
+    }
+
+    /// <summary>Bytes the embedding forward moves for a table-wise table (as <see cref="EmbeddingWork"/> counts them).</summary>
+    public static double ForwardBytes(EmbeddingResult x) =>
+        x.Batch * x.Pooling * x.Dim * DTypeBytes(x.Dtype) + x.Batch * (double)x.Dim * 4;
+
+    public static double BackwardBytes(EmbeddingResult x)
+    {
+        var state = x.Optimizer == "rowwise_adagrad" ? 4 : 0;
+        var lookups = x.Batch * x.Pooling;
+        return x.Batch * (double)x.Dim * 4 + 2 * (lookups * x.Dim * DTypeBytes(x.Dtype) + lookups * state);
+    }
+
+    private static int DTypeBytes(string name) => DTypes.Words.TryGetValue(name, out var d) ? d.Bytes() : 4;
+
+    /// <summary>Per phase, measured ≈ a + b·modelled over the runs (least squares); the identity where there is too little data.</summary>
+    public static Dictionary<string, PhaseCorrection> PhaseCorrections(CostParameters p, IReadOnlyList<MeasurementFile> runs)
+    {
+        var result = new Dictionary<string, PhaseCorrection>(StringComparer.Ordinal);
+        if (runs.Count == 0) return result;
+        var uncorrected = p with { PhaseCorrections = new Dictionary<string, PhaseCorrection>() };
+        var modelled = runs.Select(r => PhaseMaxima(r, uncorrected)).ToList();
+        for (var i = 0; i < Phases.All.Count; i++)
+        {
+            var phase = Phases.All[i];
+            if (Phases.IsCommunication(phase)) continue;
+            var x = modelled.Select(m => m[i]).ToArray();
+            var y = runs.Select(r => r.Measurement.EndToEnd!.Phases[i].Median).ToArray();
+            PhaseCorrection c;
+            if (runs.Count >= 3 && x.Distinct().Count() >= 2)
+            {
+                var (a, b) = Statistics.Line(x, y);
+                c = b > 0 ? new PhaseCorrection(a, b) : new PhaseCorrection(0, y.Sum() / Math.Max(x.Sum(), 1e-30));
+            }
+            else c = new PhaseCorrection(0, y.Sum() / Math.Max(x.Sum(), 1e-30));
+            result[phase] = c;
+        }
+        return result;
+    }
+
+    /// <summary>Per phase, the slowest rank's modelled seconds: what the harness reports per phase.</summary>
+    public static double[] PhaseMaxima(MeasurementFile run, CostParameters p)
+    {
+        var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
+        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, p);
+        return Phases.All.Select(ph => MaxOverRanks(graph, ph)).ToArray();
+    }
+
+    private static double MaxOverRanks(IterationGraph g, string phase)
+    {
+        var perRank = new double[g.World];
+        foreach (var t in g.Tasks.Where(t => t.Phase == phase))
+            for (var r = 0; r < g.World; r++)
+                if (t.Kind == TaskKind.Collective || t.Rank == r) perRank[r] += t.SecondsFor(r);
+        return perRank.DefaultIfEmpty(0).Max();
+    }
+
+    public static Prediction Predict(MeasurementFile run, CostParameters p)
+    {
+        var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
+        return AnalyticalPredictor.Predict(s, p);
+    }
+
+    private static Residuals Residual(string quantity, IEnumerable<(double Predicted, double Measured)> pairs)
+    {
+        var errs = pairs.Select(x => Math.Abs(Statistics.RelativeError(x.Predicted, x.Measured))).ToList();
+        return new Residuals(quantity, errs.Count, errs.Average(), errs.Max());
+    }
+
+    /// <summary>The one (card, software) group of the measurements; mixing cards or software versions is refused.</summary>
+    public static (string Card, int Count, string Software) Group(IReadOnlyList<MeasurementFile> files)
+    {
+        static string Software(MeasurementProvenance p) => $"CUDA {p.Cuda}, NCCL {p.Nccl}, libtorch {p.Libtorch}, TorchSharp {p.TorchSharp}";
+        var first = files[0];
+        foreach (var f in files)
+        {
+            var a = first.Measurement.Provenance;
+            var b = f.Measurement.Provenance;
+            if (a.GpuModel != b.GpuModel)
+                throw new SimInputException(f.File, "provenance.gpu_model", $"'{b.GpuModel}' differs from '{a.GpuModel}' in {first.File}: calibrate each card separately");
+            if (Software(a) != Software(b))
+                throw new SimInputException(f.File, "provenance", $"software ({Software(b)}) differs from {first.File} ({Software(a)}): calibrate each software stack separately");
+        }
+        return (first.Measurement.Provenance.GpuModel, files.Max(f => f.Measurement.Provenance.GpuCount), Software(first.Measurement.Provenance));
+    }
+}

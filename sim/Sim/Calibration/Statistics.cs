@@ -1,0 +1,44 @@
+namespace Sim.Calibration;
+
+/// <summary>Error and rank statistics used to report how far predictions are from measurements.</summary>
+public static class Statistics
+{
+    /// <summary>(predicted - measured) / measured.</summary>
+    public static double RelativeError(double predicted, double measured) => (predicted - measured) / measured;
+
+    /// <summary>Mean absolute percentage error, as a fraction (0.05 = 5%).</summary>
+    public static double Mape(IEnumerable<(double Predicted, double Measured)> pairs)
+    {
+        var list = pairs.ToList();
+        return list.Count == 0 ? 0 : list.Average(p => Math.Abs(RelativeError(p.Predicted, p.Measured)));
+    }
+
+    /// <summary>Kendall's tau-b between two orderings: 1 = same order, -1 = reversed, 0 = unrelated.</summary>
+    public static double KendallTau(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        if (a.Count != b.Count) throw new ArgumentException("lists differ in length");
+        long concordant = 0, discordant = 0, tiesA = 0, tiesB = 0;
+        for (var i = 0; i < a.Count; i++)
+            for (var j = i + 1; j < a.Count; j++)
+            {
+                var da = Math.Sign(a[i] - a[j]);
+                var db = Math.Sign(b[i] - b[j]);
+                if (da == 0 && db == 0) continue;
+                if (da == 0) tiesA++;
+                else if (db == 0) tiesB++;
+                else if (da == db) concordant++;
+                else discordant++;
+            }
+        var denominator = Math.Sqrt((double)(concordant + discordant + tiesA) * (concordant + discordant + tiesB));
+        return denominator == 0 ? 0 : (concordant - discordant) / denominator;
+    }
+
+    /// <summary>Least-squares line y = intercept + slope·x (MathNet.Numerics).</summary>
+    public static (double Intercept, double Slope) Line(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        if (x.Count == 0) throw new ArgumentException("no points to fit");
+        if (x.Count == 1 || x.Distinct().Count() == 1) return (0, y.Average() / Math.Max(x.Average(), 1e-300));
+        var (intercept, slope) = MathNet.Numerics.Fit.Line(x.ToArray(), y.ToArray());
+        return (intercept, slope);
+    }
+}

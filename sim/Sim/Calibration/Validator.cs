@@ -1,0 +1,107 @@
+using Sim.Cost;
+using Sim.Engine;
+using Sim.Topology;
+using Sim.Validation;
+
+namespace Sim.Calibration;
+
+/// <summary>One measured run next to its predictions (iteration and per-phase: the slowest rank's seconds).</summary>
+public sealed record RunComparison(
+    string File,
+    string Workload,
+    string Plan,
+    int Gpus,
+    double MeasuredSeconds,
+    double AnalyticalSeconds,
+    double EventSeconds,
+    IReadOnlyList<double> MeasuredPhases,
+    IReadOnlyList<double> PredictedPhases)
+{
+    public double AnalyticalError => Statistics.RelativeError(AnalyticalSeconds, MeasuredSeconds);
+    public double EventError => Statistics.RelativeError(EventSeconds, MeasuredSeconds);
+}
+
+/// <summary>How far predictions are from measurements, overall and per group of plans on the same model and GPUs.</summary>
+public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string Label)
+{
+    public double AnalyticalMape => Statistics.Mape(Runs.Select(r => (r.AnalyticalSeconds, r.MeasuredSeconds)));
+    public double EventMape => Statistics.Mape(Runs.Select(r => (r.EventSeconds, r.MeasuredSeconds)));
+    public double MaxAbsError => Runs.Select(r => Math.Abs(r.AnalyticalError)).DefaultIfEmpty(0).Max();
+
+    /// <summary>Kendall's tau of predicted vs measured order, averaged over groups of plans of one model on one GPU count.</summary>
+    public double KendallTau
+    {
+        get
+        {
+            var taus = Groups.Where(g => g.Count() >= 2)
+                .Select(g => Statistics.KendallTau(g.Select(r => r.AnalyticalSeconds).ToArray(), g.Select(r => r.MeasuredSeconds).ToArray())).ToList();
+            return taus.Count == 0 ? double.NaN : taus.Average();
+        }
+    }
+
+    /// <summary>Groups in which the plan predicted fastest is also the plan measured fastest.</summary>
+    public (int Agree, int Groups) BestPlanAgreement
+    {
+        get
+        {
+            var groups = Groups.Where(g => g.Count() >= 2).ToList();
+            var agree = groups.Count(g => g.MinBy(r => r.AnalyticalSeconds)!.File == g.MinBy(r => r.MeasuredSeconds)!.File);
+            return (agree, groups.Count);
+        }
+    }
+
+    private IEnumerable<IGrouping<(string, int), RunComparison>> Groups => Runs.GroupBy(r => (r.Workload, r.Gpus));
+}
+
+/// <summary>Predicts measured runs with a set of cost parameters and compares, plus the cross-validations a user can trust.</summary>
+public static class Validator
+{
+    public static ValidationReport Compare(CostParameters p, IReadOnlyList<MeasurementFile> runs, string label) =>
+        new(runs.Select(r => Compare(p, r)).ToList(), label);
+
+    public static RunComparison Compare(CostParameters p, MeasurementFile run)
+    {
+        var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
+        var analytical = AnalyticalPredictor.Predict(s, p);
+        var (ev, _) = EventPredictor.Predict(s, p);
+        var e2e = run.Measurement.EndToEnd!;
+        return new RunComparison(run.File, s.Workload.Name, s.Plan.Name, s.Cluster.WorldSize, e2e.Iteration.Median,
+            analytical.IterationSeconds, ev.IterationSeconds, e2e.Phases.Select(x => x.Median).ToArray(), Calibrator.PhaseMaxima(run, p));
+    }
+
+    /// <summary>Each run predicted by a profile fitted without it (micro benchmarks stay in).</summary>
+    public static ValidationReport LeaveOnePlanOut(Cluster cluster, string topologyName, IReadOnlyList<MeasurementFile> files)
+    {
+        var runs = Runs(files);
+        var comparisons = runs.Select(held =>
+        {
+            var profile = Calibrator.Fit(cluster, topologyName, files, useRun: f => !ReferenceEquals(f, held));
+            return Compare(profile.ToCostParameters(), held);
+        }).ToList();
+        return new ValidationReport(comparisons, "leave one plan out");
+    }
+
+    /// <summary>
+    /// Fit on measurements of at most <paramref name="fitGpus"/> GPUs (collectives and runs), predict the runs on
+    /// <paramref name="predictGpus"/>: collectives at the larger size then come from the link model with the fitted efficiency.
+    /// </summary>
+    public static ValidationReport Extrapolate(Cluster cluster, string topologyName, IReadOnlyList<MeasurementFile> files, int fitGpus, int predictGpus)
+    {
+        var small = files.Select(f => LimitWorld(f, fitGpus)).Where(f => f is not null).Select(f => f!).ToList();
+        var profile = Calibrator.Fit(cluster, topologyName, small);
+        var targets = Runs(files).Where(r => r.Measurement.Run!.WorldSize == predictGpus).ToList();
+        return Compare(profile.ToCostParameters(), targets, $"fit on {fitGpus} GPUs, predict {predictGpus}");
+    }
+
+    public static IReadOnlyList<MeasurementFile> Runs(IReadOnlyList<MeasurementFile> files) =>
+        files.Where(f => f.Measurement.Kind == MeasurementKinds.Run && f.Measurement.Status.IsOk && f.Measurement.EndToEnd is not null).ToList();
+
+    private static MeasurementFile? LimitWorld(MeasurementFile f, int gpus)
+    {
+        var m = f.Measurement;
+        if (m.Kind == MeasurementKinds.Run) return m.Run!.WorldSize <= gpus ? f : null;
+        if (m.Micro is null) return f;
+        var collectives = m.Micro.Collectives?.Where(c => c.WorldSize <= gpus).ToList();
+        return f with { Measurement = m with { Micro = m.Micro with { Collectives = collectives } } };
+    }
+}

@@ -1,0 +1,30 @@
+using Sim.Collectives;
+using Sim.Topology;
+
+namespace Sim.Cost;
+
+/// <summary>
+/// Collective times for the iteration graph: from a calibration fit of this op at this GPU count when the
+/// profile has one (what was measured on the machine), else from the link model (<see cref="CollectiveModel"/>).
+/// </summary>
+public static class CollectiveCost
+{
+    public const string AllToAllOp = "all_to_all";
+    public const string AllReduceOp = "all_reduce";
+
+    public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
+    {
+        if (p.Fit(AllToAllOp, c.WorldSize) is not { } fit || c.WorldSize == 1 || demand.IsEmpty)
+            return CollectiveModel.AllToAllPerRank(c, p, demand);
+        // The fit is per rank: latency plus the busier direction's bytes over the measured bus bandwidth.
+        return demand.PerRank(c).Select(t => fit.LatencySeconds + Math.Max(t.Sent, t.Received) / fit.BusBytesPerSecond).ToArray();
+    }
+
+    public static double AllReduceSeconds(Cluster c, CostParameters p, double bytes)
+    {
+        var n = c.WorldSize;
+        if (p.Fit(AllReduceOp, n) is not { } fit || n == 1 || bytes <= 0)
+            return CollectiveModel.AllReduceSeconds(c, p, bytes);
+        return fit.LatencySeconds + 2.0 * (n - 1) / n * bytes / fit.BusBytesPerSecond;
+    }
+}

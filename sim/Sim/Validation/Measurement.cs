@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Sim.Config;
+using Sim.Engine;
+
+namespace Sim.Validation;
+
+/// <summary>
+/// What the validation harness observed on real hardware (or on the CPU backend) for a (Cluster, Workload, Plan),
+/// or for a set of microbenchmarks: provenance, the exact inputs, a status, and the results. Shared with
+/// calibration. All times are seconds; bandwidths follow nccl-tests (GB = 1e9 bytes).
+/// </summary>
+/// <param name="SchemaVersion">Version of this schema (<see cref="MeasurementJson.SchemaVersion"/>).</param>
+/// <param name="Kind"><see cref="MeasurementKinds.Run"/> (one end-to-end training run) or <see cref="MeasurementKinds.Micro"/>.</param>
+public sealed record Measurement(
+    int SchemaVersion,
+    string Kind,
+    MeasurementProvenance Provenance,
+    IReadOnlyList<MeasurementInput> Inputs,
+    MeasurementStatus Status,
+    RunSettings? Run = null,
+    EndToEndResult? EndToEnd = null,
+    MicroResults? Micro = null);
+
+public static class MeasurementKinds
+{
+    public const string Run = "run";
+    public const string Micro = "micro";
+}
+
+/// <summary>Where and with what software a measurement was taken. Never holds a host name or a machine path.</summary>
+/// <param name="Device">"cuda" or "cpu": the harness backend.</param>
+/// <param name="GpuModel">GPU product name as the driver reports it ("cpu" on the CPU backend).</param>
+/// <param name="GpuCount">GPUs visible to the harness (0 on the CPU backend).</param>
+/// <param name="Driver">NVIDIA driver release, e.g. "580.95.05".</param>
+/// <param name="Cuda">CUDA runtime version, e.g. "13.0".</param>
+/// <param name="CudaDriver">Highest CUDA version the driver supports, e.g. "13.0".</param>
+/// <param name="Nccl">NCCL version, e.g. "2.28.9".</param>
+/// <param name="Libtorch">Version of the libtorch that was loaded, e.g. "2.11.0+cu130".</param>
+/// <param name="TorchSharp">TorchSharp package version.</param>
+/// <param name="Dotnet">.NET runtime version.</param>
+/// <param name="DateUtc">ISO 8601 UTC time the measurement started.</param>
+/// <param name="GitCommit">Commit of the harness build ("+dirty" when the tree had changes).</param>
+/// <param name="CommandLine">The exact command, starting with "harness".</param>
+public sealed record MeasurementProvenance(
+    string Device,
+    string GpuModel,
+    int GpuCount,
+    string Driver,
+    string Cuda,
+    string CudaDriver,
+    string Nccl,
+    string Libtorch,
+    string TorchSharp,
+    string Dotnet,
+    string DateUtc,
+    string GitCommit,
+    string CommandLine);
+
+/// <summary>One input file: its role, its (repo-relative) name, SHA-256 of its bytes and, if small, its text.</summary>
+public sealed record MeasurementInput(string Role, string Name, string Sha256, long Bytes, string? Content = null)
+{
+    /// <summary>Files up to this size are embedded verbatim.</summary>
+    public const long MaxEmbeddedBytes = 64 * 1024;
+
+    public static MeasurementInput FromFile(string role, string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var content = bytes.Length <= MaxEmbeddedBytes ? Encoding.UTF8.GetString(bytes) : null;
+        return new MeasurementInput(role, YamlDocument.DisplayName(path), Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length, content);
+    }
+}
+
+/// <summary>"ok", or "failed" with the rank and the call that failed and the error string (NCCL/CUDA text included).</summary>
+public sealed record MeasurementStatus(string State, int? FailedRank = null, string? FailedCall = null, string? Error = null)
+{
+    public const string OkState = "ok";
+    public const string FailedState = "failed";
+    public static readonly MeasurementStatus Ok = new(OkState, null, null, null);
+    public static MeasurementStatus Failed(int? rank, string? call, string error) => new(FailedState, rank, call, error);
+    [JsonIgnore] public bool IsOk => State == OkState;
+}
+
+/// <summary>What an end-to-end run was asked to do.</summary>
+public sealed record RunSettings(
+    string Topology,
+    string Workload,
+    string Plan,
+    int WorldSize,
+    long GlobalBatchSize,
+    long LocalBatchSize,
+    int Warmup,
+    int Iterations,
+    long Seed,
+    double LearningRate,
+    string Optimizer,
+    string ComputePrecision);
+
+/// <summary>Median, minimum and maximum over measured iterations, seconds.</summary>
+public sealed record TimeStats(double Median, double Min, double Max)
+{
+    public static TimeStats Of(IReadOnlyCollection<double> values)
+    {
+        if (values.Count == 0) throw new ArgumentException("no values", nameof(values));
+        var s = values.OrderBy(v => v).ToArray();
+        var n = s.Length;
+        var median = n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+        return new TimeStats(median, s[0], s[^1]);
+    }
+}
+
+/// <summary>One phase of <see cref="Phases.All"/>: statistics over iterations of the slowest rank's time.</summary>
+public sealed record PhaseStats(string Name, double Median, double Min, double Max);
+
+/// <summary>
+/// One measured iteration. Every number is the maximum over ranks of that rank's value: <see cref="Seconds"/>
+/// is wall time from the iteration's start barrier to the device being idle; <see cref="GpuBusy"/> the sum of
+/// the phase times; <see cref="HostOverhead"/> iteration minus GPU-busy time (time in no phase).
+/// <see cref="Phases"/> is in the order of <see cref="Sim.Engine.Phases.All"/>; <see cref="Loss"/> is the global mean loss.
+/// </summary>
+public sealed record IterationSample(double Seconds, double GpuBusy, double HostOverhead, IReadOnlyList<double> Phases, double Loss);
+
+/// <summary>Results of an end-to-end run over its measured (post-warm-up) iterations.</summary>
+/// <param name="MeasuredIterations">Iterations that completed after warm-up (fewer than asked when the run failed).</param>
+/// <param name="Phases">Per phase, in the order of <see cref="Sim.Engine.Phases.All"/>.</param>
+/// <param name="RankPhaseMedians">[rank][phase]: median over iterations of each rank's own phase time (shows imbalance).</param>
+/// <param name="HostOverheadFraction">Median host overhead over median iteration time.</param>
+public sealed record EndToEndResult(
+    int MeasuredIterations,
+    IReadOnlyList<PhaseStats> Phases,
+    TimeStats Iteration,
+    TimeStats GpuBusy,
+    TimeStats HostOverhead,
+    double HostOverheadFraction,
+    double SamplesPerSecond,
+    IReadOnlyList<IReadOnlyList<double>> RankPhaseMedians,
+    IReadOnlyList<IterationSample> PerIteration);
+
+/// <summary>Microbenchmark results; a list is null when that benchmark was not run.</summary>
+public sealed record MicroResults(
+    int Warmup,
+    int Repetitions,
+    IReadOnlyList<GemmResult>? Gemm = null,
+    IReadOnlyList<EmbeddingResult>? Embedding = null,
+    IReadOnlyList<CollectiveResult>? Collectives = null);
+
+/// <summary>C[m,n] = A[m,k]·B[k,n]; <see cref="Label"/> says where the shape comes from (e.g. "dlrm-small bottom[0] fwd b=4096").</summary>
+public sealed record GemmResult(string Label, long M, long K, long N, string Dtype, double Seconds, double FlopsPerSecond)
+{
+    public static double Flops(long m, long k, long n) => 2.0 * m * k * n;
+}
+
+/// <summary>
+/// Sum-pooled EmbeddingBag over a rows x dim table, batch bags of <see cref="Pooling"/> lookups each. Forward is the
+/// lookup; backward is the harness's fused backward with the optimizer update (gradient per lookup, per unique row,
+/// <see cref="Optimizer"/> applied to touched rows only), as in the embedding_backward phase.
+/// </summary>
+public sealed record EmbeddingResult(long Rows, int Dim, double Pooling, long Batch, string Dtype, string Optimizer, double ForwardSeconds, double BackwardSeconds);
+
+/// <summary>
+/// One collective at one size, as nccl-tests reports it: <see cref="Bytes"/> is nccl-tests' "size" (all-reduce: the
+/// buffer; all-gather: the gathered output; reduce-scatter: the input; all-to-all: one rank's send buffer),
+/// algbw = Bytes / 1e9 / Seconds, busbw = algbw x <see cref="CollectiveBandwidth.BusFactor"/>.
+/// </summary>
+public sealed record CollectiveResult(string Op, int WorldSize, long Bytes, double Seconds, double AlgbwGbPerSecond, double BusbwGbPerSecond)
+{
+    public static CollectiveResult Create(string op, int worldSize, long bytes, double seconds)
+    {
+        var alg = CollectiveBandwidth.AlgbwGbPerSecond(bytes, seconds);
+        return new CollectiveResult(op, worldSize, bytes, seconds, alg, alg * CollectiveBandwidth.BusFactor(op, worldSize));
+    }
+}
+
+/// <summary>nccl-tests' bandwidth definitions.</summary>
+public static class CollectiveBandwidth
+{
+    public const string AllReduce = "all_reduce";
+    public const string ReduceScatter = "reduce_scatter";
+    public const string AllGather = "all_gather";
+    public const string AllToAll = "all_to_all";
+    public static readonly IReadOnlyList<string> Ops = [AllReduce, ReduceScatter, AllGather, AllToAll];
+
+    public static double AlgbwGbPerSecond(long bytes, double seconds) => seconds > 0 ? bytes / 1e9 / seconds : 0;
+
+    /// <summary>2(n-1)/n for all-reduce; (n-1)/n for reduce-scatter, all-gather and all-to-all.</summary>
+    public static double BusFactor(string op, int n) => op switch
+    {
+        AllReduce => 2.0 * (n - 1) / n,
+        ReduceScatter or AllGather or AllToAll => (n - 1.0) / n,
+        _ => throw new ArgumentException($"unknown collective '{op}'", nameof(op)),
+    };
+}
+
+/// <summary>
+/// Reads and writes <see cref="Measurement"/> JSON: snake_case keys in declaration order, shortest round-trip
+/// doubles, null fields left out. Writing a file is atomic (temporary file, then rename over the target).
+/// </summary>
+public static class MeasurementJson
+{
+    public const int SchemaVersion = 1;
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = true,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    private static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
+
+    public static string Write(Measurement m, bool indented = true) => JsonSerializer.Serialize(m, indented ? Options : Compact);
+
+    /// <summary>Writes <paramref name="m"/> to <paramref name="path"/> atomically: readers see the old file or the new one, never half.</summary>
+    public static void WriteFile(string path, Measurement m, bool indented = true) => WriteTextAtomically(path, Write(m, indented) + "\n");
+
+    public static void WriteTextAtomically(string path, string text)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(tmp, text, new UTF8Encoding(false));
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>Parses one measurement object and checks it against the schema.</summary>
+    public static Measurement Read(string json, string fileName = "measurement")
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(json); }
+        catch (JsonException e) { throw new SimInputException(fileName, "", $"malformed JSON: {e.Message}"); }
+        if (node is not JsonObject o) throw new SimInputException(fileName, "", "expected a JSON object");
+        return FromNode(o, fileName, "");
+    }
+
+    /// <summary>Parses a file holding one measurement object or an array of them.</summary>
+    public static IReadOnlyList<Measurement> ReadAll(string json, string fileName = "measurement")
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(json); }
+        catch (JsonException e) { throw new SimInputException(fileName, "", $"malformed JSON: {e.Message}"); }
+        return node switch
+        {
+            JsonObject o => [FromNode(o, fileName, "")],
+            JsonArray a => a.Select((n, i) => n is JsonObject o
+                ? FromNode(o, fileName, $"[{i}]")
+                : throw new SimInputException(fileName, $"[{i}]", "expected a measurement object")).ToList(),
+            _ => throw new SimInputException(fileName, "", "expected a measurement object or an array of them"),
+        };
+    }
+
+    public static IReadOnlyList<Measurement> ReadFile(string path)
+    {
+        var shown = YamlDocument.DisplayName(path);
+        if (!File.Exists(path)) throw new SimInputException(shown, "", "file not found");
+        return ReadAll(File.ReadAllText(path), shown);
+    }
+
+    private static Measurement FromNode(JsonObject o, string file, string at)
+    {
+        Measurement? m;
+        try { m = o.Deserialize<Measurement>(Options); }
+        catch (JsonException e)
+        {
+            var path = e.Path is { Length: > 1 } p ? at + p[1..] : at;
+            throw new SimInputException(file, path.TrimStart('.'), e.Message.Split(" Path:")[0]);
+        }
+        if (m is null) throw new SimInputException(file, at, "expected a measurement object");
+        Validate(m, file, at);
+        return m;
+    }
+
+    /// <summary>Checks what the type system cannot: versions, enumerations, phase names and array shapes.</summary>
+    public static void Validate(Measurement m, string file = "measurement", string at = "")
+    {
+        string F(string field) => at.Length == 0 ? field : $"{at}.{field}";
+        if (m.SchemaVersion != SchemaVersion)
+            throw new SimInputException(file, F("schema_version"), $"schema version {m.SchemaVersion} is not supported (expected {SchemaVersion})");
+        if (m.Kind is not (MeasurementKinds.Run or MeasurementKinds.Micro))
+            throw new SimInputException(file, F("kind"), $"'{m.Kind}' is not a measurement kind; expected 'run' or 'micro'");
+        if (m.Status.State is not (MeasurementStatus.OkState or MeasurementStatus.FailedState))
+            throw new SimInputException(file, F("status.state"), $"'{m.Status.State}' is not a status; expected 'ok' or 'failed'");
+        if (m.Status.State == MeasurementStatus.FailedState && string.IsNullOrEmpty(m.Status.Error))
+            throw new SimInputException(file, F("status.error"), "a failed measurement must say what failed");
+        if (m.Kind == MeasurementKinds.Run && m.Run is null)
+            throw new SimInputException(file, F("run"), "a run measurement needs its settings");
+        if (m.EndToEnd is { } e)
+        {
+            var names = e.Phases.Select(p => p.Name).ToArray();
+            if (!names.SequenceEqual(Phases.All))
+                throw new SimInputException(file, F("end_to_end.phases"),
+                    $"phases must be exactly [{string.Join(", ", Phases.All)}] in that order, found [{string.Join(", ", names)}]");
+            for (var i = 0; i < e.PerIteration.Count; i++)
+                if (e.PerIteration[i].Phases.Count != Phases.All.Count)
+                    throw new SimInputException(file, F($"end_to_end.per_iteration[{i}].phases"),
+                        $"expected {Phases.All.Count} phase times, found {e.PerIteration[i].Phases.Count}");
+            for (var r = 0; r < e.RankPhaseMedians.Count; r++)
+                if (e.RankPhaseMedians[r].Count != Phases.All.Count)
+                    throw new SimInputException(file, F($"end_to_end.rank_phase_medians[{r}]"),
+                        $"expected {Phases.All.Count} phase times, found {e.RankPhaseMedians[r].Count}");
+            if (e.MeasuredIterations != e.PerIteration.Count)
+                throw new SimInputException(file, F("end_to_end.measured_iterations"),
+                    $"says {e.MeasuredIterations} but per_iteration holds {e.PerIteration.Count}");
+        }
+        if (m.Micro?.Collectives is { } cs)
+            for (var i = 0; i < cs.Count; i++)
+                if (!CollectiveBandwidth.Ops.Contains(cs[i].Op))
+                    throw new SimInputException(file, F($"micro.collectives[{i}].op"),
+                        $"'{cs[i].Op}' is not a collective; expected one of {string.Join(", ", CollectiveBandwidth.Ops)}");
+    }
+
+    /// <summary>Current UTC time in the format of <see cref="MeasurementProvenance.DateUtc"/>.</summary>
+    public static string UtcNow() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,3 @@
+using Sim.Harness;
+
+return HarnessApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using Sim.Config;
+using Sim.Engine;
+using Sim.Harness.Training;
+using Sim.Validation;
+
+namespace Sim.Harness;
+
+/// <summary>`harness run TOPOLOGY WORKLOAD PLAN`: trains the scenario for real and writes a Measurement.</summary>
+public static class RunCommand
+{
+    public static Command Create(string[] rawArgs, TextWriter stdout, TextWriter stderr)
+    {
+        var topology = new Argument<string>("topology") { Description = "cluster description, e.g. topologies/h100x4.yaml (its GPU count is the number of ranks)" };
+        var workload = new Argument<string>("workload") { Description = "model description, e.g. workloads/validation/val-base.yaml" };
+        var plan = new Argument<string>("plan") { Description = "sharding plan, e.g. validation/plans/val-base.4gpu.rw.yaml" };
+        var device = DeviceOption();
+        var iterations = new Option<int>("--iterations") { Description = "measured iterations", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "iterations run before measuring", DefaultValueFactory = _ => 5 };
+        var seed = new Option<long>("--seed") { Description = "seed of tables, dense weights and data", DefaultValueFactory = _ => 1 };
+        var lr = new Option<double>("--lr") { Description = "learning rate (SGD or row-wise Adagrad, as the workload says)", DefaultValueFactory = _ => 0.001 };
+        var output = new Option<string?>("--out") { Description = "write the Measurement JSON here (atomically); without it, print it" };
+        var compact = CompactOption();
+        var cmd = new Command("run", "Train the scenario for real (warm-up, then measured iterations) and report per-phase times.")
+        {
+            topology, workload, plan, device, iterations, warmup, seed, lr, output, compact,
+        };
+        cmd.SetAction(r =>
+        {
+            var n = r.GetValue(iterations);
+            var k = r.GetValue(warmup);
+            var rate = r.GetValue(lr);
+            if (n < 1) throw new SimInputException("--iterations", "", $"must be at least 1, got {n}");
+            if (k < 0) throw new SimInputException("--warmup", "", $"must be at least 0, got {k}");
+            if (!(rate > 0) || double.IsInfinity(rate)) throw new SimInputException("--lr", "", $"must be a positive number, got {rate}");
+            var (topoPath, workPath, planPath) = (r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan)!);
+            // Everything Sim checks (memory per GPU, ranks that exist, batch divisibility) is refused here, before any launch.
+            var scenario = Scenario.Load(topoPath, workPath, planPath);
+            HarnessApp.EnsureSupported(scenario, YamlDocument.DisplayName(workPath), YamlDocument.DisplayName(planPath));
+            var dev = r.GetValue(device)!;
+            var date = MeasurementJson.UtcNow();
+            var backend = HarnessApp.CreateBackend(dev, scenario.Cluster.WorldSize, YamlDocument.DisplayName(topoPath));
+            var inputs = new[]
+            {
+                MeasurementInput.FromFile("topology", topoPath),
+                MeasurementInput.FromFile("workload", workPath),
+                MeasurementInput.FromFile("plan", planPath),
+            };
+            var provenance = ProvenanceInfo.Collect(backend, rawArgs, date);
+            var w = scenario.Workload;
+            var settings = new RunSettings(scenario.Cluster.Name, w.Name, scenario.Plan.Name, scenario.Cluster.WorldSize,
+                w.GlobalBatchSize, w.GlobalBatchSize / scenario.Cluster.WorldSize, k, n, r.GetValue(seed), rate,
+                Workload.Optimizers.Name(w.Optimizer), Workload.DTypes.Name(w.Precision.Compute));
+            var opts = new RunOptions(n, k, r.GetValue(seed), rate);
+            var outcome = TrainingRun.Execute(scenario, backend, opts, progress: (it, t, loss) =>
+            {
+                if (it == 0 || it == opts.Warmup || it == opts.Total - 1)
+                    stderr.WriteLine(FormattableString.Invariant($"harness: iteration {it + 1}/{opts.Total}: {t.IterationSeconds * 1e3:F2} ms, loss {loss:G6}"));
+            });
+            var e2e = TrainingRun.Summarise(outcome, w.GlobalBatchSize);
+            var status = outcome.Failure is { } f ? MeasurementStatus.Failed(f.Rank, f.Call, f.Error) : MeasurementStatus.Ok;
+            var m = new Measurement(MeasurementJson.SchemaVersion, MeasurementKinds.Run, provenance, inputs, status, settings, e2e, null);
+            var outPath = r.GetValue(output);
+            if (outPath is not null)
+            {
+                MeasurementJson.WriteFile(outPath, m, indented: !r.GetValue(compact));
+                Summary(m, stdout);
+            }
+            else
+            {
+                stdout.WriteLine(MeasurementJson.Write(m, indented: !r.GetValue(compact)));
+                Summary(m, stderr);
+            }
+            if (outcome.Failure is { } failure)
+            {
+                stderr.WriteLine($"error: {failure.Message}");
+                return HarnessApp.RunFailed;
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Option<bool> CompactOption() => new("--compact") { Description = "write the JSON on one line" };
+
+    public static Option<string> DeviceOption()
+    {
+        var device = new Option<string>("--device") { Description = "cuda (one rank per GPU, NCCL) or cpu (one thread per rank)", DefaultValueFactory = _ => "cuda" };
+        device.AcceptOnlyFromAmong([.. Backends.Backend.Names]);
+        return device;
+    }
+
+    private static void Summary(Measurement m, TextWriter o)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var s = m.Run!;
+        o.WriteLine($"{s.Workload} on {s.Topology} ({s.WorldSize} ranks, {m.Provenance.Device}: {m.Provenance.GpuModel}), plan {s.Plan}: {m.Status.State}");
+        if (m.EndToEnd is not { } e) return;
+        o.WriteLine($"{"phase",-22} {"median ms",10} {"min ms",10} {"max ms",10}");
+        foreach (var p in e.Phases)
+            o.WriteLine(string.Format(inv, "{0,-22} {1,10:F3} {2,10:F3} {3,10:F3}", p.Name, p.Median * 1e3, p.Min * 1e3, p.Max * 1e3));
+        o.WriteLine(string.Format(inv, "{0,-22} {1,10:F3} {2,10:F3} {3,10:F3}", "iteration", e.Iteration.Median * 1e3, e.Iteration.Min * 1e3, e.Iteration.Max * 1e3));
+        o.WriteLine(string.Format(inv, "{0,-22} {1,10:F3} {2,10:F3} {3,10:F3}", "host overhead", e.HostOverhead.Median * 1e3, e.HostOverhead.Min * 1e3, e.HostOverhead.Max * 1e3));
+        o.WriteLine(string.Format(inv, "{0} measured iterations; {1:N0} samples/s; host overhead {2:P1} of the iteration; loss {3:G5} -> {4:G5}",
+            e.MeasuredIterations, e.SamplesPerSecond, e.HostOverheadFraction, e.PerIteration[0].Loss, e.PerIteration[^1].Loss));
+    }
+}

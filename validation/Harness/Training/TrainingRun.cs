@@ -1,0 +1,113 @@
+using Sim.Engine;
+using Sim.Harness.Backends;
+using Sim.Validation;
+using TorchSharp;
+
+namespace Sim.Harness.Training;
+
+public sealed record RunOptions(int Iterations, int Warmup, long Seed, double LearningRate)
+{
+    public int Total => Warmup + Iterations;
+}
+
+/// <summary>What a run produced: every rank's timing of every iteration it finished, the losses, and the failure if any.</summary>
+public sealed class RunOutcome
+{
+    /// <summary>[iteration][rank]; null where that rank did not finish that iteration.</summary>
+    public required IterationTiming?[][] Timings { get; init; }
+    /// <summary>Global mean loss per iteration (NaN where not finished).</summary>
+    public required double[] Losses { get; init; }
+    public RankFailureException? Failure { get; init; }
+    public int Warmup { get; init; }
+
+    /// <summary>Iterations after warm-up that every rank finished.</summary>
+    public IReadOnlyList<int> MeasuredIterations =>
+        Enumerable.Range(Warmup, Math.Max(0, Timings.Length - Warmup)).Where(i => Timings[i].All(t => t is not null)).ToList();
+}
+
+/// <summary>Runs warm-up plus measured training iterations of a scenario on W ranks of a backend.</summary>
+public static class TrainingRun
+{
+    /// <param name="inspect">Called on every rank's thread after the last iteration, before its state is freed (tests read parameters here).</param>
+    /// <param name="progress">Called by rank 0 after each iteration with (iteration, its timing, loss).</param>
+    public static RunOutcome Execute(Scenario scenario, IBackend backend, RunOptions o,
+        Action<RankTrainer>? inspect = null, Action<int, IterationTiming, double>? progress = null)
+    {
+        var world = scenario.Cluster.WorldSize;
+        var layout = new EmbeddingLayout(scenario.Workload, scenario.Plan, world);
+        var settings = new TrainerSettings(o.Seed, o.LearningRate);
+        var timings = Enumerable.Range(0, o.Total).Select(_ => new IterationTiming?[world]).ToArray();
+        var losses = Enumerable.Repeat(double.NaN, o.Total).ToArray();
+        RankFailureException? failure = null;
+        var tf32 = scenario.Workload.Precision.Compute == Workload.DType.Tf32;
+        if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = tf32;
+        try
+        {
+            backend.RunRanks(world, ctx =>
+            {
+                using var trainer = new RankTrainer(ctx, scenario.Workload, layout, settings);
+                using var timer = ctx.CreateTimer(Phases.All.Count);
+                for (var it = 0; it < o.Total; it++)
+                {
+                    using var batch = BatchGenerator.Generate(scenario.Workload, o.Seed, it, ctx.Rank, layout.LocalBatch, ctx.Device);
+                    ctx.Comm.Barrier();
+                    timer.StartIteration();
+                    var loss = trainer.Step(batch, timer);
+                    var timing = timer.FinishIteration();
+                    var value = loss.item<float>();
+                    loss.Dispose();
+                    timings[it][ctx.Rank] = timing;
+                    if (ctx.Rank == 0)
+                    {
+                        losses[it] = value;
+                        progress?.Invoke(it, timing, value);
+                    }
+                }
+                ctx.Comm.Barrier();
+                inspect?.Invoke(trainer);
+            });
+        }
+        catch (RankFailureException e) { failure = e; }
+        return new RunOutcome { Timings = timings, Losses = losses, Failure = failure, Warmup = o.Warmup };
+    }
+
+    /// <summary>Statistics over the measured iterations, or null when none finished.</summary>
+    public static EndToEndResult? Summarise(RunOutcome outcome, long globalBatch)
+    {
+        var its = outcome.MeasuredIterations;
+        if (its.Count == 0) return null;
+        var nPhases = Phases.All.Count;
+        var samples = its.Select(i =>
+        {
+            var ranks = outcome.Timings[i].Select(t => t!).ToArray();
+            var phases = Enumerable.Range(0, nPhases).Select(p => ranks.Max(r => r.PhaseSeconds[p])).ToArray();
+            return new IterationSample(
+                ranks.Max(r => r.IterationSeconds),
+                ranks.Max(r => r.BusySeconds),
+                ranks.Max(r => r.HostOverheadSeconds),
+                phases,
+                outcome.Losses[i]);
+        }).ToList();
+        var phaseStats = Phases.All.Select((name, p) =>
+        {
+            var s = TimeStats.Of(samples.Select(x => x.Phases[p]).ToArray());
+            return new PhaseStats(name, s.Median, s.Min, s.Max);
+        }).ToList();
+        var world = outcome.Timings[its[0]].Length;
+        var rankMedians = Enumerable.Range(0, world).Select(r =>
+            (IReadOnlyList<double>)Enumerable.Range(0, nPhases)
+                .Select(p => TimeStats.Of(its.Select(i => outcome.Timings[i][r]!.PhaseSeconds[p]).ToArray()).Median).ToList()).ToList();
+        var iteration = TimeStats.Of(samples.Select(x => x.Seconds).ToArray());
+        var overhead = TimeStats.Of(samples.Select(x => x.HostOverhead).ToArray());
+        return new EndToEndResult(
+            samples.Count,
+            phaseStats,
+            iteration,
+            TimeStats.Of(samples.Select(x => x.GpuBusy).ToArray()),
+            overhead,
+            iteration.Median > 0 ? overhead.Median / iteration.Median : 0,
+            iteration.Median > 0 ? globalBatch / iteration.Median : 0,
+            rankMedians,
+            samples);
+    }
+}
