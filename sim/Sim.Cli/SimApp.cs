@@ -16,6 +16,8 @@ public static class SimApp
         var root = new RootCommand("Sim: predicts, explains and plans distributed DLRM training on GPU clusters.");
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(PlanCommand.Create(stdout));
+        root.Subcommands.Add(TopologyCommand.Create(stdout));
+        root.Subcommands.Add(CollectiveCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout));
         root.Subcommands.Add(TorchRecCommand.Create(stdout));
         root.Subcommands.Add(WorkloadCommand.Create(stdout));

@@ -9,7 +9,7 @@ namespace Sim.Collectives;
 /// Stored as O(W) vectors, not a W x W matrix, so that 16k-GPU clusters stay cheap; a rank's message to
 /// itself is local and never touches a link.
 /// </summary>
-public sealed class AllToAllDemand
+public sealed class AllToAllDemand : IAllToAllSplits
 {
     public int World { get; }
     public double[] ToEachPeer { get; }

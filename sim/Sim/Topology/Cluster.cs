@@ -1,10 +1,13 @@
 using Sim.Hardware;
+using Sim.Topology.Fabric;
 
 namespace Sim.Topology;
 
 /// <summary>
-/// First-version cluster: N identical nodes of G GPUs, an intra-node fabric (NVLink/NVSwitch) and one
-/// scale-out NIC per GPU. Ranks are numbered node-major: rank = node * G + local.
+/// A cluster: N identical nodes of G GPUs, an intra-node fabric (NVLink) and scale-out NICs. Ranks are
+/// numbered node-major: rank = node * G + local. <see cref="IntraNode"/> is each GPU's NVLink bandwidth and
+/// <see cref="ScaleOut"/> each NIC's; <see cref="Fabric"/> (optional) says how they are wired. Without it the
+/// cluster is the first-version flat model: an NVSwitch node and one NIC per GPU on a non-blocking fabric.
 /// </summary>
 public sealed record Cluster(
     string Name,
@@ -16,6 +19,9 @@ public sealed record Cluster(
     LinkSpec ScaleOut,
     HostSpec Host)
 {
+    /// <summary>How nodes, NICs and switches are wired; null means the flat model (<see cref="FabricSpec.Flat"/>).</summary>
+    public FabricSpec? Fabric { get; init; }
+
     public int WorldSize => Nodes * GpusPerNode;
     public int NodeOf(int rank) => rank / GpusPerNode;
     public int LocalIndex(int rank) => rank % GpusPerNode;
@@ -30,8 +36,15 @@ public sealed record Cluster(
         _ => throw new ArgumentOutOfRangeException(nameof(tier), "a rank talking to itself uses no link"),
     };
 
-    /// <summary>The links and routes the event engine simulates flows on (built on demand: records are copied with `with`).</summary>
-    public INetwork BuildNetwork() => new FlatNetwork(this);
+    /// <summary>
+    /// The links and routes the event engine simulates flows on (built on demand: records are copied with `with`).
+    /// Without a fabric section this is the cheap <see cref="FlatNetwork"/> (four links per GPU, fine for 16k GPUs);
+    /// with one, the routed cluster graph.
+    /// </summary>
+    public INetwork BuildNetwork() => Fabric is null ? new FlatNetwork(this) : new GraphNetwork(BuildGraph());
+
+    /// <summary>The full cluster graph (GPUs, switches, NICs, CPUs), also for a cluster without a fabric section.</summary>
+    public ClusterGraph BuildGraph() => FabricBuilder.Build(this);
 
     public string DescribeRank(int rank) => $"GPU {rank} (node {NodeOf(rank)}, local {LocalIndex(rank)})";
 

@@ -1,5 +1,6 @@
 using Sim.Config;
 using Sim.Hardware;
+using Sim.Topology.Fabric;
 using Sim.Workload;
 
 namespace Sim.Topology;
@@ -25,8 +26,10 @@ public static class TopologyLoader
         var intra = ReadLink(root.RequireMap("intra_node"), "intra_node");
         var scaleOut = ReadLink(root.RequireMap("scale_out"), "scale_out");
         var host = ReadHost(root.RequireMap("host"));
+        // Optional: without it the cluster keeps the flat model (NVSwitch node, NIC per GPU, non-blocking fabric).
+        var fabric = root.OptionalMap("fabric") is { } f ? FabricLoader.Read(f, nodes, gpusPerNode) : null;
         root.EnsureNoUnknownKeys();
-        return new Cluster(name, source, nodes, gpusPerNode, gpu, intra, scaleOut, host);
+        return new Cluster(name, source, nodes, gpusPerNode, gpu, intra, scaleOut, host) { Fabric = fabric };
     }
 
     private static GpuSpec ReadGpu(YamlMap m)

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using Sim.Collectives;
+using Sim.Config;
+using Sim.Cost;
+using Sim.Report;
+using Sim.Topology;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// `sim collective TOPOLOGY --op OP --bytes 1KiB..1GiB [--ranks N] [--algorithm A] [--dtype D] [--plot F] [--json]`:
+/// the simulated counterpart of nccl-tests, a row per size with time, algbw, busbw and the algorithm chosen.
+/// </summary>
+public static class CollectiveCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var topology = new Argument<string>("topology") { Description = "cluster description (YAML or JSON), e.g. topologies/zionex-16node.yaml" };
+        var op = new Option<string>("--op") { Description = "all_to_all, all_reduce, reduce_scatter or all_gather", DefaultValueFactory = _ => "all_reduce" };
+        var bytes = new Option<string>("--bytes") { Description = "sizes (nccl-tests size: per-rank buffer): 1MiB, 1KiB..1GiB (doubling), or a comma list", DefaultValueFactory = _ => "1KiB..1GiB" };
+        var ranks = new Option<int?>("--ranks") { Description = "use the first N ranks (default: all)" };
+        var algorithm = new Option<string>("--algorithm") { Description = "auto (fastest), ring, tree, hierarchical, direct, pairwise", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "wire format: fp32, fp16, bf16, fp8 (row-wise), int8 (row-wise); sizes stay FP32 bytes", DefaultValueFactory = _ => "fp32" };
+        var plot = new Option<string?>("--plot") { Description = "draw busbw against size to this file (.png or .svg)" };
+        var json = new Option<bool>("--json") { Description = "print the table as one JSON object" };
+        var cmd = new Command("collective", "Predict a collective over a size sweep, like nccl-tests: time, algbw, busbw, algorithm.")
+        {
+            topology, op, bytes, ranks, algorithm, dtype, plot, json,
+        };
+        cmd.SetAction(r =>
+        {
+            var theOp = Word("--op", r.GetValue(op)!, CollectiveOps.Words);
+            var theAlgorithm = Word("--algorithm", r.GetValue(algorithm)!, CollectiveAlgorithms.Words);
+            var precision = Word("--dtype", r.GetValue(dtype)!, CommPrecision.Words);
+            var sizes = ByteSizes.Parse(r.GetValue(bytes)!);
+            var plotPath = r.GetValue(plot);
+            if (plotPath is not null) PlotFiles.CheckExtension(plotPath, "--plot");
+            var path = r.GetValue(topology)!;
+            var cluster = TopologyLoader.Load(path);
+            var n = r.GetValue(ranks) ?? cluster.WorldSize;
+            if (n < 2 || n > cluster.WorldSize)
+                throw new SimInputException("--ranks", "", $"must be 2 to {cluster.WorldSize} (the GPUs of '{cluster.Name}'), found {n}");
+            var model = new GraphCollectiveModel(cluster.BuildGraph(), CostParameters.Default, CollectiveParameters.Default);
+            if (theAlgorithm != CollectiveAlgorithm.Auto && model.NotApplicable(theOp, theAlgorithm, n) is { } why)
+                throw new SimInputException("--algorithm", "", why);
+            var rows = sizes.Select(s => model.Predict(theOp, s, n, theAlgorithm, precision)).ToList();
+            if (r.GetValue(json)) stdout.WriteLine(CollectiveJson.Write(cluster.Name, rows, CostParameters.Default.Source, CollectiveParameters.Default.Source));
+            else Render(cluster, rows, stdout);
+            if (plotPath is not null)
+            {
+                CollectivePlot.Save(cluster.Name, rows, plotPath);
+                if (!r.GetValue(json)) stdout.WriteLine($"plot drawn to {plotPath}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static T Word<T>(string option, string value, IReadOnlyDictionary<string, T> words) =>
+        words.TryGetValue(value, out var v) ? v
+        : throw new SimInputException(option, "", $"unknown value '{value}'; expected one of: {string.Join(", ", words.Keys)}");
+
+    private static void Render(Cluster c, IReadOnlyList<CollectiveEstimate> rows, TextWriter stdout)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var first = rows[0];
+        var nodes = (first.Ranks + c.GpusPerNode - 1) / c.GpusPerNode;
+        stdout.WriteLine($"# {first.Op.Word()} on {c.Name}: {first.Ranks} ranks on {nodes} node{(nodes == 1 ? "" : "s")}, wire format {first.DType}");
+        stdout.WriteLine($"# size: nccl-tests bytes (FP32 payload); algbw = size / time; busbw = algbw x {BusFactor(first.Op)} (GB = 1e9 B)");
+        stdout.WriteLine($"# cost parameters: {CostParameters.Default.Source}; collectives: {CollectiveParameters.Default.Source}");
+        stdout.WriteLine($"#{"size (B)",14} {"time (us)",12} {"algbw (GB/s)",13} {"busbw (GB/s)",13}  {"algorithm",-13} {"protocol",-8}");
+        foreach (var e in rows)
+            stdout.WriteLine($" {e.Bytes.ToString("0", inv),14} {(e.Seconds * 1e6).ToString("0.00", inv),12} {(e.AlgBytesPerSecond / 1e9).ToString("0.00", inv),13} {(e.BusBytesPerSecond / 1e9).ToString("0.00", inv),13}  {e.Algorithm.Word(),-13} {e.Protocol,-8}");
+    }
+
+    private static string BusFactor(CollectiveOp op) => op == CollectiveOp.AllReduce ? "2(n-1)/n" : "(n-1)/n";
+}

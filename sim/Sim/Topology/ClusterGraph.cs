@@ -1,0 +1,78 @@
+using QuikGraph;
+using Sim.Topology.Fabric;
+
+namespace Sim.Topology;
+
+/// <summary>
+/// The cluster as a directed graph (QuikGraph): GPUs, NVSwitches, PCIe switches, CPUs, NICs, leaf, spine and
+/// super-spine switches, joined by one-way links with bandwidth, latency and tier. Immutable once built.
+/// Besides the QuikGraph view it keeps flat adjacency arrays, because routing a 2,048-GPU all-to-all visits
+/// millions of edges and must not allocate per step.
+/// </summary>
+public sealed class ClusterGraph
+{
+    private readonly FabricVertex[] _vertices;
+    private readonly FabricLink[] _links;
+    private readonly int[] _gpuVertex;
+    private readonly bool[] _forwards;
+
+    public Cluster Cluster { get; }
+    public FabricSpec Fabric { get; }
+    /// <summary>The resolved scale-out (switch counts, bandwidths); null for hand-built graphs.</summary>
+    public ScaleOutShape? ScaleOut { get; }
+    public IBidirectionalGraph<int, FabricLink> Graph { get; }
+    public IReadOnlyList<FabricVertex> Vertices => _vertices;
+    public IReadOnlyList<FabricLink> Links => _links;
+    public int WorldSize => _gpuVertex.Length;
+
+    // Compressed adjacency: out-links of v are OutIds[OutStart[v] .. OutStart[v+1]).
+    internal int[] OutStart { get; }
+    internal int[] OutIds { get; }
+    internal int[] InStart { get; }
+    internal int[] InIds { get; }
+    // Link fields as flat arrays: the search loops read these millions of times.
+    internal int[] LinkSource { get; }
+    internal int[] LinkTarget { get; }
+    internal double[] LinkLatency { get; }
+
+    internal ClusterGraph(Cluster cluster, FabricSpec fabric, ScaleOutShape? scaleOut, FabricVertex[] vertices, FabricLink[] links, int[] gpuVertex, bool[] forwards)
+    {
+        Cluster = cluster; Fabric = fabric; ScaleOut = scaleOut;
+        _vertices = vertices; _links = links; _gpuVertex = gpuVertex; _forwards = forwards;
+        var g = new BidirectionalGraph<int, FabricLink>(allowParallelEdges: true, vertexCapacity: vertices.Length, edgeCapacity: 4);
+        for (var v = 0; v < vertices.Length; v++) g.AddVertex(v);
+        g.AddEdgeRange(links);
+        Graph = g;
+        (OutStart, OutIds) = Adjacency(vertices.Length, links, l => l.Source);
+        (InStart, InIds) = Adjacency(vertices.Length, links, l => l.Target);
+        LinkSource = links.Select(l => l.Source).ToArray();
+        LinkTarget = links.Select(l => l.Target).ToArray();
+        LinkLatency = links.Select(l => l.LatencySeconds).ToArray();
+    }
+
+    private static (int[] Start, int[] Ids) Adjacency(int vertexCount, FabricLink[] links, Func<FabricLink, int> key)
+    {
+        var start = new int[vertexCount + 1];
+        foreach (var l in links) start[key(l) + 1]++;
+        for (var v = 0; v < vertexCount; v++) start[v + 1] += start[v];
+        var fill = (int[])start.Clone();
+        var ids = new int[links.Length];
+        foreach (var l in links) ids[fill[key(l)]++] = l.Id;
+        return (start, ids);
+    }
+
+    public int VertexOfRank(int rank) => _gpuVertex[rank];
+
+    /// <summary>
+    /// Whether traffic between two other vertices may pass through <paramref name="vertex"/>. Switches and NICs
+    /// forward; CPUs never carry GPU-to-GPU traffic; GPUs relay only in a cube mesh that says so.
+    /// </summary>
+    public bool Forwards(int vertex) => _forwards[vertex];
+
+    public IEnumerable<FabricLink> OutLinks(int vertex)
+    {
+        for (var i = OutStart[vertex]; i < OutStart[vertex + 1]; i++) yield return _links[OutIds[i]];
+    }
+
+    public int CountVertices(VertexKind kind) => _vertices.Count(v => v.Kind == kind);
+}
