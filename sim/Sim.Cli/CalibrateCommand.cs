@@ -89,10 +89,10 @@ public static class CalibrateCommand
         var console = Terminal.For(stdout);
         stdout.WriteLine();
         stdout.WriteLine($"== {rep.Label}: {rep.Runs.Count} run(s)");
-        var t = new Table().AddColumns("run", "GPUs", "measured", "analytical", "error", "event", "error");
+        var t = new Table().AddColumns("plan", "GPUs", "measured", "analytical", "error", "event", "error");
         foreach (var c in t.Columns.Skip(1)) c.RightAligned();
         foreach (var x in rep.Runs)
-            t.AddRow(Markup.Escape(Path.GetFileNameWithoutExtension(x.File)), x.Gpus.ToString(inv), Units.Seconds(x.MeasuredSeconds), Units.Seconds(x.AnalyticalSeconds),
+            t.AddRow(Markup.Escape(x.Plan), x.Gpus.ToString(inv), Units.Seconds(x.MeasuredSeconds), Units.Seconds(x.AnalyticalSeconds),
                 x.AnalyticalError.ToString("+0.0%;-0.0%", inv), Units.Seconds(x.EventSeconds), x.EventError.ToString("+0.0%;-0.0%", inv));
         console.Write(t);
         if (phases)
@@ -101,7 +101,7 @@ public static class CalibrateCommand
             foreach (var ph in Engine.Phases.All) pt.AddColumn(new TableColumn(ph).RightAligned());
             foreach (var x in rep.Runs)
             {
-                pt.AddRow([Markup.Escape(Path.GetFileNameWithoutExtension(x.File)) + " measured", .. x.MeasuredPhases.Select(Units.Seconds)]);
+                pt.AddRow([Markup.Escape(x.Plan) + " measured", .. x.MeasuredPhases.Select(Units.Seconds)]);
                 pt.AddRow(["  predicted", .. x.PredictedPhases.Select(Units.Seconds)]);
             }
             console.Write(pt);

@@ -19,10 +19,13 @@ public static class SimApp
         root.Subcommands.Add(TopologyCommand.Create(stdout));
         root.Subcommands.Add(CollectiveCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout));
+        root.Subcommands.Add(SweepCommand.Create(stdout, stderr));
+        root.Subcommands.Add(CapacityCommand.Create(stdout));
+        root.Subcommands.Add(ReportCommand.Create(stdout));
         root.Subcommands.Add(TorchRecCommand.Create(stdout));
-        root.Subcommands.Add(WorkloadCommand.Create(stdout));
         root.Subcommands.Add(CalibrateCommand.Calibrate(stdout));
         root.Subcommands.Add(CalibrateCommand.Validate(stdout));
+        root.Subcommands.Add(WorkloadCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

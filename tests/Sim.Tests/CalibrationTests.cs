@@ -56,10 +56,13 @@ public class CalibrationTests
         var a2a = p.Collectives.Single(f => f.Op == "all_to_all" && f.WorldSize == 4);
         Assert.Equal(20e-6, a2a.LatencySeconds, 9);
         Assert.InRange(a2a.BusBytesPerSecond, 200e9 * 0.999999, 200e9 * 1.000001);
-        Assert.True(a2a.MaxRelativeError < 1e-9);
+        // The fitted curve passes through every measured size, and each size of 1 MiB and up is predicted from its
+        // neighbours alone (4x apart) within 5%.
+        Assert.All(a2a.Points!, pt => Assert.Equal(pt.Seconds, a2a.Seconds(pt.Bytes), 15));
+        Assert.True(a2a.MaxRelativeError < 0.05, $"{a2a.MaxRelativeError}");
         var ar = p.Collectives.Single(f => f.Op == "all_reduce");
         Assert.InRange(ar.BusBytesPerSecond, 250e9 * 0.999999, 250e9 * 1.000001);
-        Assert.All(profile.Residuals, r => Assert.True(r.MaxAbsoluteRelativeError < 1e-6, r.Quantity));
+        Assert.All(profile.Residuals.Where(r => !r.Quantity.Contains("MiB")), r => Assert.True(r.MaxAbsoluteRelativeError < 1e-6, r.Quantity));
     }
 
     [Fact]
@@ -103,17 +106,14 @@ public class CalibrationTests
             PhaseCorrections = Phases.All.Where(ph => !Phases.IsCommunication(ph)).ToDictionary(ph => ph, _ => new PhaseCorrection(50e-6, 1.3)),
         };
         var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, truth);
-        var phases = Phases.All.Select(ph =>
-        {
-            var perRank = new double[4];
-            foreach (var t in graph.Tasks.Where(t => t.Phase == ph))
-                for (var r = 0; r < 4; r++) if (t.Kind == TaskKind.Collective || t.Rank == r) perRank[r] += t.SecondsFor(r);
-            return perRank.Max();
-        }).ToArray();
+        // [rank][phase] seconds, as the harness reports them per rank; per phase the slowest rank.
+        var rankPhases = Enumerable.Range(0, 4).Select(r => Phases.All.Select(ph =>
+            graph.Tasks.Where(t => t.Phase == ph && (t.Kind == TaskKind.Collective || t.Rank == r)).Sum(t => t.SecondsFor(r))).ToArray()).ToArray();
+        var phases = Phases.All.Select((_, i) => rankPhases.Max(r => r[i])).ToArray();
         var iteration = Timeline.Analytical(graph).End;
         var e2e = new EndToEndResult(1, Phases.All.Select((ph, i) => new PhaseStats(ph, phases[i], phases[i], phases[i])).ToList(),
             new TimeStats(iteration, iteration, iteration), new TimeStats(iteration, iteration, iteration), new TimeStats(0, 0, 0), 0, 1024 / iteration,
-            [], [new IterationSample(iteration, iteration, 0, phases, 0.7)]);
+            rankPhases, [new IterationSample(iteration, iteration, 0, phases, 0.7)]);
         var inputs = new List<MeasurementInput>
         {
             new("topology", "t.yaml", "x", topology.Length, topology),

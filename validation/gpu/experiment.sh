@@ -93,7 +93,9 @@ for count in ${EXPERIMENT_GPU_COUNTS:-$gpus}; do
 done
 
 # 2-4. Microbenchmarks.
-step "micro collectives" 180 60 micro collectives --device cuda --world "$gpus" --compact --out "$work/micro-collectives.json"
+# EXPERIMENT_COLLECTIVE_SIZES (e.g. 1K,2K,...,1G) replaces the default powers of 4 with a denser sweep.
+step "micro collectives" 180 60 micro collectives --device cuda --world "$gpus" --compact --out "$work/micro-collectives.json" \
+    ${EXPERIMENT_COLLECTIVE_SIZES:+--sizes "$EXPERIMENT_COLLECTIVE_SIZES"}
 step "micro gemm" 120 40 micro gemm --device cuda --world 2,4 --compact --out "$work/micro-gemm.json" \
     --workloads workloads/validation/val-base.yaml workloads/validation/val-largebatch.yaml \
                 workloads/validation/val-widedim.yaml workloads/validation/val-manytables.yaml

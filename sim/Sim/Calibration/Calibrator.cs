@@ -34,7 +34,7 @@ public static class Calibrator
         {
             var peak = cluster.Gpu.PeakFlops(DType.Fp32);
             // 1/eff = 1/E + H/(E·f): a line in 1/f.
-            var (a, b) = Statistics.Line(gemm.Select(g => 1.0 / GemmResult.Flops(g.M, g.K, g.N)).ToArray(),
+            var (a, b) = Statistics.RelativeLine(gemm.Select(g => 1.0 / GemmResult.Flops(g.M, g.K, g.N)).ToArray(),
                                          gemm.Select(g => peak * g.Seconds / GemmResult.Flops(g.M, g.K, g.N)).ToArray());
             var e = Math.Clamp(1 / Math.Max(a, 1e-9), 0.01, 1.0);
             p = p with { GemmEfficiency = e, GemmHalfSaturationFlops = Math.Max(0, b * e) };
@@ -45,31 +45,47 @@ public static class Calibrator
         if (emb.Count > 0)
         {
             var hbm = cluster.Gpu.HbmBytesPerSecond;
-            var (fa, fb) = Statistics.Line(emb.Select(ForwardBytes).ToArray(), emb.Select(x => x.ForwardSeconds).ToArray());
-            var (ba, bb) = Statistics.Line(emb.Select(BackwardBytes).ToArray(), emb.Select(x => x.BackwardSeconds).ToArray());
+            var (fa, fb) = Statistics.RelativeLine(emb.Select(ForwardBytes).ToArray(), emb.Select(x => x.ForwardSeconds).ToArray());
+            var (ba, bb) = Statistics.RelativeLine(emb.Select(BackwardBytes).ToArray(), emb.Select(x => x.BackwardSeconds).ToArray());
             p = p with
             {
                 EmbeddingEfficiency = Math.Clamp(1 / (Math.Max(fb, 1e-30) * hbm), 0.01, 1),
                 EmbeddingBackwardEfficiency = Math.Clamp(1 / (Math.Max(bb, 1e-30) * hbm), 0.01, 1),
                 KernelOverheadSeconds = Math.Clamp(fa, 0, 1e-3),
+                EmbeddingBackwardShardSeconds = Math.Clamp(ba, 0, 0.1),
             };
             var pk = p;
             residuals.Add(Residual("embedding forward", emb.Select(x => (ComputeCost.EmbeddingSeconds(cluster.Gpu, pk, ForwardBytes(x), 1), x.ForwardSeconds))));
-            residuals.Add(Residual("embedding backward", emb.Select(x => (ComputeCost.EmbeddingBackwardSeconds(cluster.Gpu, pk, BackwardBytes(x), 1) + Math.Max(0, ba - fa), x.BackwardSeconds))));
+            residuals.Add(Residual("embedding backward", emb.Select(x => (ComputeCost.EmbeddingBackwardSeconds(cluster.Gpu, pk, BackwardBytes(x), 1), x.BackwardSeconds))));
         }
 
         var fits = new List<CollectiveFit>();
         foreach (var g in ok.SelectMany(f => f.Measurement.Micro?.Collectives ?? []).Where(c => c.WorldSize > 1)
                      .GroupBy(c => (c.Op, c.WorldSize)).OrderBy(g => g.Key.Op, StringComparer.Ordinal).ThenBy(g => g.Key.WorldSize))
         {
-            var big = g.Where(c => c.Bytes >= MinFitBytes).OrderBy(c => c.Bytes).ToList();
+            // Several runs may measure the same size: keep the median time of each size.
+            var all = g.GroupBy(c => c.Bytes).Select(sz =>
+            {
+                var times = sz.Select(c => c.Seconds).Order().ToArray();
+                return sz.First() with { Seconds = times[times.Length / 2] };
+            }).OrderBy(c => c.Bytes).ToList();
+            var big = all.Where(c => c.Bytes >= MinFitBytes).ToList();
             if (big.Count < 2) continue;
             var factor = CollectiveBandwidth.BusFactor(g.Key.Op, g.Key.WorldSize);
-            var (lat, slope) = Statistics.Line(big.Select(c => c.Bytes * factor).ToArray(), big.Select(c => c.Seconds).ToArray());
-            var fit = new CollectiveFit(g.Key.Op, g.Key.WorldSize, Math.Max(0, lat), 1 / Math.Max(slope, 1e-30), 0);
-            var errors = big.Select(c => Math.Abs(Statistics.RelativeError(fit.LatencySeconds + c.Bytes * factor / fit.BusBytesPerSecond, c.Seconds))).ToList();
-            fits.Add(fit with { MaxRelativeError = errors.Max() });
-            residuals.Add(new Residuals($"{g.Key.Op} x{g.Key.WorldSize} (>= 1 MiB)", big.Count, errors.Average(), errors.Max()));
+            // A line through the two largest sizes: bandwidth for extrapolation and for the engine's links.
+            var (lat, slope) = Statistics.Line(big.TakeLast(2).Select(c => c.Bytes * factor).ToArray(), big.TakeLast(2).Select(c => c.Seconds).ToArray());
+            var points = all.Select(c => new MeasuredPoint(c.Bytes, c.Seconds)).ToList();
+            var fit = new CollectiveFit(g.Key.Op, g.Key.WorldSize, Math.Max(0, lat), 1 / Math.Max(slope, 1e-30), 0, points);
+            // Honest error: interpolate each size of 1 MiB and up from its neighbours alone (leave-one-size-out).
+            var errors = new List<double>();
+            for (var i = 1; i < all.Count - 1; i++)
+            {
+                if (all[i].Bytes < MinFitBytes) continue;
+                var without = fit with { Points = points.Where((_, j) => j != i).ToList() };
+                errors.Add(Math.Abs(Statistics.RelativeError(without.Seconds(all[i].Bytes), all[i].Seconds)));
+            }
+            fits.Add(fit with { MaxRelativeError = errors.DefaultIfEmpty(0).Max() });
+            residuals.Add(new Residuals($"{g.Key.Op} x{g.Key.WorldSize} (>= 1 MiB, each size from its neighbours)", errors.Count, errors.DefaultIfEmpty(0).Average(), errors.DefaultIfEmpty(0).Max()));
         }
         if (fits.Count > 0)
         {
@@ -84,10 +100,11 @@ public static class Calibrator
         }
 
         var runs = ok.Where(f => f.Measurement.Kind == MeasurementKinds.Run && f.Measurement.EndToEnd is not null && (useRun?.Invoke(f) ?? true)).ToList();
+        p = p with { RowSplitBucketiseSeconds = FitBucketise(p, runs) };
         var corrections = PhaseCorrections(p, runs);
         p = p with { PhaseCorrections = corrections };
         var parameters = new CalibratedParameters(p.GemmEfficiency, p.GemmHalfSaturationFlops, p.EmbeddingEfficiency, p.EmbeddingBackwardEfficiency,
-            p.KernelOverheadSeconds, p.IntraNodeCollectiveEfficiency, p.CollectiveOverheadSeconds, fits, corrections);
+            p.EmbeddingBackwardShardSeconds, p.RowSplitBucketiseSeconds, p.KernelOverheadSeconds, p.IntraNodeCollectiveEfficiency, p.CollectiveOverheadSeconds, fits, corrections);
 
         var band = 0.0;
         if (runs.Count > 0)
@@ -113,6 +130,27 @@ public static class Calibrator
 
     private static int DTypeBytes(string name) => DTypes.Words.TryGetValue(name, out var d) ? d.Bytes() : 4;
 
+    /// <summary>
+    /// Seconds per row-split table that the input distribution spends beyond its all-to-all: least squares through
+    /// the origin of (measured − modelled exchange) on the number of row-split tables, over the runs.
+    /// </summary>
+    public static double FitBucketise(CostParameters p, IReadOnlyList<MeasurementFile> runs)
+    {
+        if (runs.Count == 0) return p.RowSplitBucketiseSeconds;
+        var bare = p with { RowSplitBucketiseSeconds = 0, PhaseCorrections = new Dictionary<string, PhaseCorrection>() };
+        var i = Phases.All.ToList().IndexOf(Phases.InputDistribution);
+        double sxy = 0, sxx = 0;
+        foreach (var r in runs)
+        {
+            var s = ScenarioFromMeasurement.Load(r.Measurement, r.File);
+            var x = (double)EmbeddingWork.Compute(s.Cluster, s.Workload, s.Plan).RowSplitTables;
+            var y = MeasuredPhases(r)[i] - PhaseMaxima(r, bare)[i];
+            sxy += x * y;
+            sxx += x * x;
+        }
+        return sxx > 0 ? Math.Max(0, sxy / sxx) : p.RowSplitBucketiseSeconds;
+    }
+
     /// <summary>Per phase, measured ≈ a + b·modelled over the runs (least squares); the identity where there is too little data.</summary>
     public static Dictionary<string, PhaseCorrection> PhaseCorrections(CostParameters p, IReadOnlyList<MeasurementFile> runs)
     {
@@ -120,12 +158,12 @@ public static class Calibrator
         if (runs.Count == 0) return result;
         var uncorrected = p with { PhaseCorrections = new Dictionary<string, PhaseCorrection>() };
         var modelled = runs.Select(r => PhaseMaxima(r, uncorrected)).ToList();
+        var measured = runs.Select(MeasuredPhases).ToList();
         for (var i = 0; i < Phases.All.Count; i++)
         {
             var phase = Phases.All[i];
-            if (Phases.IsCommunication(phase)) continue;
             var x = modelled.Select(m => m[i]).ToArray();
-            var y = runs.Select(r => r.Measurement.EndToEnd!.Phases[i].Median).ToArray();
+            var y = measured.Select(m => m[i]).ToArray();
             PhaseCorrection c;
             if (runs.Count >= 3 && x.Distinct().Count() >= 2)
             {
@@ -138,21 +176,34 @@ public static class Calibrator
         return result;
     }
 
-    /// <summary>Per phase, the slowest rank's modelled seconds: what the harness reports per phase.</summary>
+    /// <summary>
+    /// Per phase, what a run measured in a form the model can be compared with: for compute phases the slowest
+    /// rank (the harness's per-phase figure); for collectives the fastest rank's median, because a rank's
+    /// collective time includes waiting for the others to arrive, and the rank that arrived last did not wait.
+    /// </summary>
+    public static double[] MeasuredPhases(MeasurementFile run)
+    {
+        var e = run.Measurement.EndToEnd!;
+        return Phases.All.Select((ph, i) => Phases.IsCommunication(ph) && e.RankPhaseMedians.Count > 0
+            ? e.RankPhaseMedians.Min(r => r[i])
+            : e.Phases[i].Median).ToArray();
+    }
+
+    /// <summary>The model's counterpart of <see cref="MeasuredPhases"/>: slowest rank for compute, fastest for collectives.</summary>
     public static double[] PhaseMaxima(MeasurementFile run, CostParameters p)
     {
         var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
         var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, p);
-        return Phases.All.Select(ph => MaxOverRanks(graph, ph)).ToArray();
+        return Phases.All.Select(ph => PerRank(graph, ph) is var r && Phases.IsCommunication(ph) ? r.Min() : r.Max()).ToArray();
     }
 
-    private static double MaxOverRanks(IterationGraph g, string phase)
+    private static double[] PerRank(IterationGraph g, string phase)
     {
         var perRank = new double[g.World];
         foreach (var t in g.Tasks.Where(t => t.Phase == phase))
             for (var r = 0; r < g.World; r++)
                 if (t.Kind == TaskKind.Collective || t.Rank == r) perRank[r] += t.SecondsFor(r);
-        return perRank.DefaultIfEmpty(0).Max();
+        return perRank;
     }
 
     public static Prediction Predict(MeasurementFile run, CostParameters p)

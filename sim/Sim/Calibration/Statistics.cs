@@ -33,6 +33,20 @@ public static class Statistics
         return denominator == 0 ? 0 : (concordant - discordant) / denominator;
     }
 
+    /// <summary>
+    /// Line y = intercept + slope·x minimising the squared relative errors Σ((ŷ - y)/y)²: every point counts
+    /// alike whether it is a microsecond or a second (weighted least squares, weights 1/y², via MathNet).
+    /// </summary>
+    public static (double Intercept, double Slope) RelativeLine(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        if (x.Count < 2 || x.Distinct().Count() == 1) return Line(x, y);
+        var design = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(x.Count, 2, (i, j) => j == 0 ? 1 : x[i]);
+        var target = MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfEnumerable(y);
+        var weights = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseDiagonal(x.Count, x.Count, i => 1 / (y[i] * y[i]));
+        var beta = MathNet.Numerics.LinearRegression.WeightedRegression.Weighted(design, target, weights);
+        return (beta[0], beta[1]);
+    }
+
     /// <summary>Least-squares line y = intercept + slope·x (MathNet.Numerics).</summary>
     public static (double Intercept, double Slope) Line(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {

@@ -66,7 +66,7 @@ public static class Validator
         var (ev, _) = EventPredictor.Predict(s, p);
         var e2e = run.Measurement.EndToEnd!;
         return new RunComparison(run.File, s.Workload.Name, s.Plan.Name, s.Cluster.WorldSize, e2e.Iteration.Median,
-            analytical.IterationSeconds, ev.IterationSeconds, e2e.Phases.Select(x => x.Median).ToArray(), Calibrator.PhaseMaxima(run, p));
+            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, p));
     }
 
     /// <summary>Each run predicted by a profile fitted without it (micro benchmarks stay in).</summary>

@@ -16,8 +16,8 @@ public static class CollectiveCost
     {
         if (p.Fit(AllToAllOp, c.WorldSize) is not { } fit || c.WorldSize == 1 || demand.IsEmpty)
             return CollectiveModel.AllToAllPerRank(c, p, demand);
-        // The fit is per rank: latency plus the busier direction's bytes over the measured bus bandwidth.
-        return demand.PerRank(c).Select(t => fit.LatencySeconds + Math.Max(t.Sent, t.Received) / fit.BusBytesPerSecond).ToArray();
+        // Per rank: the busier direction's bytes are that rank's bus bytes; as an nccl-tests size that is bytes / ((n-1)/n).
+        return demand.PerRank(c).Select(t => fit.Seconds(Math.Max(t.Sent, t.Received) / fit.BusFactor)).ToArray();
     }
 
     public static double AllReduceSeconds(Cluster c, CostParameters p, double bytes)
@@ -25,6 +25,6 @@ public static class CollectiveCost
         var n = c.WorldSize;
         if (p.Fit(AllReduceOp, n) is not { } fit || n == 1 || bytes <= 0)
             return CollectiveModel.AllReduceSeconds(c, p, bytes);
-        return fit.LatencySeconds + 2.0 * (n - 1) / n * bytes / fit.BusBytesPerSecond;
+        return fit.Seconds(bytes);
     }
 }

@@ -38,6 +38,6 @@ public static class ComputeCost
         bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingEfficiency) + kernels * p.KernelOverheadSeconds;
 
     /// <summary>Embedding backward with the fused optimizer update: bytes over its own achieved bandwidth.</summary>
-    public static double EmbeddingBackwardSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
-        bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingBackwardEfficiency) + kernels * p.KernelOverheadSeconds;
+    public static double EmbeddingBackwardSeconds(GpuSpec gpu, CostParameters p, double bytes, int shards) =>
+        bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingBackwardEfficiency) + shards * p.EmbeddingBackwardShardSeconds;
 }

@@ -29,6 +29,16 @@ public sealed record CostParameters
     public double IntraNodeCollectiveEfficiency { get; init; } = 0.7;
     /// <summary>Fraction of link bandwidth a collective achieves on the scale-out network.</summary>
     public double ScaleOutCollectiveEfficiency { get; init; } = 0.8;
+    /// <summary>
+    /// Fixed cost of the embedding backward per shard: the fused update sorts the lookups and finds unique rows
+    /// (several kernels and a host synchronisation), whatever the shard's size.
+    /// </summary>
+    public double EmbeddingBackwardShardSeconds { get; init; } = 20e-6;
+    /// <summary>
+    /// Input distribution: cost per row-split table of bucketising the indices by shard row range (and, in
+    /// PyTorch-style stacks, synchronising on the bucket sizes) before the index all-to-all.
+    /// </summary>
+    public double RowSplitBucketiseSeconds { get; init; } = 20e-6;
     /// <summary>Fixed cost per kernel launch (host launch plus GPU ramp).</summary>
     public double KernelOverheadSeconds { get; init; } = 5e-6;
     /// <summary>Fixed cost per collective call beyond link latency (NCCL setup and sync).</summary>
@@ -38,9 +48,9 @@ public sealed record CostParameters
     public IReadOnlyList<CollectiveFit> CollectiveFits { get; init; } = [];
 
     /// <summary>
-    /// Per compute phase, an affine correction fitted on end-to-end runs: modelled seconds s become
-    /// Offset + Scale · s on every rank. It absorbs what the operator models do not see (framework and
-    /// launch overheads, kernels that differ from the modelled ones).
+    /// Per phase, an affine correction fitted on end-to-end runs: modelled seconds s become Offset + Scale · s
+    /// on every rank (collectives too). It absorbs what the operator models do not see (framework and launch
+    /// overheads, host work inside a phase, kernels that differ from the modelled ones).
     /// </summary>
     public IReadOnlyDictionary<string, PhaseCorrection> PhaseCorrections { get; init; } = new Dictionary<string, PhaseCorrection>();
 
@@ -48,9 +58,9 @@ public sealed record CostParameters
 
     public static readonly CostParameters Default = new();
 
-    /// <summary>The corrected seconds of a compute phase.</summary>
+    /// <summary>The corrected seconds of a phase's task; a task with no work stays free.</summary>
     public double Corrected(string phase, double seconds) =>
-        PhaseCorrections.TryGetValue(phase, out var c) ? Math.Max(0, c.OffsetSeconds + c.Scale * seconds) : seconds;
+        seconds > 0 && PhaseCorrections.TryGetValue(phase, out var c) ? Math.Max(0, c.OffsetSeconds + c.Scale * seconds) : seconds;
 
     /// <summary>The fitted collective for an op at a GPU count, if calibration measured it.</summary>
     public CollectiveFit? Fit(string op, int worldSize) =>
@@ -61,7 +71,35 @@ public sealed record CostParameters
 public sealed record PhaseCorrection(double OffsetSeconds, double Scale);
 
 /// <summary>
-/// A collective measured on one machine: time = LatencySeconds + busBytes / BusBytesPerSecond, where busBytes
-/// follows nccl-tests (all-reduce: 2(n-1)/n · S; all-to-all, reduce-scatter, all-gather: (n-1)/n · S).
+/// A collective measured on one machine, as nccl-tests sizes it (S: all-reduce buffer, all-to-all send buffer).
+/// <see cref="Points"/> are the measured (S, seconds), and a size between two of them is interpolated linearly
+/// (NCCL's bandwidth still ramps up between 1 MiB and 1 GiB, so no single line fits within 5%).
+/// Beyond the largest point, LatencySeconds + busBytes / BusBytesPerSecond (a line through the largest
+/// sizes) extrapolates; below the smallest, the smallest point's time holds (latency-bound).
+/// busBytes follows nccl-tests: all-reduce 2(n-1)/n · S; all-to-all, reduce-scatter, all-gather (n-1)/n · S.
 /// </summary>
-public sealed record CollectiveFit(string Op, int WorldSize, double LatencySeconds, double BusBytesPerSecond, double MaxRelativeError);
+public sealed record CollectiveFit(string Op, int WorldSize, double LatencySeconds, double BusBytesPerSecond, double MaxRelativeError,
+    IReadOnlyList<MeasuredPoint>? Points = null)
+{
+    public double BusFactor => Op == "all_reduce" ? 2.0 * (WorldSize - 1) / WorldSize : (WorldSize - 1.0) / WorldSize;
+
+    /// <summary>Seconds for a collective of nccl-tests size <paramref name="sizeBytes"/>.</summary>
+    public double Seconds(double sizeBytes)
+    {
+        var pts = Points;
+        if (pts is null || pts.Count == 0 || sizeBytes > pts[^1].Bytes)
+        {
+            var line = LatencySeconds + sizeBytes * BusFactor / BusBytesPerSecond;
+            return pts is { Count: > 0 } ? Math.Max(line, pts[^1].Seconds) : line;
+        }
+        if (sizeBytes <= pts[0].Bytes) return pts[0].Seconds;
+        var i = 1;
+        while (pts[i].Bytes < sizeBytes) i++;
+        var (a, b) = (pts[i - 1], pts[i]);
+        // Linear in size between neighbours: exact wherever time is latency + bytes / bandwidth.
+        return a.Seconds + (sizeBytes - a.Bytes) * (b.Seconds - a.Seconds) / (b.Bytes - a.Bytes);
+    }
+}
+
+/// <summary>One measured collective size and its median seconds.</summary>
+public sealed record MeasuredPoint(double Bytes, double Seconds);

@@ -21,6 +21,10 @@ public sealed class EmbeddingWork
     public double[] HostForwardBytes { get; }
     public double[] HostBackwardBytes { get; }
     public int[] Kernels { get; }
+    /// <summary>Shards per rank whose backward runs the fused sparse update (every shard but data-parallel replicas).</summary>
+    public int[] SparseShards { get; }
+    /// <summary>Row-split tables (row-wise, table-row-wise): each rank bucketises its indices for each of them.</summary>
+    public int RowSplitTables { get; private set; }
     /// <summary>Index bytes each rank sends to shard owners.</summary>
     public AllToAllDemand InputDistribution { get; }
     /// <summary>Pooled output elements (not bytes) each owner sends to every rank; backward is the transpose.</summary>
@@ -39,6 +43,7 @@ public sealed class EmbeddingWork
         HostForwardBytes = new double[world];
         HostBackwardBytes = new double[world];
         Kernels = new int[world];
+        SparseShards = new int[world];
         InputDistribution = new AllToAllDemand(world);
         PooledElements = new AllToAllDemand(world);
     }
@@ -57,6 +62,7 @@ public sealed class EmbeddingWork
         foreach (var tp in plan.Tables)
         {
             var t = tp.Table;
+            if (tp.Scheme.SplitsRows()) w.RowSplitTables++;
             // Lookups per sample include sequence steps and negative samples; each sample yields V output vectors
             // (1 when pooled, the sequence length for sequence features).
             double L = t.LookupsPerSample, V = t.VectorsPerSample;
@@ -75,6 +81,7 @@ public sealed class EmbeddingWork
                     w.BackwardBytes[r] += b * V * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
                     continue;
                 }
+                w.SparseShards[r] += 1;
                 // Sharded tables serve the global batch; a row-split shard sees the share of lookups its rows get
                 // (uniform access: proportional to its row count).
                 var perSample = tp.Scheme.SplitsRows() ? L * s.Rows / t.Rows : L;

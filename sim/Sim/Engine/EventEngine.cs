@@ -48,6 +48,7 @@ public sealed class EventEngine
         public int InStage;
         public int[] RankOutstanding = [];
         public required bool[] RankDone;
+        public bool[] RankPending = [];
         public int RanksDone;
     }
 
@@ -99,7 +100,7 @@ public sealed class EventEngine
                     NextStage(e.Task);
                     break;
                 case Kind.RankPartDone:
-                    RankDone(e.Task, e.Rank);
+                    RankDone(e.Task, e.Rank, corrected: true);
                     break;
                 case Kind.NetworkTick when e.Epoch == _epoch:
                     _flows.AdvanceTo(_now);
@@ -127,7 +128,7 @@ public sealed class EventEngine
         var world = _c.WorldSize;
         _t.RankFinish[id] = new double[world];
         var stages = CollectiveStages.For(_c, task.Collective!, _coalesce).GetEnumerator();
-        var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world] };
+        var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world], RankPending = new bool[world] };
         _running[id] = run;
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
         var any = task.Collective.Kind == CollectiveKind.AllToAll ? !task.Collective.Demand!.IsEmpty && world > 1 : task.Collective.Bytes > 0 && world > 1;
@@ -136,7 +137,7 @@ public sealed class EventEngine
             for (var r = 0; r < world; r++) RankDone(id, r);
             return;
         }
-        Schedule(_now + _p.CollectiveOverheadSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
+        Schedule(_now + _p.CollectiveOverheadSeconds + task.Collective.HostSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
     }
 
     private void NextStage(int id)
@@ -186,10 +187,23 @@ public sealed class EventEngine
         return Enumerable.Range(m.Src, g).Concat(Enumerable.Range(m.Dst, g));
     }
 
-    private void RankDone(int id, int rank)
+    private void RankDone(int id, int rank, bool corrected = false)
     {
         var run = _running[id];
         if (run.RankDone[rank]) return;
+        // A calibration profile's correction of this phase stretches (or shrinks) the rank's part.
+        if (!corrected)
+        {
+            if (run.RankPending[rank]) return;
+            var elapsed = _now - _t.Start[id];
+            var target = _t.Start[id] + _p.Corrected(_g.Tasks[id].Phase, elapsed);
+            if (target > _now)
+            {
+                run.RankPending[rank] = true;
+                Schedule(target, new Event(Kind.RankPartDone, id, rank, 0, null));
+                return;
+            }
+        }
         run.RankDone[rank] = true;
         _t.RankFinish[id]![rank] = _now;
         Release(id, rank);

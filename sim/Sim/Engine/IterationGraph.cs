@@ -37,22 +37,24 @@ public sealed class IterationGraph
         var denseFwd = DenseWork.ForwardSeconds(gpu, p, w, localBatch);
         var denseBwd = DenseWork.BackwardSeconds(gpu, p, w, localBatch);
         var opt = DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
+        // Every rank bucketises its indices by row range for each row-split table before the exchange.
+        var Bucketise = world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0;
         double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
-        double EmbBackward(int r) => ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
+        double EmbBackward(int r) => ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)
         {
             // Steady state: this batch's pooled embeddings arrived last iteration; the next batch's input
             // distribution, lookup and forward all-to-all run beside this batch's dense compute.
-            var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, []);
+            var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             b.Compute(Phases.DenseForward, _ => denseFwd, []);
             var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
             b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext]);
         }
         else
         {
-            var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, []);
+            var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
             var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup]);
             b.Compute(Phases.DenseForward, _ => denseFwd, [a2a]);
@@ -120,9 +122,9 @@ public sealed class IterationGraph
             return first;
         }
 
-        public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps) =>
-            Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0),
-                CollectiveCost.AllToAllPerRank(c, p, demand), extraDeps);
+        public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps, double hostSeconds = 0) =>
+            Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0, hostSeconds),
+                CollectiveCost.AllToAllPerRank(c, p, demand).Select(x => x + hostSeconds).ToArray(), extraDeps);
 
         public int AllReduce(string phase, double bytes, int[] extraDeps)
         {
@@ -144,7 +146,8 @@ public sealed class IterationGraph
                     for (var r = 0; r < _world; r++) deps.Add(d + r - Tasks[d].Rank); // every rank's task of that phase
                 else deps.Add(d);
             }
-            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, perRank.DefaultIfEmpty(0).Max(), deps.ToArray(), spec, perRank));
+            var corrected = perRank.Select(x => p.Corrected(phase, x)).ToArray();
+            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, corrected.DefaultIfEmpty(0).Max(), deps.ToArray(), spec, corrected));
             Array.Fill(Last(stream), id);
             Array.Fill(_lastAny, id);
             return id;

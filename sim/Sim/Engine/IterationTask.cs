@@ -9,8 +9,11 @@ public enum CollectiveKind { AllToAll, AllReduce }
 /// <summary>The per-rank stream a task runs on. Tasks of one stream run in order (a dependency chain).</summary>
 public enum StreamKind { Compute, AllToAll, AllReduce }
 
-/// <summary>What a collective task moves: an uneven all-to-all demand, or bytes all-reduced on every rank.</summary>
-public sealed record CollectiveSpec(CollectiveKind Kind, AllToAllDemand? Demand, double Bytes);
+/// <summary>
+/// What a collective task moves: an uneven all-to-all demand, or bytes all-reduced on every rank; plus host-side
+/// work every rank does before its messages leave (e.g. bucketising indices), in seconds.
+/// </summary>
+public sealed record CollectiveSpec(CollectiveKind Kind, AllToAllDemand? Demand, double Bytes, double HostSeconds = 0);
 
 /// <summary>
 /// A node of the iteration DAG. Compute tasks run on one rank; collective tasks span all ranks, start when

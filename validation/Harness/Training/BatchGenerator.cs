@@ -34,16 +34,27 @@ public static class BatchGenerator
 
     public static Batch Generate(DlrmWorkload w, long seed, int iteration, int rank, long localBatch, Device device)
     {
-        using var gen = new Generator(Seeds.Derive(seed, Seeds.DataStream, iteration, rank), device);
-        var dense = torch.rand([localBatch, w.DenseFeatures], dtype: ScalarType.Float32, device: device, generator: gen);
-        using var bits = torch.randint(0, 2, [localBatch], dtype: ScalarType.Int64, device: device, generator: gen);
-        var labels = bits.to(ScalarType.Float32);
+        // Drawn on the CPU with a CPU generator (the same numbers on every backend), then moved: a seeded
+        // generator must live on the device it draws on, and the batch is made before the iteration is timed.
+        using var gen = new Generator(Seeds.Derive(seed, Seeds.DataStream, iteration, rank));
+        var dense = MoveTo(torch.rand([localBatch, w.DenseFeatures], dtype: ScalarType.Float32, generator: gen), device);
+        using var bits = torch.randint(0, 2, [localBatch], dtype: ScalarType.Int64, generator: gen);
+        var labels = MoveTo(bits.to(ScalarType.Float32), device);
         var indices = new Tensor[w.Tables.Count];
         for (var t = 0; t < indices.Length; t++)
         {
             var table = w.Tables[t];
-            indices[t] = torch.randint(0, table.Rows, [localBatch * Lookups(table)], dtype: ScalarType.Int64, device: device, generator: gen);
+            indices[t] = MoveTo(torch.randint(0, table.Rows, [localBatch * Lookups(table)], dtype: ScalarType.Int64, generator: gen), device);
         }
         return new Batch { Dense = dense, Labels = labels, Indices = indices };
+    }
+
+    /// <summary>The tensor on <paramref name="device"/>; a host copy left behind is freed (on the CPU it is the same tensor).</summary>
+    private static Tensor MoveTo(Tensor t, Device device)
+    {
+        if (t.device_type == device.type && (device.type == DeviceType.CPU || t.device_index == device.index)) return t;
+        var moved = t.to(device);
+        t.Dispose();
+        return moved;
     }
 }

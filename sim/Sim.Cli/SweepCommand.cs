@@ -1,0 +1,191 @@
+using System.CommandLine;
+using System.Globalization;
+using Sim.Config;
+using Sim.Sweep;
+using Spectre.Console;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// `sim sweep SWEEP.yaml`: runs the cross product of a sweep file's axes into a DuckDB database (resumable,
+/// shardable), optionally exports CSV/Parquet; `sim sweep merge OUT PARTS...` joins shard databases;
+/// `sim sweep SWEEP.yaml --bench` measures analytical sweep throughput without writing anything.
+/// </summary>
+public static class SweepCommand
+{
+    /// <summary>Exit code of a run stopped by Ctrl+C (its finished chunks are kept; run again to resume).</summary>
+    public const int Interrupted = 130;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("sweep") { Description = "sweep file (YAML): base topology, workload, planner or plan, and axes" };
+        var output = new Option<string?>("--out") { Description = "results database (DuckDB); default: SWEEPNAME.duckdb (SWEEPNAME.shard-I-of-N.duckdb with --shard)" };
+        var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var shard = new Option<string?>("--shard") { Description = "run only part I of N (I from 0 to N-1), e.g. --shard $SLURM_ARRAY_TASK_ID/16; join parts with `sim sweep merge`" };
+        var mode = new Option<string?>("--mode") { Description = "analytical or event: replaces the sweep's base mode" };
+        mode.AcceptOnlyFromAmong([.. SweepAxis.Modes]);
+        var csv = new Option<string?>("--csv") { Description = "after the run, export every row of the database as CSV (sorted by key)" };
+        var parquet = new Option<string?>("--parquet") { Description = "after the run, export every row of the database as Parquet" };
+        var bench = new Option<bool>("--bench") { Description = "measure analytical sweep throughput (configurations/s per core) on this sweep; writes nothing" };
+        var benchSeconds = new Option<double>("--bench-seconds") { Description = "seconds each --bench measurement runs", DefaultValueFactory = _ => 3 };
+
+        var cmd = new Command("sweep", "Run a what-if sweep: the cross product of a sweep file's axes, one row per configuration, into DuckDB.")
+        {
+            file, output, threads, shard, mode, csv, parquet, bench, benchSeconds,
+        };
+        cmd.Subcommands.Add(CreateMerge(stdout, stderr));
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(file)!;
+            var spec = SweepLoader.Load(path);
+            var t = r.GetValue(threads);
+            if (t < 1) throw new SimInputException("--threads", "", $"must be at least 1, found {t}");
+            if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), r.GetValue(mode), stdout);
+            var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : SweepShard.All;
+            var outPath = r.GetValue(output) ?? DefaultOut(path, part);
+            return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = r.GetValue(mode) },
+                r.GetValue(csv), r.GetValue(parquet), stdout, stderr);
+        });
+        return cmd;
+    }
+
+    public static string DefaultOut(string sweepPath, SweepShard shard)
+    {
+        var stem = Path.GetFileNameWithoutExtension(sweepPath);
+        return shard.Count > 1 ? $"{stem}.shard-{shard.Index}-of-{shard.Count}.duckdb" : $"{stem}.duckdb";
+    }
+
+    private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
+    {
+        using var store = ResultStore.Open(outPath);
+        using var cts = new CancellationTokenSource();
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            if (cts.IsCancellationRequested) return; // a second Ctrl+C stops at once; committed chunks stay
+            e.Cancel = true;
+            cts.Cancel();
+            stderr.WriteLine("interrupted: finishing the chunk in flight (Ctrl+C again stops at once); run the same command to resume");
+        }
+        Console.CancelKeyPress += OnCancel;
+        SweepSummary summary;
+        try
+        {
+            summary = ShowProgress(stderr)
+                ? RunWithProgressBar(spec, store, options, cts.Token, stderr)
+                : SweepRunner.Run(spec, store, options, null, cts.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancel;
+        }
+
+        var axes = spec.Axes.Count == 0 ? "no axes" : string.Join(" x ", spec.Axes.Select(a => $"{a.Axis.Name} ({a.Values.Count})"));
+        stdout.WriteLine($"sweep {spec.Name} ({spec.File}): {summary.Configurations.ToString("N0", Inv)} configurations" +
+            (options.Shard.Count > 1 ? $" in shard {options.Shard} of {Total(spec).ToString("N0", Inv)}" : "") + $"; {axes}");
+        var rate = summary.Computed / Math.Max(summary.Elapsed.TotalSeconds, 1e-9);
+        stdout.WriteLine($"  computed {summary.Computed.ToString("N0", Inv)}, already in the database {summary.AlreadyStored.ToString("N0", Inv)}; " +
+            $"{summary.Ok.ToString("N0", Inv)} ok, {summary.Infeasible.ToString("N0", Inv)} infeasible, {summary.Errors.ToString("N0", Inv)} errors; " +
+            $"{summary.Elapsed.TotalSeconds.ToString("0.00", Inv)} s on {options.Threads} threads ({rate.ToString("N0", Inv)} configurations/s)");
+        stdout.WriteLine($"results: {store.File} ({store.Count().ToString("N0", Inv)} rows: {store.Count(RowStatus.Ok).ToString("N0", Inv)} ok, " +
+            $"{store.Count(RowStatus.Infeasible).ToString("N0", Inv)} infeasible, {store.Count(RowStatus.Error).ToString("N0", Inv)} errors)");
+        if (csv is not null) { store.ExportCsv(csv); stdout.WriteLine($"csv: {csv}"); }
+        if (parquet is not null) { store.ExportParquet(parquet); stdout.WriteLine($"parquet: {parquet}"); }
+        if (summary.Interrupted)
+        {
+            stdout.WriteLine($"interrupted after {summary.Computed.ToString("N0", Inv)} of {(summary.Configurations - summary.AlreadyStored).ToString("N0", Inv)}; run the same command again to resume");
+            return Interrupted;
+        }
+        stdout.WriteLine($"next: sim report {store.File} --out {Path.ChangeExtension(store.File, ".html")}");
+        return 0;
+    }
+
+    private static long Total(SweepSpec spec) => spec.Count;
+
+    /// <summary>A progress bar only where a person watches: stderr is the console and a terminal.</summary>
+    private static bool ShowProgress(TextWriter stderr) =>
+        ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null;
+
+    private static SweepSummary RunWithProgressBar(SweepSpec spec, ResultStore store, SweepOptions options, CancellationToken cancel, TextWriter stderr)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
+        SweepSummary? summary = null;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"sweep {Markup.Escape(spec.Name)}", maxValue: 1);
+                var gate = new object();
+                var progress = new InlineProgress<SweepProgress>(p =>
+                {
+                    // Reported from worker threads: keep the largest count seen.
+                    lock (gate)
+                    {
+                        task.MaxValue = Math.Max(1, p.Total);
+                        if (p.Done > task.Value) task.Value = p.Done;
+                    }
+                });
+                summary = SweepRunner.Run(spec, store, options, progress, cancel);
+                task.Value = task.MaxValue;
+            });
+        return summary!;
+    }
+
+    /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    private static int Bench(SweepSpec spec, int threads, double seconds, string? mode, TextWriter stdout)
+    {
+        if (mode == "event") throw new SimInputException("--mode", "", "--bench measures the analytical model; drop --mode event");
+        if (!(seconds > 0)) throw new SimInputException("--bench-seconds", "", $"must be positive, found {seconds}");
+        var inputs = SweepInputs.Load(spec);
+        stdout.WriteLine($"sweep {spec.Name}: {spec.Count.ToString("N0", Inv)} configurations of {inputs.Workload.Name} ({inputs.Workload.Tables.Count} tables) " +
+            $"on {inputs.Cluster.Name} ({inputs.Cluster.WorldSize} GPUs in the base), analytical mode, {seconds.ToString("0.#", Inv)} s per measurement");
+        var r = SweepBenchmark.Run(spec, threads, seconds);
+        stdout.WriteLine($"whole rows, 1 thread:   {r.ConfigurationsPerSecondOneThread.ToString("N0", Inv)} configurations/s per core (goal 10,000)");
+        if (threads > 1)
+            stdout.WriteLine($"whole rows, {threads} threads:  {r.ConfigurationsPerSecondAllThreads.ToString("N0", Inv)} configurations/s " +
+                $"({(r.ConfigurationsPerSecondAllThreads / threads).ToString("N0", Inv)} per thread)");
+        stdout.WriteLine($"IterationSeconds alone (plan ready): {r.IterationSecondsOnlyPerSecond.ToString("N0", Inv)} predictions/s per core");
+        var s = r.Stages;
+        var console = Terminal.For(stdout);
+        var table = new Table().AddColumn("stage (fresh plan per row)").AddColumn(new TableColumn("per configuration").RightAligned()).AddColumn(new TableColumn("share").RightAligned());
+        void Row(string name, double v) => table.AddRow(name, Units.Seconds(v), (v / s.Total).ToString("P1", Inv));
+        Row("planner (Scenario.MakePlan)", s.Plan);
+        Row("memory model (MemoryModel.PerRank)", s.Memory);
+        Row("iteration DAG (IterationGraph.Build)", s.GraphBuild);
+        Row("longest path (Timeline.Analytical)", s.Timeline);
+        Row("report (Prediction.From: critical path, per-rank sums)", s.Report);
+        Row("key (SHA-256)", s.Key);
+        table.AddRow("[bold]total[/]", $"[bold]{Units.Seconds(s.Total)}[/]", "100.0 %");
+        console.Write(table);
+        stdout.WriteLine($"{Environment.ProcessorCount} cores on this machine; nothing was written");
+        return 0;
+    }
+
+    private static Command CreateMerge(TextWriter stdout, TextWriter stderr)
+    {
+        var output = new Argument<string>("out") { Description = "database to merge into (created if missing)" };
+        var parts = new Argument<string[]>("parts") { Description = "result databases of the parts (e.g. from --shard I/N runs)", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("merge", "Join result databases (the parts of a sharded sweep) without duplicates.") { output, parts };
+        cmd.SetAction(r =>
+        {
+            var outPath = r.GetValue(output)!;
+            var result = ResultStore.Merge(outPath, r.GetValue(parts)!);
+            using var store = ResultStore.Open(outPath, readOnly: true);
+            stdout.WriteLine($"merged {result.Parts} parts into {store.File}: {result.RowsRead.ToString("N0", Inv)} rows read, " +
+                $"{result.RowsAdded.ToString("N0", Inv)} added, {(result.RowsRead - result.RowsAdded).ToString("N0", Inv)} already there; {store.Count().ToString("N0", Inv)} rows in all");
+            if (result.Conflicts > 0)
+            {
+                stderr.WriteLine($"warning: {result.Conflicts} keys appear with different values (parts made by different Sim versions?); the first value was kept");
+                return 1;
+            }
+            return 0;
+        });
+        return cmd;
+    }
+}

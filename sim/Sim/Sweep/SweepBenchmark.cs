@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Sim.Engine;
+using Sim.Sharding;
+
+namespace Sim.Sweep;
+
+/// <summary>Seconds per configuration spent in each step of an analytical sweep row, measured on one thread.</summary>
+public sealed record SweepStageTimes(double Plan, double Memory, double GraphBuild, double Timeline, double Report, double Key)
+{
+    public double Total => Plan + Memory + GraphBuild + Timeline + Report + Key;
+}
+
+/// <summary>What `sim sweep --bench` measured.</summary>
+public sealed record SweepBenchmarkResult(
+    int Configurations,
+    double ConfigurationsPerSecondOneThread,
+    double ConfigurationsPerSecondAllThreads,
+    int Threads,
+    double IterationSecondsOnlyPerSecond,
+    SweepStageTimes Stages);
+
+/// <summary>
+/// Measures analytical sweep throughput without touching a database: whole rows on one thread (configurations per
+/// second per core) and on all threads, the bare <see cref="AnalyticalPredictor.IterationSeconds"/> rate with a
+/// ready plan, and where a row's time goes (planning, memory model, DAG build, longest path, report, key).
+/// </summary>
+public static class SweepBenchmark
+{
+    public static SweepBenchmarkResult Run(SweepSpec spec, int threads, double seconds, string? mode = null)
+    {
+        var inputs = SweepInputs.Load(spec);
+        var points = SweepExpansion.Expand(spec, inputs, mode ?? "analytical").ToList();
+        var options = new SweepOptions { Threads = threads };
+
+        // Warm-up until the JIT has settled (tiered compilation promotes hot methods after some calls), at most 2 s.
+        var warm = new SweepEvaluator(inputs);
+        var warmClock = Stopwatch.StartNew();
+        for (var i = 0; warmClock.Elapsed.TotalSeconds < Math.Min(2, seconds) && i < 4 * points.Count; i++) warm.Evaluate(points[i % points.Count]);
+
+        double Rate(int t)
+        {
+            var evaluator = new SweepEvaluator(inputs);
+            long done = 0;
+            var sw = Stopwatch.StartNew();
+            do
+            {
+                foreach (var chunk in SweepRunner.Chunks(points, options))
+                {
+                    SweepRunner.Evaluate(evaluator, chunk, t);
+                    evaluator.ClearCache();
+                    done += chunk.Count;
+                    if (sw.Elapsed.TotalSeconds >= seconds) break;
+                }
+            } while (sw.Elapsed.TotalSeconds < seconds);
+            return done / sw.Elapsed.TotalSeconds;
+        }
+        var one = Rate(1);
+        var all = threads > 1 ? Rate(threads) : one;
+
+        // Stages, one thread, with plans made fresh for each point (the runner shares them across schedule and mode).
+        var ev = new SweepEvaluator(inputs);
+        double plan = 0, memory = 0, build = 0, timeline = 0, report = 0, key = 0, bare = 0;
+        long n = 0, bareN = 0;
+        var clock = Stopwatch.StartNew();
+        var fingerprint = inputs.Fingerprint;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            foreach (var p in points)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                SweepExpansion.Key(fingerprint, p);
+                var t1 = Stopwatch.GetTimestamp();
+                var cluster = ev.ClusterFor(p);
+                var workload = ev.WorkloadFor(p);
+                if (workload.GlobalBatchSize % cluster.WorldSize != 0) continue;
+                ShardingPlan sp;
+                try { sp = Scenario.MakePlan(cluster, workload, p.Planner, inputs.WorkloadFile); }
+                catch (Config.SimInputException) { continue; }
+                sp = sp with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, true) : null };
+                var t2 = Stopwatch.GetTimestamp();
+                var mem = MemoryModel.PerRank(cluster, workload, sp);
+                var t3 = Stopwatch.GetTimestamp();
+                var graph = IterationGraph.Build(cluster, workload, sp, inputs.Cost);
+                var t4 = Stopwatch.GetTimestamp();
+                var tl = Engine.Timeline.Analytical(graph);
+                var t5 = Stopwatch.GetTimestamp();
+                Prediction.From("analytical", new Scenario(cluster, workload, sp), tl, mem.Select(m => m.TotalBytes).ToArray(), inputs.Cost.Source);
+                var t6 = Stopwatch.GetTimestamp();
+                key += t1 - t0; plan += t2 - t1; memory += t3 - t2; build += t4 - t3; timeline += t5 - t4; report += t6 - t5;
+                n++;
+                var b0 = Stopwatch.GetTimestamp();
+                AnalyticalPredictor.IterationSeconds(new Scenario(cluster, workload, sp), inputs.Cost);
+                bare += Stopwatch.GetTimestamp() - b0;
+                bareN++;
+                if (clock.Elapsed.TotalSeconds >= seconds) break;
+            }
+            if (n == 0) break;
+        }
+        double S(double ticks) => n == 0 ? 0 : ticks / Stopwatch.Frequency / n;
+        var stages = new SweepStageTimes(S(plan), S(memory), S(build), S(timeline), S(report), S(key));
+        var bareRate = bareN == 0 ? 0 : bareN / (bare / Stopwatch.Frequency);
+        return new SweepBenchmarkResult(points.Count, one, all, threads, bareRate, stages);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Sim.Config;
+using Sim.Engine;
+using Sim.Sharding;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Sweep;
+
+/// <summary>
+/// Turns a <see cref="SweepPoint"/> into a <see cref="SweepRow"/>: builds the cluster and workload variants with
+/// `with`, plans (or reads the plan file), checks the batch and memory, predicts. Impossible configurations become
+/// rows with status infeasible and the one-line reason; nothing a single point does stops the sweep.
+/// Plans are shared between points that differ only in schedule or mode (thread-safe cache, cleared by the runner).
+/// </summary>
+public sealed class SweepEvaluator(SweepInputs inputs)
+{
+    private readonly ConcurrentDictionary<string, Lazy<PlanOrError>> _plans = new(StringComparer.Ordinal);
+
+    private sealed record PlanOrError(ShardingPlan? Plan, Exception? Error);
+
+    public SweepInputs Inputs => inputs;
+
+    /// <summary>Forget cached plans (bounded memory over long sweeps).</summary>
+    public void ClearCache() => _plans.Clear();
+
+    /// <summary>The cluster of a point (throws <see cref="SimInputException"/> when the topology's fabric does not fit its size).</summary>
+    public Cluster ClusterFor(SweepPoint p)
+    {
+        var c = ClusterFamily.Resize(inputs.Cluster, p.Nodes, p.GpusPerNode, inputs.TopologyFile);
+        return c with
+        {
+            ScaleOut = c.ScaleOut with { BytesPerSecond = p.NicGbps * 1e9 / 8 },
+            IntraNode = c.IntraNode with { BytesPerSecond = p.NvlinkGBytesPerSecond * 1e9 },
+            Gpu = c.Gpu with { HbmBytes = p.HbmBytes },
+        };
+    }
+
+    public DlrmWorkload WorkloadFor(SweepPoint p)
+    {
+        var w = inputs.Workload;
+        return w with
+        {
+            GlobalBatchSize = p.BatchSize,
+            Precision = w.Precision with
+            {
+                AllToAllForward = p.AllToAllForwardPrecision,
+                AllToAllBackward = p.AllToAllBackwardPrecision,
+                AllReduce = p.AllReducePrecision,
+                Compute = p.ComputePrecision,
+            },
+        };
+    }
+
+    /// <summary>The checked scenario of a point (throws <see cref="SimInputException"/> when it is infeasible).</summary>
+    public Scenario ScenarioFor(SweepPoint p, out MemoryUse[] memory)
+    {
+        var cluster = ClusterFor(p);
+        var workload = WorkloadFor(p);
+        Scenario.CheckBatch(cluster, workload, inputs.WorkloadFile);
+        var plan = PlanFor(p, cluster, workload);
+        plan = plan with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, PipelineEmbeddings: true) : null };
+        memory = MemoryModel.PerRank(cluster, workload, plan);
+        return new Scenario(cluster, workload, plan);
+    }
+
+    private ShardingPlan PlanFor(SweepPoint p, Cluster cluster, DlrmWorkload workload)
+    {
+        if (inputs.PlanText is not null)
+            return PlanLoader.Parse(inputs.PlanText, inputs.PlanFile!, workload, cluster);
+        var entry = _plans.GetOrAdd(p.PlanInputsText(), _ => new Lazy<PlanOrError>(() =>
+        {
+            try { return new PlanOrError(Scenario.MakePlan(cluster, workload, p.Planner, inputs.WorkloadFile), null); }
+            catch (Exception e) { return new PlanOrError(null, e); }
+        }));
+        // A cached failure is thrown anew for each point (exception objects are not shared between threads).
+        return entry.Value switch
+        {
+            { Plan: { } plan } => plan,
+            { Error: SimInputException e } => throw new SimInputException(e.File, e.Line, e.Column, e.Field, e.Problem),
+            { Error: { } e } => throw new PlannerFailure($"{e.GetType().Name}: {e.Message}"),
+            _ => throw new InvalidOperationException("plan cache entry holds neither a plan nor an error"),
+        };
+    }
+
+    public SweepRow Evaluate(SweepPoint p)
+    {
+        var topology = inputs.Cluster.Name;
+        var workloadName = inputs.Workload.Name;
+        long? memoryMax = null;
+        try
+        {
+            var s = ScenarioFor(p, out var memory);
+            long max = 0;
+            foreach (var m in memory) max = Math.Max(max, m.TotalBytes);
+            memoryMax = max;
+            var planName = inputs.PlanFile ?? $"planner {p.Planner}";
+            MemoryModel.EnsureFits(s.Cluster, memory, planName);
+            var prediction = Predict(s, p.Mode, memory);
+            var phases = new double[Phases.All.Count];
+            foreach (var ph in prediction.Phases)
+            {
+                var i = IndexOfPhase(ph.Name);
+                if (i >= 0) phases[i] += ph.Seconds;
+            }
+            return new SweepRow(p, topology, workloadName, RowStatus.Ok, null, prediction.IterationSeconds, prediction.SamplesPerSecond,
+                phases, prediction.ExposedCommunicationSeconds, prediction.HiddenCommunicationSeconds, prediction.BottleneckPhase,
+                max, p.HbmBytes);
+        }
+        catch (SimInputException e)
+        {
+            return new SweepRow(p, topology, workloadName, RowStatus.Infeasible, e.Message, null, null, null, null, null, null, memoryMax, p.HbmBytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var message = e is PlannerFailure ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            return new SweepRow(p, topology, workloadName, RowStatus.Error, message, null, null, null, null, null, null, memoryMax, p.HbmBytes);
+        }
+    }
+
+    public Prediction Predict(Scenario s, string mode, MemoryUse[] memory)
+    {
+        var perGpu = new long[memory.Length];
+        for (var i = 0; i < memory.Length; i++) perGpu[i] = memory[i].TotalBytes;
+        if (mode == "event")
+            return EventPredictor.Predict(s, inputs.Cost).Prediction;
+        var timeline = Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, inputs.Cost));
+        return Prediction.From("analytical", s, timeline, perGpu, inputs.Cost.Source);
+    }
+
+    private static int IndexOfPhase(string name)
+    {
+        for (var i = 0; i < Phases.All.Count; i++) if (Phases.All[i] == name) return i;
+        return -1;
+    }
+}
+
+/// <summary>A planner that failed with something other than bad input; its message names the original exception.</summary>
+internal sealed class PlannerFailure(string message) : Exception(message);

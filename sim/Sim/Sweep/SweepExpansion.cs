@@ -1,0 +1,140 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sim.Config;
+using Sim.Cost;
+using Sim.Topology;
+using Sim.Workload;
+
+namespace Sim.Sweep;
+
+/// <summary>
+/// The loaded base of a sweep: cluster, workload and plan text, and a fingerprint of their contents that every
+/// key includes (so editing an input file gives new keys, while moving or renaming it does not).
+/// </summary>
+public sealed class SweepInputs
+{
+    /// <summary>Bump when a change to the row schema or the meaning of a key makes old rows unusable.</summary>
+    public const string KeyVersion = "sim-sweep-key v1";
+
+    public Cluster Cluster { get; }
+    public DlrmWorkload Workload { get; }
+    public string WorkloadFile { get; }
+    public string TopologyFile { get; }
+    public string? PlanText { get; }
+    public string? PlanFile { get; }
+    public int OverlapBuckets { get; }
+    public CostParameters Cost { get; }
+    public string Fingerprint { get; }
+
+    public SweepInputs(Cluster cluster, DlrmWorkload workload, string workloadFile, string topologyText, string workloadText,
+        string? planText = null, string? planFile = null, int overlapBuckets = 4, CostParameters? cost = null, string topologyFile = "topology")
+    {
+        Cluster = cluster; Workload = workload; WorkloadFile = workloadFile; TopologyFile = topologyFile; PlanText = planText; PlanFile = planFile;
+        OverlapBuckets = overlapBuckets; Cost = cost ?? CostParameters.Default;
+        Fingerprint = string.Join('\n',
+            KeyVersion,
+            "topology " + Sha(topologyText),
+            "workload " + Sha(workloadText),
+            "plan " + (planText is null ? "none" : Sha(planText)),
+            "overlap_buckets " + overlapBuckets.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // JSON, not the record's ToString: that prints collections as type names and would hide a calibration's fits.
+            "cost " + System.Text.Json.JsonSerializer.Serialize(Cost));
+    }
+
+    public static SweepInputs Load(SweepSpec spec)
+    {
+        var topologyText = File.ReadAllText(spec.TopologyPath);
+        var workloadText = File.ReadAllText(spec.WorkloadPath);
+        var topoName = Path.GetFileName(spec.TopologyPath);
+        var workName = Path.GetFileName(spec.WorkloadPath);
+        var cluster = TopologyLoader.Parse(topologyText, topoName);
+        var workload = WorkloadLoader.Parse(workloadText, workName);
+        var planText = spec.PlanPath is null ? null : File.ReadAllText(spec.PlanPath);
+        return new SweepInputs(cluster, workload, workName, topologyText, workloadText, planText,
+            spec.PlanPath is null ? null : Path.GetFileName(spec.PlanPath), spec.OverlapBuckets, topologyFile: topoName);
+    }
+
+    /// <summary>The point every axis starts from: the base files' own values.</summary>
+    public SweepPoint BasePoint(string planner, bool overlap, string mode)
+    {
+        var c = Cluster;
+        var p = Workload.Precision;
+        return new SweepPoint(c.Nodes, c.GpusPerNode, c.ScaleOut.BytesPerSecond * 8 / 1e9, c.IntraNode.BytesPerSecond / 1e9, c.Gpu.HbmBytes,
+            p.AllToAllForward, p.AllToAllBackward, p.AllReduce, p.Compute, Workload.GlobalBatchSize,
+            PlanFile is null ? planner : "plan:" + PlanFile, overlap, mode);
+    }
+
+    /// <summary>Line endings are normalised so that a Windows checkout gives the same keys.</summary>
+    internal static string Sha(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.Replace("\r\n", "\n", StringComparison.Ordinal))));
+}
+
+/// <summary>One of N disjoint parts of a sweep, chosen by key: for Slurm job arrays and Kubernetes indexed jobs.</summary>
+public readonly record struct SweepShard(int Index, int Count)
+{
+    public static readonly SweepShard All = new(0, 1);
+
+    public bool Contains(string key) => Count <= 1 || (int)(ulong.Parse(key.AsSpan(0, 16), System.Globalization.NumberStyles.HexNumber) % (ulong)Count) == Index;
+
+    public override string ToString() => $"{Index}/{Count}";
+
+    /// <summary>Parses "I/N" with 0 &lt;= I &lt; N (0-based, like SLURM_ARRAY_TASK_ID from 0 and JOB_COMPLETION_INDEX).</summary>
+    public static SweepShard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var i) || !int.TryParse(parts[1], out var n))
+            throw new SimInputException("--shard", "", $"expected I/N such as 0/4, found '{text}'");
+        if (n < 1 || n > 1_000_000) throw new SimInputException("--shard", "", $"N must be between 1 and 1,000,000, found {n}");
+        if (i < 0 || i >= n) throw new SimInputException("--shard", "", $"I must be between 0 and {n - 1} (parts are numbered from 0), found {i}");
+        return new SweepShard(i, n);
+    }
+}
+
+/// <summary>The cross product of a sweep's axes, each point with its deterministic key.</summary>
+public static class SweepExpansion
+{
+    /// <param name="modeOverride">the CLI's --mode: replaces the base mode (an error when the file has a mode axis).</param>
+    public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, string? modeOverride = null, SweepShard? shard = null)
+    {
+        if (modeOverride is not null && spec.Varies("mode"))
+            throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
+        if (modeOverride is not null && !SweepAxis.Modes.Contains(modeOverride))
+            throw new SimInputException("--mode", "", $"unknown mode '{modeOverride}'; expected one of: {string.Join(", ", SweepAxis.Modes)}");
+        var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
+        return Expand(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
+    }
+
+    public static IReadOnlyList<SweepPoint> Expand(SweepPoint basePoint, IReadOnlyList<AxisValues> axes, string fingerprint, SweepShard shard)
+    {
+        var total = axes.Aggregate(1L, (n, a) => checked(n * a.Values.Count));
+        var list = new List<SweepPoint>((int)Math.Min(total, 1 << 20));
+        var index = new int[axes.Count];
+        var prefix = Encoding.UTF8.GetBytes(fingerprint + "\n");
+        for (long k = 0; k < total; k++)
+        {
+            var p = basePoint;
+            for (var a = 0; a < axes.Count; a++) p = axes[a].Axis.Apply(p, axes[a].Values[index[a]]);
+            var key = Key(prefix, p);
+            if (shard.Contains(key)) list.Add(p with { Key = key });
+            // Odometer: the last axis (overlap, mode) turns fastest.
+            for (var a = axes.Count - 1; a >= 0; a--)
+            {
+                if (++index[a] < axes[a].Values.Count) break;
+                index[a] = 0;
+            }
+        }
+        return list;
+    }
+
+    /// <summary>128-bit hex key: SHA-256 of the inputs' fingerprint and the point's canonical text.</summary>
+    public static string Key(string fingerprint, SweepPoint p) => Key(Encoding.UTF8.GetBytes(fingerprint + "\n"), p);
+
+    private static string Key(byte[] prefix, SweepPoint p)
+    {
+        var text = Encoding.UTF8.GetBytes(p.CanonicalText());
+        var buffer = new byte[prefix.Length + text.Length];
+        prefix.CopyTo(buffer, 0);
+        text.CopyTo(buffer, prefix.Length);
+        return Convert.ToHexStringLower(SHA256.HashData(buffer), 0, 16);
+    }
+}

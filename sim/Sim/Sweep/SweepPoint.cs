@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using Sim.Workload;
+
+namespace Sim.Sweep;
+
+/// <summary>
+/// One configuration of a sweep with every knob resolved: the base files' values where no axis varies them,
+/// the axis value where one does. Its <see cref="CanonicalText"/> (fixed field order, invariant formatting)
+/// is what the configuration's key hashes, so the order of axes in a file never changes a key, and an axis
+/// pinned to the base value gives the same key as no axis at all.
+/// </summary>
+public sealed record SweepPoint(
+    int Nodes,
+    int GpusPerNode,
+    double NicGbps,
+    double NvlinkGBytesPerSecond,
+    long HbmBytes,
+    DType AllToAllForwardPrecision,
+    DType AllToAllBackwardPrecision,
+    DType AllReducePrecision,
+    DType ComputePrecision,
+    long BatchSize,
+    string Planner,
+    bool Overlap,
+    string Mode)
+{
+    /// <summary>Hex SHA-256 prefix of the inputs' contents and <see cref="CanonicalText"/>; set by <see cref="SweepExpansion"/>.</summary>
+    public string Key { get; init; } = "";
+
+    public int Gpus => Nodes * GpusPerNode;
+
+    public string CanonicalText()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder(256);
+        sb.Append("nodes=").Append(Nodes.ToString(inv)).Append('\n');
+        sb.Append("gpus_per_node=").Append(GpusPerNode.ToString(inv)).Append('\n');
+        sb.Append("nic_gbps=").Append(NicGbps.ToString("R", inv)).Append('\n');
+        sb.Append("nvlink_gbytes_per_second=").Append(NvlinkGBytesPerSecond.ToString("R", inv)).Append('\n');
+        sb.Append("hbm_bytes=").Append(HbmBytes.ToString(inv)).Append('\n');
+        sb.Append("all_to_all_forward_precision=").Append(AllToAllForwardPrecision.Name()).Append('\n');
+        sb.Append("all_to_all_backward_precision=").Append(AllToAllBackwardPrecision.Name()).Append('\n');
+        sb.Append("all_reduce_precision=").Append(AllReducePrecision.Name()).Append('\n');
+        sb.Append("compute_precision=").Append(ComputePrecision.Name()).Append('\n');
+        sb.Append("batch_size=").Append(BatchSize.ToString(inv)).Append('\n');
+        sb.Append("planner=").Append(Planner).Append('\n');
+        sb.Append("overlap=").Append(Overlap ? "true" : "false").Append('\n');
+        sb.Append("mode=").Append(Mode).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>What the planner sees: everything but the schedule and the prediction mode (plans are shared across those).</summary>
+    internal string PlanInputsText() => (this with { Overlap = false, Mode = "" }).CanonicalText();
+}

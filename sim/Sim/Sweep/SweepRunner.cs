@@ -1,0 +1,105 @@
+namespace Sim.Sweep;
+
+/// <summary>How a sweep is run. None of these change a row's content.</summary>
+public sealed record SweepOptions
+{
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public SweepShard Shard { get; init; } = SweepShard.All;
+    /// <summary>The CLI's --mode (replaces the base mode).</summary>
+    public string? Mode { get; init; }
+    /// <summary>
+    /// Work per committed chunk: an analytical configuration weighs 1, an event one <see cref="EventWeight"/>.
+    /// A chunk is computed in parallel and written in one transaction; an interruption loses at most one chunk.
+    /// </summary>
+    public int ChunkWeight { get; init; } = 2048;
+    public int EventWeight { get; init; } = 256;
+}
+
+/// <summary>Configurations of this run evaluated so far and in all (reported from worker threads as each finishes).</summary>
+public readonly record struct SweepProgress(long Done, long Total);
+
+/// <summary>What a run did.</summary>
+public sealed record SweepSummary(long Configurations, long AlreadyStored, long Computed, long Ok, long Infeasible, long Errors, bool Interrupted, TimeSpan Elapsed);
+
+/// <summary>
+/// Runs a sweep into a <see cref="ResultStore"/>: expands the axes (keeping this shard's keys), skips keys already
+/// stored, and computes the rest in chunks, each in parallel over <see cref="SweepOptions.Threads"/> and committed
+/// sorted by key. Chunks are cut in expansion order with a fixed weight, so what is written does not depend on the
+/// thread count; a cancelled run stops after the chunk in flight and resumes on the next run.
+/// </summary>
+public static class SweepRunner
+{
+    public static SweepSummary Run(SweepSpec spec, ResultStore store, SweepOptions options, IProgress<SweepProgress>? progress = null,
+        CancellationToken cancel = default)
+    {
+        var started = DateTime.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var inputs = SweepInputs.Load(spec);
+        var points = SweepExpansion.Expand(spec, inputs, options.Mode, options.Shard);
+        var stored = store.Keys();
+        var todo = points.Where(p => !stored.Contains(p.Key)).ToList();
+        store.SaveAxes(spec.Name, spec.Axes);
+
+        var evaluator = new SweepEvaluator(inputs);
+        long done = 0, ok = 0, infeasible = 0, errors = 0, evaluated = 0;
+        var interrupted = false;
+        progress?.Report(new SweepProgress(0, todo.Count));
+        Action? onPoint = progress is null ? null : () => progress.Report(new SweepProgress(Interlocked.Increment(ref evaluated), todo.Count));
+        foreach (var chunk in Chunks(todo, options))
+        {
+            if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            var rows = Evaluate(evaluator, chunk, options.Threads, onPoint);
+            evaluator.ClearCache();
+            store.Append(rows);
+            foreach (var r in rows)
+            {
+                if (r.Status == RowStatus.Ok) ok++;
+                else if (r.Status == RowStatus.Infeasible) infeasible++;
+                else errors++;
+            }
+            done += rows.Length;
+        }
+        if (!interrupted && done < todo.Count) interrupted = true;
+        var summary = new SweepSummary(points.Count, points.Count - todo.Count, done, ok, infeasible, errors, interrupted, clock.Elapsed);
+        store.SaveRun(new RunRecord(spec.Name, spec.File, started, DateTime.UtcNow, options.Threads, options.Shard.ToString(),
+            points.Count, done, points.Count - todo.Count, interrupted));
+        return summary;
+    }
+
+    /// <summary>Evaluates points in parallel; the result array is in the points' order whatever the thread count.</summary>
+    public static SweepRow[] Evaluate(SweepEvaluator evaluator, IReadOnlyList<SweepPoint> points, int threads, Action? onPoint = null)
+    {
+        var rows = new SweepRow[points.Count];
+        if (threads <= 1 || points.Count <= 1)
+        {
+            for (var i = 0; i < points.Count; i++) { rows[i] = evaluator.Evaluate(points[i]); onPoint?.Invoke(); }
+            return rows;
+        }
+        // Contiguous ranges per worker: neighbours share plans (overlap and mode turn fastest).
+        var ranges = System.Collections.Concurrent.Partitioner.Create(0, points.Count, Math.Max(1, points.Count / (threads * 8)));
+        Parallel.ForEach(ranges, new ParallelOptions { MaxDegreeOfParallelism = threads }, range =>
+        {
+            for (var i = range.Item1; i < range.Item2; i++) { rows[i] = evaluator.Evaluate(points[i]); onPoint?.Invoke(); }
+        });
+        return rows;
+    }
+
+    /// <summary>Consecutive runs of points whose weights add up to the chunk weight: a function of the points alone.</summary>
+    public static IEnumerable<List<SweepPoint>> Chunks(IReadOnlyList<SweepPoint> points, SweepOptions options)
+    {
+        var chunk = new List<SweepPoint>();
+        var weight = 0;
+        foreach (var p in points)
+        {
+            chunk.Add(p);
+            weight += p.Mode == "event" ? Math.Max(1, options.EventWeight) : 1;
+            if (weight >= Math.Max(1, options.ChunkWeight))
+            {
+                yield return chunk;
+                chunk = [];
+                weight = 0;
+            }
+        }
+        if (chunk.Count > 0) yield return chunk;
+    }
+}
