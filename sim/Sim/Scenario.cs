@@ -45,7 +45,7 @@ public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPl
     }
 
     public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName) =>
-        Planner(planner).Plan(new PlannerContext(cluster, workload, CostParameters.Default, workloadName)).Plan;
+        Planner(planner).Plan(new PlannerContext(cluster, workload, CostParameters.Default, workloadName, PredictResult: false)).Plan;
 
     public static void CheckBatch(Cluster cluster, DlrmWorkload workload, string workloadName)
     {

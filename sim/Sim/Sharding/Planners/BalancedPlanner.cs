@@ -52,6 +52,6 @@ public sealed class BalancedPlanner : IPlanner
             loads.Add(best);
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.Predict(plan), $"memory- and cost-aware LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"memory- and cost-aware LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
     }
 }

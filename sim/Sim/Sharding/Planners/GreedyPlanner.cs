@@ -22,16 +22,16 @@ public sealed class GreedyPlanner : IPlanner
                 loads.Add(hinted);
                 continue;
             }
-            TablePlan? best = null;
+            // A whole table needs the same bytes on any GPU: size it once, then scan the GPUs without allocating.
+            var whole = Placements.TableWise(t, 0);
+            var need = loads.ShardBytes(whole, whole.Shards[0]);
+            var best = -1;
             for (var r = 0; r < ctx.Cluster.WorldSize; r++)
-            {
-                var tw = Placements.TableWise(t, r);
-                if (loads.Fits(tw) && (best is null || loads.Load[r] < loads.Load[best.Shards[0].Rank])) best = tw;
-            }
-            placed[i] = best ?? Placements.SplitOrSpill(ctx, loads, t);
+                if (loads.Free[r] >= need && (best < 0 || loads.Load[r] < loads.Load[best])) best = r;
+            placed[i] = best >= 0 ? Placements.TableWise(t, best) : Placements.SplitOrSpill(ctx, loads, t);
             loads.Add(placed[i]);
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.Predict(plan), $"LPT over {ctx.Cluster.WorldSize} GPUs; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"LPT over {ctx.Cluster.WorldSize} GPUs; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
     }
 }

@@ -47,6 +47,6 @@ public sealed class HierarchicalPlanner : IPlanner
             foreach (var s in placed[i].Shards) nodeLoad[c.NodeOf(s.Rank)] += loads.ShardSeconds(placed[i], s);
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.Predict(plan), $"node-then-GPU LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"node-then-GPU LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
     }
 }

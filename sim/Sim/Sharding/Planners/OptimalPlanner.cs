@@ -20,7 +20,7 @@ public sealed class OptimalPlanner : IPlanner
         var clock = Stopwatch.StartNew();
         var limit = Math.Max(0.1, ctx.TimeLimitSeconds);
         var starts = new IPlanner[] { new GreedyPlanner(), new BalancedPlanner(), new HierarchicalPlanner() }
-            .Select(p => p.Plan(ctx)).OrderBy(r => r.PredictedSeconds).ThenBy(r => r.Plan.Name, StringComparer.Ordinal).ToList();
+            .Select(p => p.Plan(ctx with { PredictResult = true })).OrderBy(r => r.PredictedSeconds).ThenBy(r => r.Plan.Name, StringComparer.Ordinal).ToList();
         var greedySeconds = starts.Single(s => s.Plan.Name == "greedy").PredictedSeconds;
         var best = starts[0].Plan;
         var bestSeconds = starts[0].PredictedSeconds;

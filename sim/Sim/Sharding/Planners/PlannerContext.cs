@@ -13,8 +13,12 @@ public sealed record PlannerContext(
     string WorkloadFile = "workload",
     double TimeLimitSeconds = 10,
     int Seed = 0,
-    IProgress<string>? Progress = null)
+    IProgress<string>? Progress = null,
+    bool PredictResult = true)
 {
+    /// <summary>The plan's predicted seconds for a <see cref="PlannerResult"/>; NaN when the caller only wants the plan.</summary>
+    public double PredictIfWanted(ShardingPlan plan) => PredictResult ? Predict(plan) : double.NaN;
+
     /// <summary>Predicted iteration seconds of a plan (analytical model): what planners compare.</summary>
     public double Predict(ShardingPlan plan) =>
         Engine.AnalyticalPredictor.IterationSeconds(new Scenario(Cluster, Workload, plan), Cost);

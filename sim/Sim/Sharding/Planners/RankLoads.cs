@@ -46,7 +46,11 @@ public sealed class RankLoads
         return (long)Math.Ceiling(rows * tp.HbmFraction) + (long)(_w.GlobalBatchSize * (double)s.Columns * tp.Table.VectorsPerSample * 8);
     }
 
-    public bool Fits(TablePlan tp) => tp.Shards.GroupBy(s => s.Rank).All(g => Free[g.Key] >= g.Sum(s => ShardBytes(tp, s)));
+    public bool Fits(TablePlan tp)
+    {
+        if (tp.Shards.Count == 1) return Free[tp.Shards[0].Rank] >= ShardBytes(tp, tp.Shards[0]);
+        return tp.Shards.GroupBy(s => s.Rank).All(g => Free[g.Key] >= g.Sum(s => ShardBytes(tp, s)));
+    }
 
     public void Add(TablePlan tp)
     {
