@@ -167,7 +167,7 @@ public static class Calibrator
             PhaseCorrection c;
             if (runs.Count >= 3 && x.Distinct().Count() >= 2)
             {
-                var (a, b) = Statistics.Line(x, y);
+                var (a, b) = Statistics.RobustLine(x, y);
                 c = b > 0 ? new PhaseCorrection(a, b) : new PhaseCorrection(0, y.Sum() / Math.Max(x.Sum(), 1e-30));
             }
             else c = new PhaseCorrection(0, y.Sum() / Math.Max(x.Sum(), 1e-30));

@@ -47,6 +47,28 @@ public static class Statistics
         return (beta[0], beta[1]);
     }
 
+    /// <summary>
+    /// Theil–Sen line: the median of the slopes between all pairs of points with different x, and the median
+    /// intercept. One outlying run (a noisy phase) cannot drag it, unlike least squares.
+    /// </summary>
+    public static (double Intercept, double Slope) RobustLine(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        var slopes = new List<double>();
+        for (var i = 0; i < x.Count; i++)
+            for (var j = i + 1; j < x.Count; j++)
+                if (Math.Abs(x[j] - x[i]) > 1e-12 * Math.Max(Math.Abs(x[i]), Math.Abs(x[j])))
+                    slopes.Add((y[j] - y[i]) / (x[j] - x[i]));
+        if (slopes.Count == 0) return (0, y.Sum() / Math.Max(x.Sum(), 1e-300));
+        var slope = Median(slopes);
+        return (Median(x.Select((xi, i) => y[i] - slope * xi).ToList()), slope);
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
     /// <summary>Least-squares line y = intercept + slope·x (MathNet.Numerics).</summary>
     public static (double Intercept, double Slope) Line(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
