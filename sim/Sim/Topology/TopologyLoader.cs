@@ -53,7 +53,8 @@ public static class TopologyLoader
         return new GpuSpec(model, dict, hbm, hbmBw, new Provenance(src));
     }
 
-    private static LinkSpec ReadLink(YamlMap m, string tier)
+    /// <summary>A link block: bytes per second each way, latency and source (also used by the fabric loader).</summary>
+    internal static LinkSpec ReadLink(YamlMap m, string tier)
     {
         var bw = m.RequirePositive("bytes_per_second", 1e15);
         var lat = m.RequireDouble("latency_seconds", 0, max: 1);

@@ -22,12 +22,7 @@ public sealed class BalancedPlanner : IPlanner
         foreach (var i in order)
         {
             var t = w.Tables[i];
-            if (Placements.Hinted(ctx, loads, t) is { } hinted)
-            {
-                placed[i] = hinted;
-                loads.Add(hinted);
-                continue;
-            }
+            if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }
             TablePlan? best = null;
             var bestScore = double.MaxValue;
             var hot = loads.TableSeconds(Placements.TableWise(t, 0)) > hotAbove && t.Rows >= c.WorldSize;

@@ -16,12 +16,7 @@ public sealed class GreedyPlanner : IPlanner
         foreach (var i in Placements.ByCostDescending(w, loads))
         {
             var t = w.Tables[i];
-            if (Placements.Hinted(ctx, loads, t) is { } hinted)
-            {
-                placed[i] = hinted;
-                loads.Add(hinted);
-                continue;
-            }
+            if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }
             // A whole table needs the same bytes on any GPU: size it once, then scan the GPUs without allocating.
             var whole = Placements.TableWise(t, 0);
             var need = loads.ShardBytes(whole, whole.Shards[0]);

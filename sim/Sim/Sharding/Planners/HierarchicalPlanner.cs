@@ -21,12 +21,7 @@ public sealed class HierarchicalPlanner : IPlanner
         foreach (var i in Placements.ByCostDescending(w, loads))
         {
             var t = w.Tables[i];
-            if (Placements.Hinted(ctx, loads, t) is { } hinted)
-            {
-                placed[i] = hinted;
-                loads.Add(hinted);
-                continue;
-            }
+            if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }
             TablePlan? choice = null;
             foreach (var node in Enumerable.Range(0, c.Nodes).OrderBy(n => nodeLoad[n]).ThenBy(n => n))
             {

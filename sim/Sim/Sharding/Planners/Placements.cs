@@ -34,6 +34,14 @@ public static class Placements
         return hinted is not null && loads.Fits(hinted) ? hinted : null;
     }
 
+    /// <summary>Places the table as the workload hints, if the hint fits, and books it on the loads; null otherwise.</summary>
+    public static TablePlan? PlaceHinted(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
+    {
+        var hinted = Hinted(ctx, loads, t);
+        if (hinted is not null) loads.Add(hinted);
+        return hinted;
+    }
+
     /// <summary>
     /// For a table no single GPU can hold: row-wise over all GPUs in HBM, then row-wise with a UVM cache,
     /// then plain UVM. A table that fits none of these is a one-line error naming it.

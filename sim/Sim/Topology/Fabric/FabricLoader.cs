@@ -115,12 +115,5 @@ public static class FabricLoader
         return new ScaleOutFabric(kind, pods, perLeaf, spines, supers, over, podOver, hop, source);
     }
 
-    private static LinkSpec ReadLink(YamlMap m, string tier)
-    {
-        var bw = m.RequirePositive("bytes_per_second", 1e15);
-        var lat = m.RequireDouble("latency_seconds", 0, max: 1);
-        var src = m.RequireString("source");
-        m.EnsureNoUnknownKeys();
-        return new LinkSpec(tier, bw, lat, new Provenance(src));
-    }
+    private static LinkSpec ReadLink(YamlMap m, string tier) => TopologyLoader.ReadLink(m, tier);
 }
