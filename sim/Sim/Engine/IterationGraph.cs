@@ -109,13 +109,18 @@ public sealed class IterationGraph
         {
             var last = Last(StreamKind.Compute);
             var first = Tasks.Count;
+            var deps = new List<int>(2 + extraDeps.Length);
             for (var r = 0; r < _world; r++)
             {
-                var deps = new SortedSet<int>();
+                // A handful of dependencies per task: a sorted, duplicate-free array without a set per task.
+                deps.Clear();
                 if (last[r] >= 0) deps.Add(last[r]);
                 if (_sequential && _lastAny[r] >= 0) deps.Add(_lastAny[r]);
                 foreach (var d in extraDeps) if (d >= 0) deps.Add(Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d);
-                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, p.Corrected(phase, seconds(r)), deps.ToArray()));
+                deps.Sort();
+                var unique = new List<int>(deps.Count);
+                foreach (var d in deps) if (unique.Count == 0 || unique[^1] != d) unique.Add(d);
+                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, p.Corrected(phase, seconds(r)), unique.ToArray()));
                 last[r] = first + r;
                 _lastAny[r] = first + r;
             }
