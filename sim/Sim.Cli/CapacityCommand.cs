@@ -46,7 +46,7 @@ public static class CapacityCommand
             var cluster = TopologyLoader.Load(topologyPath);
             var workloadPath = r.GetValue(workload)!;
             var model = WorkloadLoader.Load(workloadPath);
-            if (r.GetValue(perGpu) is { } b && b < 1) throw new SimInputException("--batch-per-gpu", "", $"must be positive, found {b}");
+            if (r.GetValue(perGpu) is { } b && (b < 1 || b > 1L << 30)) throw new SimInputException("--batch-per-gpu", "", $"must be from 1 to 2^30, found {b}");
             var query = new CapacityQuery(goal, r.GetValue(maxNodes), r.GetValue(every) ? CapacitySizes.Every : CapacitySizes.PowersOfTwo,
                 r.GetValue(planner)!, r.GetValue(mode)!, r.GetValue(overlap), r.GetValue(perGpu));
             var result = CapacitySearch.Run(cluster, model, Path.GetFileName(workloadPath), query, Path.GetFileName(topologyPath));

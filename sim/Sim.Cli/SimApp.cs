@@ -19,6 +19,7 @@ public static class SimApp
         root.Subcommands.Add(TopologyCommand.Create(stdout));
         root.Subcommands.Add(CollectiveCommand.Create(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout));
+        root.Subcommands.Add(ScaleBenchCommand.Create(stdout));
         root.Subcommands.Add(SweepCommand.Create(stdout, stderr));
         root.Subcommands.Add(CapacityCommand.Create(stdout));
         root.Subcommands.Add(ReportCommand.Create(stdout));
@@ -34,6 +35,12 @@ public static class SimApp
         catch (SimInputException e)
         {
             stderr.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file that cannot be read or written (a missing folder, no permission, a full disk) is the user's to fix.
+            stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
             return BadInput;
         }
         catch (Exception e)

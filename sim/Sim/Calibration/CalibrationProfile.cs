@@ -77,8 +77,10 @@ public static class CalibrationProfileJson
         if (!File.Exists(path)) throw new SimInputException(shown, "", "file not found");
         try
         {
-            return JsonSerializer.Deserialize<CalibrationProfile>(File.ReadAllText(path), Options)
+            var profile = JsonSerializer.Deserialize<CalibrationProfile>(File.ReadAllText(path), Options)
                 ?? throw new SimInputException(shown, "", "expected a calibration profile object");
+            CalibrationProfileCheck.Check(profile, shown);
+            return profile;
         }
         catch (JsonException e)
         {

@@ -21,9 +21,14 @@ public sealed class SimInputException : Exception
     /// <summary>An error about a whole file or a derived quantity, with no line to point at.</summary>
     public SimInputException(string file, string field, string problem) : this(file, 0, 0, field, problem) { }
 
+    /// <summary>Longest problem text printed; parser messages can quote a whole file.</summary>
+    public const int MaxProblemLength = 1000;
+
     private static string Format(string file, int line, int column, string field, string problem)
     {
+        if (problem.Length > MaxProblemLength) problem = problem[..MaxProblemLength] + "...";
         var where = line > 0 ? $"{file}:{line}:{column}" : file;
-        return string.IsNullOrEmpty(field) ? $"{where}: {problem}" : $"{where}: {field}: {problem}";
+        // One line whatever the cause: a parser's message (or a quoted key) may hold line breaks.
+        return (string.IsNullOrEmpty(field) ? $"{where}: {problem}" : $"{where}: {field}: {problem}").ReplaceLineEndings(" ");
     }
 }

@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Sim.Config;
@@ -8,6 +9,12 @@ public static class YamlDocument
 {
     /// <summary>Longest input accepted; larger files are almost certainly not a config.</summary>
     public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Deepest nesting of lists and mappings accepted. YamlDotNet builds a document recursively, so a file nested
+    /// tens of thousands of levels deep would overflow the stack and kill the process.
+    /// </summary>
+    public const int MaxDepth = 256;
 
     public static YamlMap LoadFile(string path)
     {
@@ -25,7 +32,7 @@ public static class YamlDocument
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new DepthLimitedParser(new Parser(new StringReader(text)), fileName));
         }
         catch (YamlException e)
         {
@@ -53,6 +60,29 @@ public static class YamlDocument
         if (root is not YamlMappingNode map)
             throw new SimInputException(fileName, (int)root.Start.Line, (int)root.Start.Column, "", "expected a mapping (key: value pairs) at the top level");
         return new YamlMap(fileName, map, "");
+    }
+
+    /// <summary>Passes parser events through and stops at <see cref="MaxDepth"/> before the document builder recurses deeper.</summary>
+    private sealed class DepthLimitedParser(IParser inner, string fileName) : IParser
+    {
+        private int _depth;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            switch (inner.Current)
+            {
+                case SequenceStart or MappingStart when ++_depth > MaxDepth:
+                    throw new SimInputException(fileName, (int)inner.Current.Start.Line, (int)inner.Current.Start.Column, "",
+                        $"lists and mappings nested more than {MaxDepth} levels deep");
+                case SequenceEnd or MappingEnd:
+                    _depth--;
+                    break;
+            }
+            return true;
+        }
     }
 
     /// <summary>Repo-relative when possible, so messages never leak machine paths.</summary>

@@ -104,8 +104,16 @@ public sealed class YamlMap
     public double OptionalDouble(string key, double fallback, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity) =>
         TryGet(key) is { } n ? ParseDouble(key, Scalar(key, n), min, minExclusive, max) : fallback;
 
-    /// <summary>A strictly positive, finite number (a size, a bandwidth, a rate).</summary>
-    public double RequirePositive(string key, double max = double.PositiveInfinity) => RequireDouble(key, 0, minExclusive: true, max);
+    /// <summary>Smallest rate accepted (per second): below it, work divided by the rate can overflow to infinity.</summary>
+    public const double MinRate = 1;
+
+    /// <summary>A strictly positive, finite rate (a bandwidth, FLOP/s) of at least <see cref="MinRate"/> per second.</summary>
+    public double RequirePositive(string key, double max = double.PositiveInfinity)
+    {
+        var v = RequireDouble(key, 0, minExclusive: true, max);
+        if (v < MinRate) throw Error(key, $"must be at least {MinRate.ToString(CultureInfo.InvariantCulture)} per second, found {v.ToString("R", CultureInfo.InvariantCulture)}");
+        return v;
+    }
 
     public long RequireLong(string key, long min = long.MinValue, long max = long.MaxValue)
     {

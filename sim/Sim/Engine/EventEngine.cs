@@ -239,6 +239,11 @@ public sealed class EventEngine
         _flows.Recompute();
         _epoch++;
         var dt = _flows.SecondsToNextFinish();
-        if (!double.IsPositiveInfinity(dt)) Schedule(_now + dt, new Event(Kind.NetworkTick, -1, -1, _epoch, null));
+        if (double.IsPositiveInfinity(dt)) return;
+        // Late in a long iteration a tiny dt vanishes in _now + dt: the tick would come at the same time, move no
+        // bytes and reschedule itself for ever. Step at least to the next representable time.
+        var at = _now + dt;
+        if (at <= _now) at = Math.BitIncrement(_now);
+        Schedule(at, new Event(Kind.NetworkTick, -1, -1, _epoch, null));
     }
 }

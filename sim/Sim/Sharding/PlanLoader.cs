@@ -93,8 +93,9 @@ public static class PlanLoader
         {
             var whole = scheme.SplitsRows() ? table.Rows : scheme.SplitsColumns() ? table.Dim : -1;
             if (whole < 0) throw m.Error("splits", "only row- or column-split schemes take splits");
-            if (splits.Length != ranks.Length || splits.Sum() != whole)
-                throw m.Error("splits", $"expected {ranks.Length} sizes (one per rank) adding up to {whole}, found {splits.Length} adding up to {splits.Sum()}");
+            var sum = splits.Sum(x => (decimal)x); // (a long sum of huge splits would overflow)
+            if (splits.Length != ranks.Length || sum != whole)
+                throw m.Error("splits", $"expected {ranks.Length} sizes (one per rank) adding up to {whole}, found {splits.Length} adding up to {sum}");
         }
         return TablePlan.Create(table, scheme, ranks.Select(r => (int)r).ToArray(), splits).InTier(tier, cacheFraction);
     }

@@ -58,7 +58,12 @@ public static class TorchRecPlan
         var file = YamlDocument.DisplayName(path);
         if (!File.Exists(path)) throw new SimInputException(file, "", "file not found");
         JsonObject root;
-        try { root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new JsonException("empty document"); }
+        try
+        {
+            // Duplicate keys are rejected here; left in, System.Text.Json would throw on first access to the object.
+            root = JsonNode.Parse(File.ReadAllText(path), null, new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
+                ?? throw new JsonException("empty document");
+        }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new SimInputException(file, "", $"malformed JSON: {e.Message}");
@@ -89,8 +94,11 @@ public static class TorchRecPlan
         var kernel = Str("compute_kernel");
         var tier = kernel == "dense" ? MemoryTier.Hbm : KernelNames.FirstOrDefault(kv => kv.Value == kernel) is { Value: not null } k ? k.Key
             : throw new SimInputException(file, $"{field}.compute_kernel", $"unknown value '{kernel}'; expected one of: dense, {string.Join(", ", KernelNames.Values)}");
-        var cache = o["cache_params"]?["load_factor"]?.GetValue<double>() ?? MemoryTiers.DefaultCacheFraction;
-        if (o["sharding_spec"]?["shards"] is not JsonArray specs || specs.Count == 0)
+        var cache = MemoryTiers.DefaultCacheFraction;
+        if (o["cache_params"] is { } cacheParams
+            && (cacheParams is not JsonObject cp || cp["load_factor"] is { } lf && (lf is not JsonValue v || !v.TryGetValue(out cache) || !(cache > 0 && cache <= 1))))
+            throw new SimInputException(file, $"{field}.cache_params.load_factor", "expected a number in (0, 1]");
+        if (o["sharding_spec"] is not JsonObject spec || spec["shards"] is not JsonArray specs || specs.Count == 0)
             throw new SimInputException(file, $"{field}.sharding_spec.shards", "required list is missing or empty");
         var shards = new List<Shard>();
         for (var i = 0; i < specs.Count; i++)
@@ -107,7 +115,7 @@ public static class TorchRecPlan
                 if (rank < 0 || rank >= cluster.WorldSize)
                     throw new SimInputException(file, $"{f}.placement", $"rank {rank} does not exist: the cluster has {cluster.WorldSize} GPUs");
                 if (offsets.Length != 2 || sizes.Length != 2 || offsets.Any(x => x < 0) || sizes.Any(x => x <= 0)
-                    || offsets[0] + sizes[0] > table.Rows || offsets[1] + sizes[1] > table.Dim)
+                    || offsets[0] > table.Rows - sizes[0] || offsets[1] > table.Dim - sizes[1]) // (no overflow: all non-negative)
                     throw new SimInputException(file, f, $"shard [{string.Join(",", offsets)}] + [{string.Join(",", sizes)}] does not lie inside table '{table.Name}' ({table.Rows} x {table.Dim})");
                 shards.Add(new Shard(rank, offsets[0], sizes[0], (int)offsets[1], (int)sizes[1]));
             }

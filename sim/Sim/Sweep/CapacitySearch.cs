@@ -49,8 +49,8 @@ public static class CapacitySearch
     {
         if (!(q.TargetSamplesPerSecond > 0) || !double.IsFinite(q.TargetSamplesPerSecond))
             throw new SimInputException("--target-samples-per-second", "", $"must be a positive number, found {q.TargetSamplesPerSecond}");
-        if (q.MaxNodes < 1)
-            throw new SimInputException("--max-nodes", "", $"must be positive, found {q.MaxNodes}");
+        if (q.MaxNodes < 1 || q.MaxNodes > 1_000_000)
+            throw new SimInputException("--max-nodes", "", $"must be from 1 to 1,000,000, found {q.MaxNodes}");
         if (!Scenario.Planners.Contains(q.Planner))
             throw new SimInputException("--planner", "", $"unknown planner '{q.Planner}'; expected one of: {string.Join(", ", Scenario.Planners)}");
         // Text of the inputs only matters for sweep keys; a capacity search keys nothing.

@@ -168,7 +168,9 @@ public static class SweepLoader
                 var text = s.Value.Replace("_", "", StringComparison.Ordinal);
                 if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
                     throw m.Error(s, field, $"expected a number, found '{s.Value}'");
-                if (d <= axis.Min) throw m.Error(s, field, $"must be positive, found {s.Value}");
+                if (d <= 0) throw m.Error(s, field, $"must be positive, found {s.Value}");
+                // A floor, so that bytes over bandwidth stay finite.
+                if (d < axis.Min) throw m.Error(s, field, $"must be at least {axis.Min.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
                 if (d > axis.Max) throw m.Error(s, field, $"must be at most {axis.Max.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
                 return d;
             default:

@@ -321,6 +321,63 @@ public static class MeasurementJson
                 if (!CollectiveBandwidth.Ops.Contains(cs[i].Op))
                     throw new SimInputException(file, F($"micro.collectives[{i}].op"),
                         $"'{cs[i].Op}' is not a collective; expected one of {string.Join(", ", CollectiveBandwidth.Ops)}");
+        ValidateNumbers(m, file, F);
+    }
+
+    /// <summary>
+    /// Times and sizes must be finite and non-negative (JSON's named literals let "NaN" in), and what a benchmark or an
+    /// iteration took must be positive: calibration divides by them and fits lines through them.
+    /// </summary>
+    private static void ValidateNumbers(Measurement m, string file, Func<string, string> at)
+    {
+        void Check(bool ok, string field, double v, string what)
+        {
+            if (!ok) throw new SimInputException(file, at(field), $"must be {what}, found {v.ToString("R", CultureInfo.InvariantCulture)}");
+        }
+        void Time(string field, double v) => Check(double.IsFinite(v) && v >= 0, field, v, "a finite, non-negative number of seconds");
+        void Positive(string field, double v) => Check(double.IsFinite(v) && v > 0, field, v, "positive and finite");
+        void Stats(string field, double median, double min, double max)
+        {
+            Time($"{field}.median", median); Time($"{field}.min", min); Time($"{field}.max", max);
+        }
+        if (m.EndToEnd is { } e)
+        {
+            Positive("end_to_end.iteration.median", e.Iteration.Median);
+            Stats("end_to_end.iteration", e.Iteration.Median, e.Iteration.Min, e.Iteration.Max);
+            Stats("end_to_end.gpu_busy", e.GpuBusy.Median, e.GpuBusy.Min, e.GpuBusy.Max);
+            for (var i = 0; i < e.Phases.Count; i++) Stats($"end_to_end.phases[{i}]", e.Phases[i].Median, e.Phases[i].Min, e.Phases[i].Max);
+            for (var i = 0; i < e.PerIteration.Count; i++)
+            {
+                Time($"end_to_end.per_iteration[{i}].seconds", e.PerIteration[i].Seconds);
+                for (var j = 0; j < e.PerIteration[i].Phases.Count; j++) Time($"end_to_end.per_iteration[{i}].phases[{j}]", e.PerIteration[i].Phases[j]);
+            }
+            for (var r = 0; r < e.RankPhaseMedians.Count; r++)
+                for (var j = 0; j < e.RankPhaseMedians[r].Count; j++) Time($"end_to_end.rank_phase_medians[{r}][{j}]", e.RankPhaseMedians[r][j]);
+        }
+        if (m.Micro is not { } micro) return;
+        for (var i = 0; i < (micro.Gemm?.Count ?? 0); i++)
+        {
+            var g = micro.Gemm![i];
+            Positive($"micro.gemm[{i}].seconds", g.Seconds);
+            foreach (var (name, v) in new[] { ("m", g.M), ("k", g.K), ("n", g.N) }) Positive($"micro.gemm[{i}].{name}", v);
+        }
+        for (var i = 0; i < (micro.Embedding?.Count ?? 0); i++)
+        {
+            var b = micro.Embedding![i];
+            Positive($"micro.embedding[{i}].forward_seconds", b.ForwardSeconds);
+            Positive($"micro.embedding[{i}].backward_seconds", b.BackwardSeconds);
+            Positive($"micro.embedding[{i}].rows", b.Rows);
+            Positive($"micro.embedding[{i}].dim", b.Dim);
+            Positive($"micro.embedding[{i}].pooling", b.Pooling);
+            Positive($"micro.embedding[{i}].batch", b.Batch);
+        }
+        for (var i = 0; i < (micro.Collectives?.Count ?? 0); i++)
+        {
+            var c = micro.Collectives![i];
+            Positive($"micro.collectives[{i}].seconds", c.Seconds);
+            Positive($"micro.collectives[{i}].bytes", c.Bytes);
+            Check(c.WorldSize >= 1, $"micro.collectives[{i}].world_size", c.WorldSize, "at least 1");
+        }
     }
 
     /// <summary>Current UTC time in the format of <see cref="MeasurementProvenance.DateUtc"/>.</summary>

@@ -68,7 +68,23 @@ public static class WorkloadLoader
         };
         CheckSequences(root, workload, tables);
         CheckInteraction(root, workload, tables);
+        CheckDenseSize(root, workload);
         return workload;
+    }
+
+    /// <summary>
+    /// Largest dense part accepted, in parameters (4 PB of fp32 weights, beyond any cluster). Layer widths alone do
+    /// not bound it (a full-rank DCN over a 2^30-wide interaction, or thousands of MLP layers), and past it the long
+    /// sums of parameters, bytes and optimizer state would overflow.
+    /// </summary>
+    public const double MaxDenseParameters = 1e15;
+
+    private static void CheckDenseSize(YamlMap root, DlrmWorkload w)
+    {
+        var total = w.DenseOperators.Sum(o => (double)o.Op.Parameters);
+        if (total > MaxDenseParameters)
+            throw root.Error(w.Interaction == Interaction.Dcn ? "dcn" : root.Has("top_mlp") ? "top_mlp" : "tables",
+                $"the dense layers hold {total:0.###e+0} parameters, more than the {MaxDenseParameters:0e+0} Sim accepts");
     }
 
     // ---- whole-model checks ----------------------------------------------------------------------
