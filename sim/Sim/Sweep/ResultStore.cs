@@ -287,7 +287,12 @@ public sealed class ResultStore : IDisposable
     {
         var full = Path.GetFullPath(path);
         var tmp = full + ".tmp-" + Environment.ProcessId;
-        Exec($"COPY (SELECT * FROM results ORDER BY key) TO {Quote(tmp)} ({options})");
+        try { Exec($"COPY (SELECT * FROM results ORDER BY key) TO {Quote(tmp)} ({options})"); }
+        catch (DuckDBException e)
+        {
+            // The target is the user's (a missing folder, no room): a file error, not a bug; the old export stays.
+            throw new IOException($"cannot write {YamlDocument.DisplayName(path)}: {e.Message}", e);
+        }
         System.IO.File.Move(tmp, full, overwrite: true);
     }
 

@@ -5,7 +5,8 @@ namespace Sim.Tests.Fuzz;
 /// <summary>
 /// Property: every mutant of every shipped input ends in a prediction with finite numbers or in one `error:` line
 /// with exit 2 (see <see cref="Contract"/>). One class per format so that xunit runs the formats in parallel.
-/// Case counts are sized so the whole fuzz suite stays within about half a minute on two cores.
+/// Case counts (1,350 per run) are sized so the fuzz suite stays within about half a minute on two cores;
+/// SIM_FUZZ_CASES and SIM_FUZZ_SEED (see <see cref="Fuzzer"/>) run longer campaigns.
 /// </summary>
 public abstract class FuzzTestBase(ITestOutputHelper output)
 {
@@ -21,37 +22,37 @@ public abstract class FuzzTestBase(ITestOutputHelper output)
 
 public class TopologyFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_topologies_predict_or_fail_in_one_line() => Fuzz("topology", 150);
+    [Fact] public void Mutated_topologies_predict_or_fail_in_one_line() => Fuzz("topology", 200);
 }
 
 public class WorkloadFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_workloads_predict_or_fail_in_one_line() => Fuzz("workload", 150);
+    [Fact] public void Mutated_workloads_predict_or_fail_in_one_line() => Fuzz("workload", 250);
 }
 
 public class PlanFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_plans_predict_or_fail_in_one_line() => Fuzz("plan", 150);
+    [Fact] public void Mutated_plans_predict_or_fail_in_one_line() => Fuzz("plan", 300);
 }
 
 public class SweepFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_sweeps_run_or_fail_in_one_line() => Fuzz("sweep", 40);
+    [Fact] public void Mutated_sweeps_run_or_fail_in_one_line() => Fuzz("sweep", 50);
 }
 
 public class MeasurementFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_measurements_validate_or_fail_in_one_line() => Fuzz("measurement", 60);
+    [Fact] public void Mutated_measurements_validate_or_fail_in_one_line() => Fuzz("measurement", 100);
 }
 
 public class TorchRecFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_torchrec_plans_import_or_fail_in_one_line() => Fuzz("torchrec", 120);
+    [Fact] public void Mutated_torchrec_plans_import_or_fail_in_one_line() => Fuzz("torchrec", 250);
 }
 
 public class ProfileFuzzTests(ITestOutputHelper o) : FuzzTestBase(o)
 {
-    [Fact] public void Mutated_calibration_profiles_predict_or_fail_in_one_line() => Fuzz("profile", 100);
+    [Fact] public void Mutated_calibration_profiles_predict_or_fail_in_one_line() => Fuzz("profile", 200);
 }
 
 /// <summary>

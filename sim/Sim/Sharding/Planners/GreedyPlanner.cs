@@ -13,18 +13,43 @@ public sealed class GreedyPlanner : IPlanner
         var w = ctx.Workload;
         var loads = new RankLoads(ctx.Cluster, w, ctx.Cost);
         var placed = new TablePlan[w.Tables.Count];
+        var world = ctx.Cluster.WorldSize;
+        // Least-loaded first, ties to the lowest rank: a heap keeps each table's search O(log W), not O(W).
+        var heap = new PriorityQueue<int, (double Load, int Rank)>(world);
+        void Rebuild()
+        {
+            heap.Clear();
+            for (var r = 0; r < world; r++) heap.Enqueue(r, (loads.Load[r], r));
+        }
+        Rebuild();
+        var full = new List<int>();
         foreach (var i in Placements.ByCostDescending(w, loads))
         {
             var t = w.Tables[i];
-            if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }
-            // A whole table needs the same bytes on any GPU: size it once, then scan the GPUs without allocating.
+            if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; Rebuild(); continue; }
+            // A whole table needs the same bytes on any GPU: size it once, then take the least-loaded GPU with room.
             var whole = Placements.TableWise(t, 0);
             var need = loads.ShardBytes(whole, whole.Shards[0]);
             var best = -1;
-            for (var r = 0; r < ctx.Cluster.WorldSize; r++)
-                if (loads.Free[r] >= need && (best < 0 || loads.Load[r] < loads.Load[best])) best = r;
-            placed[i] = best >= 0 ? Placements.TableWise(t, best) : Placements.SplitOrSpill(ctx, loads, t);
-            loads.Add(placed[i]);
+            full.Clear();
+            while (heap.TryDequeue(out var r, out _))
+            {
+                if (loads.Free[r] >= need) { best = r; break; }
+                full.Add(r);
+            }
+            foreach (var r in full) heap.Enqueue(r, (loads.Load[r], r));
+            if (best >= 0)
+            {
+                placed[i] = Placements.TableWise(t, best);
+                loads.Add(placed[i]);
+                heap.Enqueue(best, (loads.Load[best], best));
+            }
+            else
+            {
+                placed[i] = Placements.SplitOrSpill(ctx, loads, t);
+                loads.Add(placed[i]);
+                Rebuild();
+            }
         }
         var plan = new ShardingPlan(Name, placed);
         return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"LPT over {ctx.Cluster.WorldSize} GPUs; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
