@@ -110,7 +110,9 @@ fi
 # ---------------------------------------------------------------------------
 
 # Does the host's libstdc++ already have GLIBCXX_3.4.32 (GCC 13+)? Then no chroot.
-host_libstdcxx="$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ { print $NF; exit }')"
+# awk reads to the end (no early 'exit'): a long ldconfig listing would otherwise die of SIGPIPE, and under
+# pipefail that status (141) would end this script.
+host_libstdcxx="$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found { print $NF; found = 1 }')"
 if [ -n "$host_libstdcxx" ] && grep -qa 'GLIBCXX_3\.4\.32' "$host_libstdcxx"; then
     exec "$@"
 fi

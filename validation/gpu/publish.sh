@@ -22,7 +22,7 @@ dotnet publish validation/Harness -c Release -r linux-x64 --self-contained false
 [ -f "$out/harness/harness.dll" ] || { echo "publish: harness.dll missing from $out/harness" >&2; exit 1; }
 [ -f "$out/harness/TorchSharp.dll" ] || { echo "publish: TorchSharp.dll missing from $out/harness" >&2; exit 1; }
 [ -f "$out/harness/libLibTorchSharp.so" ] || { echo "publish: libLibTorchSharp.so is not next to TorchSharp.dll in $out/harness" >&2; exit 1; }
-if ls "$out/harness" | grep -qE '^libtorch(_cpu|_cuda)?\.so'; then
+if compgen -G "$out/harness/libtorch*.so" >/dev/null; then
     echo "publish: a libtorch build landed in $out/harness; the harness must reference TorchSharp only" >&2; exit 1
 fi
 
