@@ -36,9 +36,10 @@ public static class ScaleBenchCommand
         var hbm = new Option<double?>("--hbm-bytes") { Description = "HBM per GPU (default: the topology's)" };
         var fabric = new Option<bool>("--fabric") { Description = "keep the topology's fabric section (the event engine then routes flows on the full cluster graph: much slower)" };
         var skipEvent = new Option<bool>("--analytical-only") { Description = "skip the event engine" };
+        var groups = new Option<int>("--node-groups") { Description = "above 256 GPUs the event engine coalesces traffic into at most about this many GPU classes and node groups (more: slower, finer)", DefaultValueFactory = _ => EventEngine.DefaultMaxNodeGroups };
         var cmd = new Command("scale-bench", "Time every stage of a prediction at scale (default 16,384 GPUs, 100,000 tables) and report peak memory.")
         {
-            topology, nodes, tables, total, dim, perGpu, seed, planner, hbm, fabric, skipEvent,
+            topology, nodes, tables, total, dim, perGpu, seed, planner, hbm, fabric, skipEvent, groups,
         };
         cmd.SetAction(r =>
         {
@@ -98,7 +99,11 @@ public static class ScaleBenchCommand
                 Prediction.From("analytical", s, Timeline.Analytical(graph), memory.Select(m => m.TotalBytes).ToArray(), p.Source));
             EngineRun? run = null;
             if (!r.GetValue(skipEvent))
-                run = Time("event: simulate (fresh DAG)", () => EventEngine.Run(cluster, IterationGraph.Build(cluster, workload, plan, p), p));
+            {
+                var maxGroups = r.GetValue(groups);
+                if (maxGroups < 1) throw new SimInputException("--node-groups", "", $"must be at least 1, found {maxGroups}");
+                run = Time("event: simulate (fresh DAG)", () => EventEngine.Run(cluster, IterationGraph.Build(cluster, workload, plan, p), p, maxNodeGroups: maxGroups));
+            }
             var elapsed = all.Elapsed.TotalSeconds;
             var peak = Process.GetCurrentProcess().PeakWorkingSet64;
 
@@ -108,7 +113,7 @@ public static class ScaleBenchCommand
             stdout.WriteLine($"  {"total".PadRight(width)}  {elapsed.ToString("0.000", inv),9} s");
             stdout.WriteLine($"plan: {plan.Tables.Sum(t => t.Shards.Count).ToString("N0", inv)} shards; DAG: {graph.Tasks.Count.ToString("N0", inv)} tasks");
             stdout.WriteLine($"iteration: analytical {Units.Seconds(analytical.IterationSeconds)}" +
-                (run is null ? "" : $", event {Units.Seconds(run.Timeline.End)} ({run.Stats.Events.ToString("N0", inv)} events, {run.Stats.Flows.ToString("N0", inv)} flows, {run.Stats.RateRecomputes.ToString("N0", inv)} rate recomputations)"));
+                (run is null ? "" : $", event {Units.Seconds(run.Timeline.End)} ({run.Stats.Events.ToString("N0", inv)} events, {run.Stats.Flows.ToString("N0", inv)} flows, {run.Stats.RateRecomputes.ToString("N0", inv)} rate recomputations; {run.Stats.FlowModel})"));
             stdout.WriteLine($"memory per GPU: max {Units.Bytes(analytical.MemoryBytesMax)} of {Units.Bytes(cluster.Gpu.HbmBytes)}");
             stdout.WriteLine($"peak memory: {Units.Bytes(peak)} ({(peak / (double)(1L << 30)).ToString("0.00", inv)} GiB); {Environment.ProcessorCount} cores on this machine");
             var met = elapsed < GoalSeconds && peak < GoalBytes;

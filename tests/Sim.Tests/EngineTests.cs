@@ -170,7 +170,7 @@ public class EngineTests
 public class EngineCoalescingTests
 {
     [Fact]
-    public void Node_pair_coalescing_matches_exact_flows_when_traffic_is_balanced()
+    public void Coalescing_matches_exact_flows_when_traffic_is_balanced()
     {
         // Every table row-wise over all ranks: each GPU sends and receives the same, so rails are balanced.
         var c = Fixtures.Cluster(4, 4);

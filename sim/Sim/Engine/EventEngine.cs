@@ -5,7 +5,8 @@ using Sim.Topology;
 namespace Sim.Engine;
 
 /// <summary>Counters of one simulation, for benchmarks and the conservation check.</summary>
-public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes);
+/// <param name="FlowModel">exact flows, or how traffic was coalesced (<see cref="Coalescing"/>).</param>
+public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes, string FlowModel = "exact flows");
 
 /// <summary>A finished network flow, kept for traces.</summary>
 public readonly record struct FlowRecord(int Task, int Src, int Dst, double Bytes, double StartSeconds, double EndSeconds);
@@ -29,7 +30,7 @@ public sealed class EventEngine
     private readonly CostParameters _p;
     private readonly INetwork _net;
     private readonly bool _recordFlows;
-    private readonly bool _coalesce;
+    private readonly Coalescing? _co;
     private readonly Timeline _t;
     private readonly FlowNetwork _flows;
     private readonly PriorityQueue<Event, (double, long)> _queue = new();
@@ -55,11 +56,17 @@ public sealed class EventEngine
     /// <summary>Above this many GPUs, all-to-all traffic between two nodes is simulated as one node-pair flow per direction.</summary>
     public const int DefaultCoalesceAboveRanks = 256;
 
-    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks)
+    /// <summary>
+    /// When coalescing, at most about this many node groups and GPU classes (class pairs, not GPU or node pairs,
+    /// then become flows: 128² = 16,384 per all-to-all rather than 4 million node pairs at 2,048 nodes).
+    /// </summary>
+    public const int DefaultMaxNodeGroups = 128;
+
+    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks, int maxNodeGroups)
     {
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
-        _coalesce = c.WorldSize > coalesceAboveRanks;
         _net = c.BuildNetwork();
+        if (c.WorldSize > coalesceAboveRanks) _co = Coalescing.For(c, _net, g, maxNodeGroups);
         var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
         _flows = new FlowNetwork(caps);
         _t = new Timeline(g);
@@ -74,11 +81,12 @@ public sealed class EventEngine
         }
     }
 
-    public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false, int coalesceAboveRanks = DefaultCoalesceAboveRanks)
+    public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false,
+        int coalesceAboveRanks = DefaultCoalesceAboveRanks, int maxNodeGroups = DefaultMaxNodeGroups)
     {
-        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks);
+        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups);
         e.Simulate();
-        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes), e._records);
+        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records);
     }
 
     private void Schedule(double time, Event e) => _queue.Enqueue(e, (time, _seq++));
@@ -127,7 +135,7 @@ public sealed class EventEngine
         }
         var world = _c.WorldSize;
         _t.RankFinish[id] = new double[world];
-        var stages = CollectiveStages.For(_c, task.Collective!, _coalesce).GetEnumerator();
+        var stages = CollectiveStages.For(_c, task.Collective!, _co).GetEnumerator();
         var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world], RankPending = new bool[world] };
         _running[id] = run;
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
@@ -153,10 +161,11 @@ public sealed class EventEngine
             foreach (var m in stage)
             {
                 foreach (var r in Waiters(m)) run.RankOutstanding[r]++;
-                var route = _net.Route(m.Src, m.Dst);
+                var full = _net.Route(m.Src, m.Dst);
                 double latency = 0;
-                foreach (var l in route) latency += _net.Links[l].LatencySeconds;
-                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, NodePair = m.NodePair }, _now);
+                foreach (var l in full) latency += _net.Links[l].LatencySeconds;
+                var route = PortsOf(m, full);
+                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, Kind = m.Kind, Weight = m.Weight }, _now);
             }
             if (run.PerRankCompletion)
                 for (var r = 0; r < _c.WorldSize; r++)
@@ -174,18 +183,21 @@ public sealed class EventEngine
         if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes, f.StartSeconds, _now));
         var run = _running[f.Owner];
         if (run.PerRankCompletion)
-            foreach (var r in Waiters(new Message(f.Src, f.Dst, f.Bytes, f.NodePair)))
+            foreach (var r in Waiters(new Message(f.Src, f.Dst, f.Bytes, f.Kind)))
                 if (--run.RankOutstanding[r] == 0) RankDone(f.Owner, r);
         if (--run.InStage == 0) NextStage(f.Owner);
     }
 
-    /// <summary>The ranks whose part of a collective waits for a message: its two ends, or every GPU of both nodes.</summary>
-    private IEnumerable<int> Waiters(Message m)
+    /// <summary>The links a message crosses: all of its route, or only the first (sender's) or last (receiver's) port.</summary>
+    private static IReadOnlyList<int> PortsOf(Message m, IReadOnlyList<int> route) => m.Kind switch
     {
-        if (!m.NodePair) return [m.Src, m.Dst];
-        var g = _c.GpusPerNode;
-        return Enumerable.Range(m.Src, g).Concat(Enumerable.Range(m.Dst, g));
-    }
+        MessageKind.ClassSend => [route[0]],
+        MessageKind.ClassReceive => [route[^1]],
+        _ => route,
+    };
+
+    /// <summary>The ranks whose part of a collective waits for a message.</summary>
+    private IEnumerable<int> Waiters(Message m) => _co is null ? [m.Src, m.Dst] : _co.Waiters(m);
 
     private void RankDone(int id, int rank, bool corrected = false)
     {

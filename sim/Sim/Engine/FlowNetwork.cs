@@ -10,8 +10,10 @@ public sealed class Flow
     public required int Src { get; init; }
     public required int Dst { get; init; }
     public required int Owner { get; init; }
-    /// <summary>Stands for all traffic between two nodes (see <see cref="Message"/>).</summary>
-    public bool NodePair { get; init; }
+    /// <summary>What the flow stands for (see <see cref="Message"/>).</summary>
+    public MessageKind Kind { get; init; }
+    /// <summary>How many real flows per link this one stands for: its share of a shared link is that many fair shares.</summary>
+    public double Weight { get; init; } = 1;
     public double Remaining { get; set; }
     public double Rate { get; set; }
     public double StartSeconds { get; set; }
@@ -20,7 +22,9 @@ public sealed class Flow
 /// <summary>
 /// Flow-level network: concurrent flows share each one-way link's capacity max-min fairly, computed by
 /// progressive filling (the model SimGrid validated against packet-level simulation): repeatedly find the
-/// link whose remaining capacity per unfixed flow is smallest, give its flows that rate, remove them.
+/// link whose remaining capacity per unit of unfixed flow weight is smallest, give its flows that rate times
+/// their weight, remove them. A coalesced flow weighs as many real flows as it stands for, so that it competes
+/// with other traffic as they would.
 /// </summary>
 public sealed class FlowNetwork
 {
@@ -79,6 +83,7 @@ public sealed class FlowNetwork
     // Scratch arrays reused by every recomputation (one slot per link), so a recomputation allocates nothing
     // proportional to the number of links.
     private double[] _remaining = [];
+    private double[] _weight = [];
     private int[] _unfixed = [];
     private int[] _userStart = [];
     private int[] _cursor = [];
@@ -94,6 +99,7 @@ public sealed class FlowNetwork
         if (_remaining.Length != links)
         {
             _remaining = new double[links];
+            _weight = new double[links];
             _unfixed = new int[links];
             _userStart = new int[links + 1];
             _cursor = new int[links];
@@ -107,6 +113,7 @@ public sealed class FlowNetwork
             foreach (var l in f.Route)
             {
                 if (_unfixed[l]++ == 0) _touched.Add(l);
+                _weight[l] += f.Weight;
                 hops++;
             }
         }
@@ -124,26 +131,26 @@ public sealed class FlowNetwork
                 _users[_userStart[l] + _cursor[l]++] = i;
         // Min-heap of (fair share, link id); stale entries are skipped by re-checking the share.
         var heap = new PriorityQueue<int, (double, int)>(_touched.Count);
-        foreach (var l in _touched) heap.Enqueue(l, (_remaining[l] / _unfixed[l], l));
+        foreach (var l in _touched) heap.Enqueue(l, (_remaining[l] / _weight[l], l));
         while (heap.TryDequeue(out var link, out var key))
         {
             if (_unfixed[link] == 0) continue;
-            var share = _remaining[link] / _unfixed[link];
+            var share = _remaining[link] / _weight[link];
             if (share != key.Item1) { heap.Enqueue(link, (share, link)); continue; }
             for (var u = 0; u < _cursor[link]; u++)
             {
                 var f = _active[_users[_userStart[link] + u]];
                 if (!double.IsNaN(f.Rate)) continue;
-                f.Rate = share;
+                f.Rate = share * f.Weight;
                 foreach (var m in f.Route)
                 {
-                    _remaining[m] = Math.Max(0, _remaining[m] - share);
-                    _unfixed[m]--;
-                    if (m != link && _unfixed[m] > 0) heap.Enqueue(m, (_remaining[m] / _unfixed[m], m));
+                    _remaining[m] = Math.Max(0, _remaining[m] - f.Rate);
+                    _weight[m] = --_unfixed[m] == 0 ? 0 : Math.Max(0, _weight[m] - f.Weight);
+                    if (m != link && _unfixed[m] > 0) heap.Enqueue(m, (_remaining[m] / _weight[m], m));
                 }
             }
         }
-        foreach (var l in _touched) _unfixed[l] = _cursor[l] = 0;
+        foreach (var l in _touched) { _unfixed[l] = _cursor[l] = 0; _weight[l] = 0; }
         // A flow with an empty route (local messages never become flows) would stay NaN.
         foreach (var f in _active) if (double.IsNaN(f.Rate)) f.Rate = double.PositiveInfinity;
     }

@@ -43,12 +43,19 @@ public static class Placements
     }
 
     /// <summary>
-    /// For a table no single GPU can hold: row-wise over all GPUs in HBM, then row-wise with a UVM cache,
-    /// then plain UVM. A table that fits none of these is a one-line error naming it.
+    /// For a table no single GPU can hold: row-wise in HBM over the fewest GPUs (2, 4, 8, ... of those with the most
+    /// room) that hold it, since every row-wise shard also keeps the global batch's partial pooled outputs; then
+    /// row-wise over all GPUs with a UVM cache, then plain UVM. A table that fits none is a one-line error naming it.
     /// </summary>
     public static TablePlan SplitOrSpill(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
     {
         var all = AllRanks(ctx.Cluster);
+        var roomiest = all.OrderByDescending(r => loads.Free[r]).ThenBy(r => r).ToArray();
+        for (var k = 2; k < all.Length && k <= t.Rows; k *= 2)
+        {
+            var rw = RowWise(t, roomiest[..k].Order().ToArray());
+            if (loads.Fits(rw)) return rw;
+        }
         if (t.Rows >= all.Length)
         {
             var rw = RowWise(t, all);
@@ -75,10 +82,18 @@ public static class Placements
     public static double HotThreshold(Cluster c, DlrmWorkload w, RankLoads loads) =>
         1.5 * w.Tables.Sum(t => loads.TableSeconds(TableWise(t, 0))) / Math.Min(c.WorldSize, Math.Max(1, w.Tables.Count));
 
-    /// <summary>Tables ordered most expensive first (ties by workload order), as LPT scheduling wants.</summary>
-    public static int[] ByCostDescending(DlrmWorkload w, RankLoads loads) =>
-        Enumerable.Range(0, w.Tables.Count)
-            .Select(i => (i, cost: loads.TableSeconds(TableWise(w.Tables[i], 0))))
-            .OrderByDescending(x => x.cost).ThenBy(x => x.i)
+    /// <summary>
+    /// Tables in placement order: first those no single GPU can hold, since splitting them row-wise needs room on
+    /// every GPU, which whole tables placed earlier would have taken; then, as LPT scheduling wants, the rest. Each
+    /// part most expensive first, ties by workload order.
+    /// </summary>
+    public static int[] ByCostDescending(DlrmWorkload w, RankLoads loads)
+    {
+        var roomiest = loads.Free.DefaultIfEmpty(0).Max();
+        return Enumerable.Range(0, w.Tables.Count)
+            .Select(i => (i, whole: TableWise(w.Tables[i], 0)))
+            .Select(x => (x.i, mustSplit: loads.ShardBytes(x.whole, x.whole.Shards[0]) > roomiest, cost: loads.TableSeconds(x.whole)))
+            .OrderByDescending(x => x.mustSplit).ThenByDescending(x => x.cost).ThenBy(x => x.i)
             .Select(x => x.i).ToArray();
+    }
 }

@@ -1,0 +1,89 @@
+using Sim.Topology;
+
+namespace Sim.Engine;
+
+/// <summary>
+/// How the event engine shrinks a large cluster's traffic to a bounded number of flows (see <see cref="Message"/>):
+/// traffic inside nodes by groups of consecutive nodes (<see cref="Nodes"/>); traffic between nodes, on a
+/// non-blocking network, by classes of GPUs of alike load (<see cref="Gpus"/>), since there a port's place does not
+/// matter but its load does (a GPU holding many tables receives many indices); on a fabric graph, where
+/// consecutive nodes share switches, by pairs of node groups. Limitation: there a coalesced flow carries one rail's
+/// share of its group, so switch-to-switch links see too little of the load; right at full bisection, short on an
+/// oversubscribed fabric (11% on an 8-node fat tree at 2:1, <see cref="EventEngine.DefaultCoalesceAboveRanks"/>).
+/// </summary>
+public sealed class Coalescing
+{
+    public Cluster Cluster { get; }
+    public Partition Nodes { get; }
+    /// <summary>Classes of GPUs for traffic between nodes, or null: pairs of node groups.</summary>
+    public Partition? Gpus { get; }
+
+    public Coalescing(Cluster cluster, Partition nodes, Partition? gpus)
+    {
+        Cluster = cluster; Nodes = nodes; Gpus = gpus;
+    }
+
+    /// <param name="maxGroups">at most about this many node groups and GPU classes.</param>
+    public static Coalescing For(Cluster c, INetwork network, IterationGraph g, int maxGroups)
+    {
+        var nodes = Partition.Contiguous(c.Nodes, Partition.SizeFor(c.Nodes, maxGroups));
+        var gpus = network is FlatNetwork && c.Nodes > 1
+            ? Partition.ByLoad(AllToAllLoadPerGpu(c, g), Math.Max(1, 2 * c.WorldSize / maxGroups), ClassLoadTolerance)
+            : null;
+        return new Coalescing(c, nodes, gpus);
+    }
+
+    /// <summary>GPUs share a class only while their all-to-all load is within this fraction of the class's heaviest.</summary>
+    public const double ClassLoadTolerance = 0.05;
+
+    public string Describe() => Gpus is { } gpus
+        ? $"inter-node traffic coalesced into {gpus.Count} classes of 1 to {gpus.LargestSize} GPUs of alike load, intra-node by groups of {Nodes.SizeOf(0)} nodes"
+        : Nodes.SizeOf(0) == 1 ? "inter-node traffic as node-pair flows" : $"traffic coalesced by groups of {Nodes.SizeOf(0)} nodes";
+
+    /// <summary>The GPU of <paramref name="cls"/> that traffic from <paramref name="src"/> should reach over the NICs: its first GPU not in src's node (-1: none).</summary>
+    public int EntryOf(int cls, int src)
+    {
+        foreach (var r in Gpus!.Members[cls])
+            if (Cluster.NodeOf(r) != Cluster.NodeOf(src)) return r;
+        return -1;
+    }
+
+    /// <summary>The ranks whose part of a collective waits for a message (see <see cref="Message"/>).</summary>
+    public IEnumerable<int> Waiters(Message m)
+    {
+        int g = Cluster.GpusPerNode;
+        switch (m.Kind)
+        {
+            case MessageKind.NodeLocal:
+            {
+                // The same GPU pair in every node of the group.
+                int i = Cluster.LocalIndex(m.Src), j = Cluster.LocalIndex(m.Dst);
+                return Nodes.Members[Nodes.GroupOf(Cluster.NodeOf(m.Src))].SelectMany(n => new[] { n * g + i, n * g + j });
+            }
+            case MessageKind.NodePair:
+            {
+                // Every GPU of both node groups (once, for traffic inside one group).
+                int a = Nodes.GroupOf(Cluster.NodeOf(m.Src)), b = Nodes.GroupOf(Cluster.NodeOf(m.Dst));
+                IEnumerable<int> Ranks(int group) => Nodes.Members[group].SelectMany(n => Enumerable.Range(n * g, g));
+                return a == b ? Ranks(a) : Ranks(a).Concat(Ranks(b));
+            }
+            case MessageKind.ClassPair or MessageKind.ClassSend or MessageKind.ClassReceive:
+            {
+                int a = Gpus!.GroupOf(m.Src), b = Gpus.GroupOf(m.Dst);
+                return a == b ? Gpus.Members[a] : Gpus.Members[a].Concat(Gpus.Members[b]);
+            }
+            default:
+                return [m.Src, m.Dst];
+        }
+    }
+
+    /// <summary>Bytes each GPU sends and receives per peer over all the iteration's all-to-alls: what GPUs are classed by.</summary>
+    private static double[] AllToAllLoadPerGpu(Cluster c, IterationGraph g)
+    {
+        var load = new double[c.WorldSize];
+        foreach (var task in g.Tasks)
+            if (task.Collective is { Kind: CollectiveKind.AllToAll, Demand: { } d })
+                for (var r = 0; r < d.World; r++) load[r] += d.ToEachPeer[r] + d.FromEachPeer[r];
+        return load;
+    }
+}
