@@ -50,25 +50,49 @@ public class CoalescingTests
         Assert.Equal(co.Stats.InjectedBytes, co.Stats.DeliveredBytes, 6);
     }
 
+    public static TheoryData<string, int> Fabrics => new()
+    {
+        // fabric, max node groups (8: node pairs; 4: groups of 2 nodes)
+        { "fat tree 1:1", 8 },
+        { "fat tree 1:1", 4 },
+        { "fat tree 2:1", 8 },
+        { "fat tree 2:1", 4 },
+        { "fat tree 4:1", 4 },
+        { "two pods 1:1, 3:1 between", 4 },
+        { "rail-optimised 2:1", 4 },
+    };
+
+    // One spine per pod: a single path between two GPUs, so exact flows see no hash collisions of ECMP (which the
+    // coalesced flows, spread evenly by construction, cannot reproduce: up to 30% on 4 spines at this tiny scale).
+    private static Topology.Cluster FabricCluster(string name) => name switch
+    {
+        "fat tree 1:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, spines: 1),
+        "fat tree 2:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 2, spines: 1),
+        "fat tree 4:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 4, spines: 1),
+        "two pods 1:1, 3:1 between" => FabricFixtures.FatTreeCluster(8, 4, pods: 2, nodesPerLeaf: 2, podOversubscription: 3, spines: 1),
+        "rail-optimised 2:1" => FabricFixtures.Parse(Fixtures.TopologyYaml(8, 4) + FabricFixtures.Fabric(
+            "    kind: rail_optimized\n    pods: 1\n    nodes_per_leaf: 2\n    oversubscription: 2\n    spines_per_pod: 1\n")),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
     [Theory]
-    [InlineData(8, 8)] // node pairs
-    [InlineData(4, 4)] // groups of 2 nodes
-    public void On_a_full_bisection_fabric_node_groups_track_exact_flows_when_traffic_is_balanced(int maxGroups, int expectedGroups)
+    [MemberData(nameof(Fabrics))]
+    public void On_a_fabric_graph_node_groups_track_exact_flows(string fabric, int maxGroups)
     {
         // Consecutive nodes share leaves on a fabric, so traffic there is coalesced by node groups, not GPU classes.
-        // Full bisection: on an oversubscribed fabric the coalesced flows underload the switch-to-switch links (they
-        // carry one rail's share of a group), e.g. 11% short on this fat tree at 2:1; see Coalescing.
-        var c = FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2);
-        var w = Fixtures.Workload();
+        // A representative flow loads switch-to-switch links as much as the traffic it stands for: without that,
+        // the 2:1 fat tree came out 39% short on the iteration (it looked non-blocking).
+        var c = FabricCluster(fabric);
+        var w = Fixtures.Workload(Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 131072"));
         var all = "[" + string.Join(", ", Enumerable.Range(0, c.WorldSize)) + "]";
         var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
         var p = Cost.CostParameters.Default;
         var g = IterationGraph.Build(c, w, plan, p);
         var exact = EventEngine.Run(c, g, p, coalesceAboveRanks: int.MaxValue);
         var co = EventEngine.Run(c, g, p, coalesceAboveRanks: 0, maxNodeGroups: maxGroups);
-        Assert.Contains(expectedGroups == 8 ? "node-pair flows" : "groups of 2 nodes", co.Stats.FlowModel);
+        Assert.Contains(maxGroups == 8 ? "node-pair flows" : "groups of 2 nodes", co.Stats.FlowModel);
         Assert.True(co.Stats.Flows < exact.Stats.Flows);
-        Assert.InRange(co.Timeline.End, exact.Timeline.End * 0.98, exact.Timeline.End * 1.02);
+        Assert.InRange(co.Timeline.End, exact.Timeline.End * 0.99, exact.Timeline.End * 1.01);
     }
 
     [Fact]

@@ -7,9 +7,9 @@ namespace Sim.Engine;
 /// traffic inside nodes by groups of consecutive nodes (<see cref="Nodes"/>); traffic between nodes, on a
 /// non-blocking network, by classes of GPUs of alike load (<see cref="Gpus"/>), since there a port's place does not
 /// matter but its load does (a GPU holding many tables receives many indices); on a fabric graph, where
-/// consecutive nodes share switches, by pairs of node groups. Limitation: there a coalesced flow carries one rail's
-/// share of its group, so switch-to-switch links see too little of the load; right at full bisection, short on an
-/// oversubscribed fabric (11% on an 8-node fat tree at 2:1, <see cref="EventEngine.DefaultCoalesceAboveRanks"/>).
+/// consecutive nodes share switches, by pairs of node groups, whose flows load switch-to-switch links as much as
+/// the traffic they stand for (<see cref="FabricMultiplicity"/>). Limits on a fabric graph: a group averages its GPUs'
+/// loads (an uneven plan looks more even), and flows spread over equal-cost paths evenly, where hashed ECMP collides.
 /// </summary>
 public sealed class Coalescing
 {

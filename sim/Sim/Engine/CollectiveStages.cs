@@ -3,7 +3,7 @@ using Sim.Topology;
 namespace Sim.Engine;
 
 /// <summary>What a message stands for (see <see cref="Message"/>).</summary>
-public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, ClassReceive }
+public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, ClassReceive, Ring }
 
 /// <summary>
 /// One message of a collective stage: exact (GPU to GPU) unless the engine coalesces (<see cref="Coalescing"/>):
@@ -18,6 +18,7 @@ public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, Clas
 /// spread evenly over the groups' rails, on rail 0 of each group's first node with the per-rail share of the
 /// bytes; every GPU of both groups waits for it. Traffic between different nodes of one group goes from its second
 /// node to its first, so that the first node's rail 0 carries the group's average per-rail load.</item>
+/// <item><see cref="MessageKind.Ring"/>: a coalesced inter-node ring step on a representative port.</item>
 /// </list>
 /// </summary>
 /// <param name="Weight">how many real flows per port a coalesced message stands for (its weight in fair sharing).</param>
@@ -154,7 +155,7 @@ public static class CollectiveStages
         var (steps, chunk) = g == 1 ? (2 * (n - 1), bytes / n) : (2 * (nodes - 1), bytes / g / nodes);
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
         for (var step = 0; step < steps; step++)
-            yield return ring.Select(e => new Message(e.Src, e.Dst, chunk, kind)).ToList();
+            yield return ring.Select(e => new Message(e.Src, e.Dst, chunk, co is null ? MessageKind.Exact : MessageKind.Ring)).ToList();
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
     }
 

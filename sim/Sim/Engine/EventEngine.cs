@@ -31,6 +31,8 @@ public sealed class EventEngine
     private readonly INetwork _net;
     private readonly bool _recordFlows;
     private readonly Coalescing? _co;
+    // On a fabric graph with node-group coalescing: per link, how much real traffic a representative flow stands for.
+    private readonly (double[] AllToAll, double[] Ring)? _linkScale;
     private readonly Timeline _t;
     private readonly FlowNetwork _flows;
     private readonly PriorityQueue<Event, (double, long)> _queue = new();
@@ -67,6 +69,7 @@ public sealed class EventEngine
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
         _net = c.BuildNetwork();
         if (c.WorldSize > coalesceAboveRanks) _co = Coalescing.For(c, _net, g, maxNodeGroups);
+        if (_co is { Gpus: null } && _net is GraphNetwork graphNet) _linkScale = FabricMultiplicity.Compute(c, graphNet, _co);
         var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
         _flows = new FlowNetwork(caps);
         _t = new Timeline(g);
@@ -165,7 +168,10 @@ public sealed class EventEngine
                 double latency = 0;
                 foreach (var l in full) latency += _net.Links[l].LatencySeconds;
                 var route = PortsOf(m, full);
-                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, Kind = m.Kind, Weight = m.Weight }, _now);
+                var scale = _linkScale is not { } ls ? null
+                    : m.Kind == MessageKind.NodePair ? route.Select(l => ls.AllToAll[l]).ToArray()
+                    : m.Kind == MessageKind.Ring ? route.Select(l => ls.Ring[l]).ToArray() : null;
+                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, Kind = m.Kind, Weight = m.Weight, HopScale = scale }, _now);
             }
             if (run.PerRankCompletion)
                 for (var r = 0; r < _c.WorldSize; r++)

@@ -14,6 +14,9 @@ public sealed class Flow
     public MessageKind Kind { get; init; }
     /// <summary>How many real flows per link this one stands for: its share of a shared link is that many fair shares.</summary>
     public double Weight { get; init; } = 1;
+    /// <summary>Per hop of <see cref="Route"/>, how many times its rate the flow loads that link (null: once each).</summary>
+    public double[]? HopScale { get; init; }
+    public double Scale(int hop) => HopScale is null ? 1 : HopScale[hop];
     public double Remaining { get; set; }
     public double Rate { get; set; }
     public double StartSeconds { get; set; }
@@ -24,7 +27,7 @@ public sealed class Flow
 /// progressive filling (the model SimGrid validated against packet-level simulation): repeatedly find the
 /// link whose remaining capacity per unit of unfixed flow weight is smallest, give its flows that rate times
 /// their weight, remove them. A coalesced flow weighs as many real flows as it stands for, so that it competes
-/// with other traffic as they would.
+/// with other traffic as they would, and may load a shared link several times its rate (<see cref="Flow.HopScale"/>).
 /// </summary>
 public sealed class FlowNetwork
 {
@@ -110,10 +113,11 @@ public sealed class FlowNetwork
         foreach (var f in _active)
         {
             f.Rate = double.NaN;
-            foreach (var l in f.Route)
+            for (var h = 0; h < f.Route.Length; h++)
             {
+                var l = f.Route[h];
                 if (_unfixed[l]++ == 0) _touched.Add(l);
-                _weight[l] += f.Weight;
+                _weight[l] += f.Weight * f.Scale(h);
                 hops++;
             }
         }
@@ -142,10 +146,11 @@ public sealed class FlowNetwork
                 var f = _active[_users[_userStart[link] + u]];
                 if (!double.IsNaN(f.Rate)) continue;
                 f.Rate = share * f.Weight;
-                foreach (var m in f.Route)
+                for (var h = 0; h < f.Route.Length; h++)
                 {
-                    _remaining[m] = Math.Max(0, _remaining[m] - f.Rate);
-                    _weight[m] = --_unfixed[m] == 0 ? 0 : Math.Max(0, _weight[m] - f.Weight);
+                    var m = f.Route[h];
+                    _remaining[m] = Math.Max(0, _remaining[m] - f.Rate * f.Scale(h));
+                    _weight[m] = --_unfixed[m] == 0 ? 0 : Math.Max(0, _weight[m] - f.Weight * f.Scale(h));
                     if (m != link && _unfixed[m] > 0) heap.Enqueue(m, (_remaining[m] / _weight[m], m));
                 }
             }
