@@ -60,19 +60,8 @@ public class CoalescingTests
         { "fat tree 4:1", 4 },
         { "two pods 1:1, 3:1 between", 4 },
         { "rail-optimised 2:1", 4 },
-    };
-
-    // One spine per pod: a single path between two GPUs, so exact flows see no hash collisions of ECMP (which the
-    // coalesced flows, spread evenly by construction, cannot reproduce: up to 30% on 4 spines at this tiny scale).
-    private static Topology.Cluster FabricCluster(string name) => name switch
-    {
-        "fat tree 1:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, spines: 1),
-        "fat tree 2:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 2, spines: 1),
-        "fat tree 4:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 4, spines: 1),
-        "two pods 1:1, 3:1 between" => FabricFixtures.FatTreeCluster(8, 4, pods: 2, nodesPerLeaf: 2, podOversubscription: 3, spines: 1),
-        "rail-optimised 2:1" => FabricFixtures.Parse(Fixtures.TopologyYaml(8, 4) + FabricFixtures.Fabric(
-            "    kind: rail_optimized\n    pods: 1\n    nodes_per_leaf: 2\n    oversubscription: 2\n    spines_per_pod: 1\n")),
-        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        { "shared NICs 1:1", 4 },
+        { "shared NICs 2:1", 8 },
     };
 
     [Theory]
@@ -82,12 +71,7 @@ public class CoalescingTests
         // Consecutive nodes share leaves on a fabric, so traffic there is coalesced by node groups, not GPU classes.
         // A representative flow loads switch-to-switch links as much as the traffic it stands for: without that,
         // the 2:1 fat tree came out 39% short on the iteration (it looked non-blocking).
-        var c = FabricCluster(fabric);
-        var w = Fixtures.Workload(Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 131072"));
-        var all = "[" + string.Join(", ", Enumerable.Range(0, c.WorldSize)) + "]";
-        var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
-        var p = Cost.CostParameters.Default;
-        var g = IterationGraph.Build(c, w, plan, p);
+        var (c, g, p) = FabricFixtures.HeavyRowWise(FabricFixtures.Tapered(fabric));
         var exact = EventEngine.Run(c, g, p, coalesceAboveRanks: int.MaxValue);
         var co = EventEngine.Run(c, g, p, coalesceAboveRanks: 0, maxNodeGroups: maxGroups);
         Assert.Contains(maxGroups == 8 ? "node-pair flows" : "groups of 2 nodes", co.Stats.FlowModel);

@@ -36,4 +36,29 @@ fabric:
 
     public static IEnumerable<string> ShippedTopologies() =>
         Directory.GetFiles(Fixtures.Repo("topologies"), "*.yaml").Order(StringComparer.Ordinal);
+
+    // One spine per pod: a single path between two GPUs, so exact flows see no hash collisions of ECMP (which the
+    // coalesced flows, spread evenly by construction, cannot reproduce: up to 30% on 4 spines at this tiny scale).
+    public static Cluster Tapered(string name) => name switch
+    {
+        "fat tree 1:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, spines: 1),
+        "fat tree 2:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 2, spines: 1),
+        "fat tree 4:1" => FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2, oversubscription: 4, spines: 1),
+        "two pods 1:1, 3:1 between" => FabricFixtures.FatTreeCluster(8, 4, pods: 2, nodesPerLeaf: 2, podOversubscription: 3, spines: 1),
+        "rail-optimised 2:1" => FabricFixtures.Parse(Fixtures.TopologyYaml(8, 4) + FabricFixtures.Fabric(
+            "    kind: rail_optimized\n    pods: 1\n    nodes_per_leaf: 2\n    oversubscription: 2\n    spines_per_pod: 1\n")),
+        "shared NICs 1:1" => Parse(Fixtures.TopologyYaml(8, 4) + Fabric(FatTree(1, 2, spines: 1), nic: "placement: shared\n    gpus_per_nic: 2")),
+        "shared NICs 2:1" => Parse(Fixtures.TopologyYaml(8, 4) + Fabric(FatTree(1, 2, oversubscription: 2, spines: 1), nic: "placement: shared\n    gpus_per_nic: 2")),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>Every table row-wise over all GPUs at a large batch: balanced traffic where bandwidth, not latency, counts.</summary>
+    public static (Cluster, Engine.IterationGraph, Cost.CostParameters) HeavyRowWise(Cluster c)
+    {
+        var w = Fixtures.Workload(Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 131072"));
+        var all = "[" + string.Join(", ", Enumerable.Range(0, c.WorldSize)) + "]";
+        var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
+        var p = Cost.CostParameters.Default;
+        return (c, Engine.IterationGraph.Build(c, w, plan, p), p);
+    }
 }

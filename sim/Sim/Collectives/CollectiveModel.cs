@@ -4,8 +4,9 @@ using Sim.Topology;
 namespace Sim.Collectives;
 
 /// <summary>
-/// Closed-form collective times over the first-version cluster: per tier, latency plus bytes over the
-/// achieved bandwidth of that tier. Tiers run concurrently (NVLink and the NIC are separate links).
+/// Closed-form collective times: per tier, latency plus bytes over the achieved bandwidth of that tier. Tiers run
+/// concurrently (NVLink and the NIC are separate links). On a tapered fabric the scale-out part also waits for the
+/// uplinks of the GPU's leaf and pod (<see cref="FabricBottleneck"/>).
 /// </summary>
 public static class CollectiveModel
 {
@@ -27,11 +28,13 @@ public static class CollectiveModel
         var perRank = demand.PerRank(c);
         var times = new double[perRank.Length];
         if (c.WorldSize == 1 || demand.IsEmpty) return times;
+        var uplinks = FabricBottleneck.For(c)?.AllToAllSeconds(demand, Efficiency(p, LinkTier.ScaleOut));
         for (var r = 0; r < perRank.Length; r++)
         {
             var t = perRank[r];
             var intra = TierSeconds(c, p, LinkTier.IntraNode, t.SendIntraNode, t.RecvIntraNode);
             var inter = c.Nodes > 1 ? TierSeconds(c, p, LinkTier.ScaleOut, t.SendScaleOut, t.RecvScaleOut) : 0;
+            if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, c.ScaleOut.LatencySeconds + uplinks[r]);
             times[r] = Math.Max(intra, inter) + p.CollectiveOverheadSeconds;
         }
         return times;
@@ -55,9 +58,9 @@ public static class CollectiveModel
         if (nodes == 1)
             t = Ring(c, p, LinkTier.IntraNode, bytes, g, 2);
         else if (g == 1)
-            t = Ring(c, p, LinkTier.ScaleOut, bytes, nodes, 2);
+            t = Ring(c, p, LinkTier.ScaleOut, bytes, nodes, 2, RingBytesPerSecond(c));
         else
-            t = 2 * Ring(c, p, LinkTier.IntraNode, bytes, g, 1) + Ring(c, p, LinkTier.ScaleOut, bytes / g, nodes, 2);
+            t = 2 * Ring(c, p, LinkTier.IntraNode, bytes, g, 1) + Ring(c, p, LinkTier.ScaleOut, bytes / g, nodes, 2, RingBytesPerSecond(c));
         return t + p.CollectiveOverheadSeconds;
     }
 
@@ -65,11 +68,16 @@ public static class CollectiveModel
     /// A ring pass over <paramref name="ranks"/> ranks: <paramref name="passes"/> = 1 for reduce-scatter or
     /// all-gather, 2 for all-reduce: passes·(n-1)/n·S/B + passes·(n-1)·α.
     /// </summary>
-    public static double Ring(Cluster c, CostParameters p, LinkTier tier, double bytes, int ranks, int passes)
+    /// <param name="bytesPerSecond">the ring's bandwidth when not the tier's (a tapered fabric's).</param>
+    public static double Ring(Cluster c, CostParameters p, LinkTier tier, double bytes, int ranks, int passes, double? bytesPerSecond = null)
     {
         if (ranks <= 1 || bytes <= 0) return 0;
         var link = c.Link(tier);
         var steps = passes * (ranks - 1);
-        return steps * link.LatencySeconds + steps * (bytes / ranks) / (link.BytesPerSecond * Efficiency(p, tier));
+        return steps * link.LatencySeconds + steps * (bytes / ranks) / ((bytesPerSecond ?? link.BytesPerSecond) * Efficiency(p, tier));
     }
+
+    /// <summary>An inter-node ring's bandwidth per NIC: the NIC's, or less where it crosses tapered uplinks.</summary>
+    private static double RingBytesPerSecond(Cluster c) =>
+        Math.Min(c.ScaleOut.BytesPerSecond, FabricBottleneck.For(c)?.RingBytesPerSecond ?? double.PositiveInfinity);
 }

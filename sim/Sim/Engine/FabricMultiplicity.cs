@@ -9,8 +9,8 @@ namespace Sim.Engine;
 /// unit of simulated traffic stands for: real crossings of the switch's subtree boundary (every GPU pair of an
 /// all-to-all not inside one node; every ring step of the G rails' inter-node rings), shared evenly over the
 /// switch's parallel links, over the representative flows the router actually puts on the link. The engine then
-/// makes those flows weigh that much more on the link. Ports (NIC, PCIe, NVLink) keep 1: a representative port
-/// carries its class's own average load. A NIC shared by several GPUs is not scaled (a known limit).
+/// makes those flows weigh that much more on the link. NIC links count as shared too (several GPUs may use one NIC);
+/// a NIC of one GPU comes out at about 1. PCIe and NVLink links keep 1.
 /// </summary>
 public static class FabricMultiplicity
 {
@@ -47,14 +47,14 @@ public static class FabricMultiplicity
         foreach (var l in links)
         {
             var (u, v) = (graph.Vertices[l.Source], graph.Vertices[l.Target]);
-            if (IsSwitch(u.Kind) && IsSwitch(v.Kind) && u.Kind.Level() < v.Kind.Level())
+            if (IsShared(u.Kind) && IsShared(v.Kind) && u.Kind.Level() < v.Kind.Level())
                 boundary[below[u.Id]] = boundary.GetValueOrDefault(below[u.Id]) + 1;
         }
         var crossings = new Dictionary<int[], (double Pairs, double RingOut, double RingIn)>(SetComparer.Instance);
         foreach (var l in links)
         {
             var (u, v) = (graph.Vertices[l.Source], graph.Vertices[l.Target]);
-            if (!IsSwitch(u.Kind) || !IsSwitch(v.Kind) || u.Kind.Level() == v.Kind.Level()) continue;
+            if (!IsShared(u.Kind) || !IsShared(v.Kind) || u.Kind.Level() == v.Kind.Level()) continue;
             if (simA2A[l.Id] == 0 && simRing[l.Id] == 0) continue;
             var up = u.Kind.Level() < v.Kind.Level();
             var set = below[(up ? u : v).Id];
@@ -104,7 +104,7 @@ public static class FabricMultiplicity
         }
     }
 
-    private static bool IsSwitch(VertexKind k) => k is VertexKind.Leaf or VertexKind.Spine or VertexKind.SuperSpine or VertexKind.Switch;
+    private static bool IsShared(VertexKind k) => k is VertexKind.Nic or VertexKind.Leaf or VertexKind.Spine or VertexKind.SuperSpine or VertexKind.Switch;
 
     /// <summary>For every vertex, the GPU ranks below it in the physical hierarchy (distinct, ascending).</summary>
     private static int[][] Below(ClusterGraph graph)
