@@ -4,12 +4,15 @@ namespace Sim.Engine;
 
 /// <summary>
 /// How the event engine shrinks a large cluster's traffic to a bounded number of flows (see <see cref="Message"/>):
-/// traffic inside nodes by groups of consecutive nodes (<see cref="Nodes"/>); traffic between nodes, on a
-/// non-blocking network, by classes of GPUs of alike load (<see cref="Gpus"/>), since there a port's place does not
-/// matter but its load does (a GPU holding many tables receives many indices); on a fabric graph, where
-/// consecutive nodes share switches, by pairs of node groups, whose flows load switch-to-switch links as much as
-/// the traffic they stand for (<see cref="FabricMultiplicity"/>). Limits on a fabric graph: a group averages its GPUs'
-/// loads (an uneven plan looks more even), and flows spread over equal-cost paths evenly, where hashed ECMP collides.
+/// traffic inside nodes by groups of consecutive nodes (<see cref="Nodes"/>); traffic between nodes at the NICs by
+/// classes of GPUs of alike load (<see cref="Gpus"/>), since a port's load, not its place, decides how long it is
+/// busy (a GPU holding many tables receives many indices). On a fabric graph (<see cref="SplitAtNics"/>) class flows
+/// cross only the two NIC ports, and the fabric core between them carries node-group pairs, since consecutive nodes
+/// share switches; those flows load switch-to-switch links as much as the traffic they stand for
+/// (<see cref="FabricMultiplicity"/>). A GPU's part ends when both are done: port and core are not coupled within
+/// one message, which is exact when one of them bounds it. With NICs shared by GPUs the graph keeps node groups end
+/// to end. Limits there: a group averages its GPUs' loads, and flows spread over equal-cost paths evenly, where
+/// hashed ECMP collides.
 /// </summary>
 public sealed class Coalescing
 {
@@ -17,27 +20,34 @@ public sealed class Coalescing
     public Partition Nodes { get; }
     /// <summary>Classes of GPUs for traffic between nodes, or null: pairs of node groups.</summary>
     public Partition? Gpus { get; }
+    /// <summary>Class flows cross only the NIC ports; node-group pairs cross the fabric core (a fabric graph).</summary>
+    public bool SplitAtNics { get; }
 
-    public Coalescing(Cluster cluster, Partition nodes, Partition? gpus)
+    public Coalescing(Cluster cluster, Partition nodes, Partition? gpus, bool splitAtNics = false)
     {
-        Cluster = cluster; Nodes = nodes; Gpus = gpus;
+        Cluster = cluster; Nodes = nodes; Gpus = gpus; SplitAtNics = splitAtNics && gpus is not null;
     }
 
     /// <param name="maxGroups">at most about this many node groups and GPU classes.</param>
     public static Coalescing For(Cluster c, INetwork network, IterationGraph g, int maxGroups)
     {
-        var nodes = Partition.Contiguous(c.Nodes, Partition.SizeFor(c.Nodes, maxGroups));
-        var gpus = network is FlatNetwork && c.Nodes > 1
+        var graph = network is GraphNetwork;
+        var classes = c.Nodes > 1 && (!graph || c.Fabric is { Nic.GpusPerNic: 1 });
+        var gpus = classes
             ? Partition.ByLoad(AllToAllLoadPerGpu(c, g), Math.Max(1, 2 * c.WorldSize / maxGroups), ClassLoadTolerance)
             : null;
-        return new Coalescing(c, nodes, gpus);
+        // Split at the NICs, node groups carry only the core's aggregate: half as many groups keep it cheap.
+        var split = graph && classes;
+        var nodes = Partition.Contiguous(c.Nodes, Partition.SizeFor(c.Nodes, split ? Math.Max(1, maxGroups / 2) : maxGroups));
+        return new Coalescing(c, nodes, gpus, splitAtNics: split);
     }
 
     /// <summary>GPUs share a class only while their all-to-all load is within this fraction of the class's heaviest.</summary>
     public const double ClassLoadTolerance = 0.05;
 
     public string Describe() => Gpus is { } gpus
-        ? $"inter-node traffic coalesced into {gpus.Count} classes of 1 to {gpus.LargestSize} GPUs of alike load, intra-node by groups of {Nodes.SizeOf(0)} nodes"
+        ? $"inter-node traffic coalesced into {gpus.Count} classes of 1 to {gpus.LargestSize} GPUs of alike load" +
+          (SplitAtNics ? $" at the NICs, the fabric core by groups of {Nodes.SizeOf(0)} nodes" : $", intra-node by groups of {Nodes.SizeOf(0)} nodes")
         : Nodes.SizeOf(0) == 1 ? "inter-node traffic as node-pair flows" : $"traffic coalesced by groups of {Nodes.SizeOf(0)} nodes";
 
     /// <summary>The GPU of <paramref name="cls"/> that traffic from <paramref name="src"/> should reach over the NICs: its first GPU not in src's node (-1: none).</summary>

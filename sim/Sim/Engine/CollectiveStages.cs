@@ -11,7 +11,8 @@ public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, Clas
 /// <item><see cref="MessageKind.NodeLocal"/>: a GPU pair inside a node, standing for the same pair in every node of
 /// its node group (simulated in the group's first node at their mean bytes); those pairs wait for it.</item>
 /// <item><see cref="MessageKind.ClassPair"/>: all traffic between two GPU classes over the NICs, on the classes'
-/// first GPUs, at the per-GPU share of the larger class; every GPU of both classes waits for it. When the classes
+/// first GPUs, at the per-GPU share of the larger class (on a fabric graph, on their NIC ports only: node-group
+/// pairs carry the core); every GPU of both classes waits for it. When the classes
 /// differ in size, the smaller class's GPUs each move more: a <see cref="MessageKind.ClassSend"/> (only the
 /// sender's port) or <see cref="MessageKind.ClassReceive"/> (only the receiver's) carries the difference.</item>
 /// <item><see cref="MessageKind.NodePair"/>: all traffic between two node groups (two nodes for groups of one),
@@ -22,7 +23,8 @@ public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, Clas
 /// </list>
 /// </summary>
 /// <param name="Weight">how many real flows per port a coalesced message stands for (its weight in fair sharing).</param>
-public readonly record struct Message(int Src, int Dst, double Bytes, MessageKind Kind = MessageKind.Exact, double Weight = 1);
+/// <param name="Steps">ring steps the message streams (its route latency counts once per step).</param>
+public readonly record struct Message(int Src, int Dst, double Bytes, MessageKind Kind = MessageKind.Exact, double Weight = 1, int Steps = 1);
 
 /// <summary>
 /// A collective as the event engine runs it: stages of concurrent messages, each stage starting when the
@@ -74,7 +76,8 @@ public static class CollectiveStages
                 }
         }
         if (co.Gpus is not null) AddClassPairs(c, d, co, list);
-        else AddNodeGroupPairs(c, d, nodes, list);
+        // Node-group pairs: all of the traffic between nodes, or (split at the NICs) its part in the fabric core.
+        if (co.Gpus is null || co.SplitAtNics) AddNodeGroupPairs(c, d, nodes, list);
         return list;
     }
 
@@ -154,8 +157,10 @@ public static class CollectiveStages
         // One GPU per node: a single ring over all ranks, 2(n-1) steps of S/n.
         var (steps, chunk) = g == 1 ? (2 * (n - 1), bytes / n) : (2 * (nodes - 1), bytes / g / nodes);
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
-        for (var step = 0; step < steps; step++)
-            yield return ring.Select(e => new Message(e.Src, e.Dst, chunk, co is null ? MessageKind.Exact : MessageKind.Ring)).ToList();
+        // The inter-node ring streams (NCCL pipelines it): one flow per hop carries every step's chunk and is
+        // delivered one route latency per step after its last byte, as in the closed form. Stepping it in lock-step
+        // would cost a rate recomputation per step: 4,094 of them at 2,048 nodes.
+        yield return ring.Select(e => new Message(e.Src, e.Dst, chunk * steps, co is null ? MessageKind.Exact : MessageKind.Ring, Steps: steps)).ToList();
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
     }
 
@@ -163,7 +168,7 @@ public static class CollectiveStages
     private static List<(int Src, int Dst)> InterNodeRing(Cluster c, Coalescing? co, int[] simulatedNodes)
     {
         int g = c.GpusPerNode;
-        if (co?.Gpus is { } gpus)
+        if (co is { Gpus: { } gpus, SplitAtNics: false })
         {
             var ring = new List<(int, int)>();
             for (var a = 0; a < gpus.Count; a++)

@@ -69,7 +69,7 @@ public sealed class EventEngine
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
         _net = c.BuildNetwork();
         if (c.WorldSize > coalesceAboveRanks) _co = Coalescing.For(c, _net, g, maxNodeGroups);
-        if (_co is { Gpus: null } && _net is GraphNetwork graphNet) _linkScale = FabricMultiplicity.Compute(c, graphNet, _co);
+        if (_co is not null && _net is GraphNetwork graphNet) _linkScale = FabricMultiplicity.Compute(c, graphNet, _co);
         var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
         _flows = new FlowNetwork(caps);
         _t = new Timeline(g);
@@ -167,6 +167,7 @@ public sealed class EventEngine
                 var full = _net.Route(m.Src, m.Dst);
                 double latency = 0;
                 foreach (var l in full) latency += _net.Links[l].LatencySeconds;
+                latency *= m.Steps;
                 var route = PortsOf(m, full);
                 var scale = _linkScale is not { } ls ? null
                     : m.Kind == MessageKind.NodePair ? route.Select(l => ls.AllToAll[l]).ToArray()
@@ -194,11 +195,16 @@ public sealed class EventEngine
         if (--run.InStage == 0) NextStage(f.Owner);
     }
 
-    /// <summary>The links a message crosses: all of its route, or only the first (sender's) or last (receiver's) port.</summary>
-    private static IReadOnlyList<int> PortsOf(Message m, IReadOnlyList<int> route) => m.Kind switch
+    /// <summary>
+    /// The links a message crosses: all of its route; a class message only the sender's and (or) the receiver's port;
+    /// a node-group pair only the fabric core when class messages carry the ports (<see cref="Coalescing.SplitAtNics"/>).
+    /// </summary>
+    private IReadOnlyList<int> PortsOf(Message m, IReadOnlyList<int> route) => m.Kind switch
     {
-        MessageKind.ClassSend => [route[0]],
-        MessageKind.ClassReceive => [route[^1]],
+        MessageKind.ClassSend => RouteParts.Send(route, _net.Links),
+        MessageKind.ClassReceive => RouteParts.Receive(route, _net.Links),
+        MessageKind.ClassPair => RouteParts.Ports(route, _net.Links),
+        MessageKind.NodePair when _co is { SplitAtNics: true } => RouteParts.Core(route, _net.Links),
         _ => route,
     };
 

@@ -29,15 +29,17 @@ public static class FabricMultiplicity
         int k = groups.SizeOf(0);
         var simA2A = new double[links.Count];
         var simRing = new double[links.Count];
-        void Put(double[] sim, int src, int dst, double units)
+        // When class flows carry the NIC ports, node-group pairs cross only the core (as the engine routes them).
+        void Put(double[] sim, int src, int dst, double units, bool core = false)
         {
-            foreach (var l in net.Route(src, dst)) sim[l] += units;
+            var route = net.Route(src, dst);
+            foreach (var l in core ? RouteParts.Core(route, net.Links) : route) sim[l] += units;
         }
         for (var a = 0; a < groups.Count; a++)
         {
-            if (k > 1) Put(simA2A, groups.Members[a][1] * g, groups.First(a) * g, (k - 1) * g);
+            if (k > 1) Put(simA2A, groups.Members[a][1] * g, groups.First(a) * g, (k - 1) * g, co.SplitAtNics);
             for (var b = 0; b < groups.Count; b++)
-                if (a != b) Put(simA2A, groups.First(a) * g, groups.First(b) * g, k * g);
+                if (a != b) Put(simA2A, groups.First(a) * g, groups.First(b) * g, k * g, co.SplitAtNics);
             if (nodes > 1 && groups.Count > 1) Put(simRing, groups.First(a) * g, groups.First((a + 1) % groups.Count) * g, 1);
         }
 

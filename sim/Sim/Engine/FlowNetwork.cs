@@ -133,7 +133,9 @@ public sealed class FlowNetwork
         for (var i = 0; i < _active.Count; i++)
             foreach (var l in _active[i].Route)
                 _users[_userStart[l] + _cursor[l]++] = i;
-        // Min-heap of (fair share, link id); stale entries are skipped by re-checking the share.
+        // Min-heap of (fair share, link id), one entry per link. Fixing flows at the smallest share only raises other
+        // links' shares, so an entry's key stays a lower bound: a popped link whose share has grown goes back in with
+        // it, and the first popped link whose key is current is a true minimum. No push per update is needed.
         var heap = new PriorityQueue<int, (double, int)>(_touched.Count);
         foreach (var l in _touched) heap.Enqueue(l, (_remaining[l] / _weight[l], l));
         while (heap.TryDequeue(out var link, out var key))
@@ -151,7 +153,6 @@ public sealed class FlowNetwork
                     var m = f.Route[h];
                     _remaining[m] = Math.Max(0, _remaining[m] - f.Rate * f.Scale(h));
                     _weight[m] = --_unfixed[m] == 0 ? 0 : Math.Max(0, _weight[m] - f.Weight * f.Scale(h));
-                    if (m != link && _unfixed[m] > 0) heap.Enqueue(m, (_remaining[m] / _weight[m], m));
                 }
             }
         }
