@@ -36,10 +36,11 @@ public static class PredictCommand
             Prediction prediction;
             Timeline timeline;
             IReadOnlyList<FlowRecord> flows = [];
+            EngineStats? stats = null;
             if (r.GetValue(mode) == "event")
             {
                 var (pred, run) = EventPredictor.Predict(scenario, p, recordFlows: tracePath is not null);
-                (prediction, timeline, flows) = (pred, run.Timeline, run.Flows);
+                (prediction, timeline, flows, stats) = (pred, run.Timeline, run.Flows, run.Stats);
             }
             else
             {
@@ -60,6 +61,8 @@ public static class PredictCommand
             else
             {
                 Render(prediction, stdout);
+                if (stats is not null)
+                    stdout.WriteLine($"network flows:    {stats.Flows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} ({stats.FlowModel})");
                 if (tracePath is not null) stdout.WriteLine($"trace written to {tracePath}");
                 if (plotPath is not null) stdout.WriteLine($"timeline plot written to {plotPath}");
             }

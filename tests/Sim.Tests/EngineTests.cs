@@ -165,6 +165,17 @@ public class EngineTests
         Assert.True(p.ExposedCommunicationSeconds > 0);
         Assert.Equal(r.Stdout.TrimEnd('\n'), PredictionJson.Write(p));
     }
+
+    [Fact]
+    public void Event_mode_says_how_the_network_was_simulated()
+    {
+        var small = CliRunner.Run("predict", Fixtures.Repo("topologies/zionex-16node.yaml"), Fixtures.Repo("workloads/dlrm-small.yaml"), "--mode", "event");
+        Assert.True(small.ExitCode == 0, small.Stderr);
+        Assert.Matches(@"network flows: +[0-9,]+ \(exact flows\)", small.Stdout);
+        var large = CliRunner.Run("predict", Fixtures.Repo("topologies/zionex-256node.yaml"), Fixtures.Repo("workloads/dlrm-small.yaml"), "--mode", "event");
+        Assert.True(large.ExitCode == 0, large.Stderr);
+        Assert.Matches(@"network flows: +[0-9,]+ \(inter-node traffic coalesced into [0-9]+ classes", large.Stdout);
+    }
 }
 
 public class EngineCoalescingTests
