@@ -28,6 +28,20 @@ public class FabricBottleneckTests
     }
 
     [Fact]
+    public void On_a_full_bisection_fabric_a_light_gpu_does_not_wait_for_its_leaf()
+    {
+        // An uneven greedy plan: per-GPU all-to-all times must be the flat network's, not the leaf's heaviest.
+        var c = FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2);
+        var w = Workload.WorkloadGenerator.Generate(new Workload.GeneratorOptions(200, 1e9, 3) { Dims = [16], BatchSize = 64L * c.WorldSize });
+        var plan = Fixtures.Greedy(c, w);
+        var emb = Cost.EmbeddingWork.Compute(c, w, plan);
+        var p = Cost.CostParameters.Default;
+        Assert.Null(Collectives.FabricBottleneck.For(c));
+        Assert.Equal(Collectives.CollectiveModel.AllToAllPerRank(c with { Fabric = null }, p, emb.InputDistribution),
+            Collectives.CollectiveModel.AllToAllPerRank(c, p, emb.InputDistribution));
+    }
+
+    [Fact]
     public void More_oversubscription_is_never_faster()
     {
         double Seconds(double ratio) => Timeline.Analytical(FabricFixtures.HeavyRowWise(

@@ -29,12 +29,17 @@ public static class CollectiveModel
         var times = new double[perRank.Length];
         if (c.WorldSize == 1 || demand.IsEmpty) return times;
         var uplinks = FabricBottleneck.For(c)?.AllToAllSeconds(demand, Efficiency(p, LinkTier.ScaleOut));
+        // TierSeconds per rank, with the link figures read once (this runs for every all-to-all of every sweep row).
+        double intraLatency = c.IntraNode.LatencySeconds, intraRate = c.IntraNode.BytesPerSecond * Efficiency(p, LinkTier.IntraNode);
+        double interLatency = c.ScaleOut.LatencySeconds, interRate = c.ScaleOut.BytesPerSecond * Efficiency(p, LinkTier.ScaleOut);
+        static double Tier(double latency, double rate, double send, double recv) =>
+            Math.Max(send, recv) is var bytes && bytes > 0 ? latency + bytes / rate : 0;
         for (var r = 0; r < perRank.Length; r++)
         {
             var t = perRank[r];
-            var intra = TierSeconds(c, p, LinkTier.IntraNode, t.SendIntraNode, t.RecvIntraNode);
-            var inter = c.Nodes > 1 ? TierSeconds(c, p, LinkTier.ScaleOut, t.SendScaleOut, t.RecvScaleOut) : 0;
-            if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, c.ScaleOut.LatencySeconds + uplinks[r]);
+            var intra = Tier(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
+            var inter = c.Nodes > 1 ? Tier(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
+            if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
             times[r] = Math.Max(intra, inter) + p.CollectiveOverheadSeconds;
         }
         return times;

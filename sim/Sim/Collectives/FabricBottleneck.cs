@@ -25,7 +25,11 @@ public sealed class FabricBottleneck
         _c = c; _subtrees = subtrees; _ringBytesPerSecond = ringBytesPerSecond;
     }
 
-    /// <summary>The fabric's limits, or null when it has none beyond a NIC per GPU (no fabric, or non-blocking).</summary>
+    /// <summary>
+    /// The fabric's limits, or null when it has none beyond a NIC per GPU. A subtree whose uplinks carry as much as
+    /// its NICs can never hold its GPUs back, so only tapered ones count (a light GPU is not made to wait for its
+    /// leaf's heavy ones on a full-bisection fabric).
+    /// </summary>
     public static FabricBottleneck? For(Cluster c)
     {
         if (c.Fabric is not { } f || c.Nodes <= 1) return null;
@@ -46,7 +50,8 @@ public sealed class FabricBottleneck
         {
             var leafUp = s.SpinesPerPod * s.LeafToSpineBytesPerSecond;
             var leafRailsCrossing = s.Kind == ScaleOutKind.RailOptimized ? 1 : s.NicsPerNode;
-            for (var pod = 0; pod < s.Pods; pod++)
+            var leafTapered = leafUp < s.LeafDownPorts * s.NicBytesPerSecond * (1 - 1e-9);
+            for (var pod = 0; pod < s.Pods && leafTapered; pod++)
                 for (var group = 0; group < s.NodesPerPod / s.NodesPerLeaf; group++)
                 {
                     var nodes = Enumerable.Range(pod * s.NodesPerPod + group * s.NodesPerLeaf, s.NodesPerLeaf);
@@ -62,11 +67,12 @@ public sealed class FabricBottleneck
         if (s.HasSuperSpines)
         {
             var podUp = s.SpinesPerPod * s.SuperSpines * s.SpineToSuperSpineBytesPerSecond;
-            for (var pod = 0; pod < s.Pods; pod++)
+            var podTapered = podUp < s.NodesPerPod * s.NicsPerNode * s.NicBytesPerSecond * (1 - 1e-9);
+            for (var pod = 0; pod < s.Pods && podTapered; pod++)
                 subtrees.Add(new Subtree(Enumerable.Range(pod * s.NodesPerPod * g, s.NodesPerPod * g).ToArray(), podUp));
             ring = Math.Min(ring, Math.Min(s.SpineToSuperSpineBytesPerSecond, podUp / g));
         }
-        return new FabricBottleneck(c, subtrees, ring);
+        return subtrees.Count == 0 && ring >= s.NicBytesPerSecond ? null : new FabricBottleneck(c, subtrees, ring);
     }
 
     /// <summary>Per-NIC bandwidth an inter-node ring step gets where it crosses the fabric's tightest boundary.</summary>

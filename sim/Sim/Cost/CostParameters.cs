@@ -59,16 +59,24 @@ public sealed record CostParameters
     public static readonly CostParameters Default = new();
 
     /// <summary>The corrected seconds of a phase's task; a task with no work stays free.</summary>
-    public double Corrected(string phase, double seconds) =>
-        seconds > 0 && PhaseCorrections.TryGetValue(phase, out var c) ? Math.Max(0, c.OffsetSeconds + c.Scale * seconds) : seconds;
+    public double Corrected(string phase, double seconds) => CorrectionOf(phase).Apply(seconds);
+
+    /// <summary>The correction of one phase, looked up once (the iteration DAG applies it to every rank's task).</summary>
+    public PhaseCorrection CorrectionOf(string phase) =>
+        PhaseCorrections.TryGetValue(phase, out var c) ? c : PhaseCorrection.None;
 
     /// <summary>The fitted collective for an op at a GPU count, if calibration measured it.</summary>
     public CollectiveFit? Fit(string op, int worldSize) =>
         CollectiveFits.FirstOrDefault(f => f.Op == op && f.WorldSize == worldSize);
 }
 
-/// <summary>seconds = OffsetSeconds + Scale · modelled seconds.</summary>
-public sealed record PhaseCorrection(double OffsetSeconds, double Scale);
+/// <summary>seconds = OffsetSeconds + Scale · modelled seconds (never below 0; 0 stays 0).</summary>
+public sealed record PhaseCorrection(double OffsetSeconds, double Scale)
+{
+    public static readonly PhaseCorrection None = new(0, 1);
+
+    public double Apply(double seconds) => seconds > 0 ? Math.Max(0, OffsetSeconds + Scale * seconds) : seconds;
+}
 
 /// <summary>
 /// A collective measured on one machine, as nccl-tests sizes it (S: all-reduce buffer, all-to-all send buffer).

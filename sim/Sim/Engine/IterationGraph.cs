@@ -109,18 +109,19 @@ public sealed class IterationGraph
         {
             var last = Last(StreamKind.Compute);
             var first = Tasks.Count;
-            var deps = new List<int>(2 + extraDeps.Length);
+            var correction = p.CorrectionOf(phase);
+            Span<int> deps = stackalloc int[2 + extraDeps.Length];
             for (var r = 0; r < _world; r++)
             {
-                // A handful of dependencies per task: a sorted, duplicate-free array without a set per task.
-                deps.Clear();
-                if (last[r] >= 0) deps.Add(last[r]);
-                if (_sequential && _lastAny[r] >= 0) deps.Add(_lastAny[r]);
-                foreach (var d in extraDeps) if (d >= 0) deps.Add(Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d);
-                deps.Sort();
-                var unique = new List<int>(deps.Count);
-                foreach (var d in deps) if (unique.Count == 0 || unique[^1] != d) unique.Add(d);
-                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, p.Corrected(phase, seconds(r)), unique.ToArray()));
+                // A handful of dependencies per task: a sorted, duplicate-free array, built in place.
+                var n = 0;
+                if (last[r] >= 0) deps[n++] = last[r];
+                if (_sequential && _lastAny[r] >= 0) deps[n++] = _lastAny[r];
+                foreach (var d in extraDeps) if (d >= 0) deps[n++] = Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d;
+                deps[..n].Sort();
+                var unique = 0;
+                for (var i = 0; i < n; i++) if (unique == 0 || deps[unique - 1] != deps[i]) deps[unique++] = deps[i];
+                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, correction.Apply(seconds(r)), deps[..unique].ToArray()));
                 last[r] = first + r;
                 _lastAny[r] = first + r;
             }
@@ -141,7 +142,7 @@ public sealed class IterationGraph
         private int Collective(string phase, StreamKind stream, CollectiveSpec spec, double[] perRank, int[] extraDeps)
         {
             var id = Tasks.Count;
-            var deps = new SortedSet<int>();
+            var deps = new List<int>(2 * _world + extraDeps.Length);
             foreach (var d in Last(stream)) if (d >= 0) deps.Add(d);
             if (_sequential) foreach (var d in _lastAny) if (d >= 0) deps.Add(d);
             foreach (var d in extraDeps)
@@ -151,8 +152,14 @@ public sealed class IterationGraph
                     for (var r = 0; r < _world; r++) deps.Add(d + r - Tasks[d].Rank); // every rank's task of that phase
                 else deps.Add(d);
             }
-            var corrected = perRank.Select(x => p.Corrected(phase, x)).ToArray();
-            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, corrected.DefaultIfEmpty(0).Max(), deps.ToArray(), spec, corrected));
+            deps.Sort();
+            var unique = new List<int>(deps.Count);
+            foreach (var d in deps) if (unique.Count == 0 || unique[^1] != d) unique.Add(d);
+            var correction = p.CorrectionOf(phase);
+            var corrected = new double[perRank.Length];
+            double max = 0;
+            for (var r = 0; r < perRank.Length; r++) max = Math.Max(max, corrected[r] = correction.Apply(perRank[r]));
+            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, max, unique.ToArray(), spec, corrected));
             Array.Fill(Last(stream), id);
             Array.Fill(_lastAny, id);
             return id;
