@@ -95,7 +95,7 @@ public sealed class IterationGraph
     /// </summary>
     private sealed class Builder(Cluster c, CostParameters p)
     {
-        public readonly List<IterationTask> Tasks = [];
+        public readonly List<IterationTask> Tasks = new(8 * c.WorldSize + 16); // about 6 compute tasks per rank
         private readonly int _world = c.WorldSize;
         private readonly Dictionary<StreamKind, int[]> _lastOnStream = new();
         // A compute task id per rank, or one collective id for all ranks: the last task any stream issued.

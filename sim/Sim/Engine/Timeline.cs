@@ -37,7 +37,9 @@ public sealed class Timeline
         foreach (var task in graph.Tasks)
         {
             double start = 0;
-            foreach (var d in task.Dependencies) start = Math.Max(start, t.FinishFor(d, task.Kind == TaskKind.Compute ? task.Rank : -1));
+            var rank = task.Kind == TaskKind.Compute ? task.Rank : -1;
+            var deps = task.Dependencies;
+            for (var i = 0; i < deps.Count; i++) start = Math.Max(start, t.FinishFor(deps[i], rank)); // no enumerator per task
             t.Start[task.Id] = start;
             if (task.PerRankSeconds is { } per)
             {

@@ -50,6 +50,20 @@ public sealed record SweepPoint(
         return sb.ToString();
     }
 
-    /// <summary>What the planner sees: everything but the schedule and the prediction mode (plans are shared across those).</summary>
-    internal string PlanInputsText() => (this with { Overlap = false, Mode = "" }).CanonicalText();
+    /// <summary>
+    /// What the planner sees: everything but the schedule and the prediction mode, and for a planner that ignores
+    /// them (<see cref="Sharding.Planners.IPlanner.ReadsCommunicationDetails"/>) the communication precisions and, on
+    /// more than one node, the NVLink bandwidth. Points equal in this text share one plan.
+    /// </summary>
+    internal string PlanInputsText()
+    {
+        var seen = this with { Overlap = false, Mode = "" };
+        if (!Scenario.Planner(Planner).ReadsCommunicationDetails)
+            seen = seen with
+            {
+                AllToAllForwardPrecision = DType.Fp32, AllToAllBackwardPrecision = DType.Fp32, AllReducePrecision = DType.Fp32,
+                NvlinkGBytesPerSecond = Nodes > 1 ? 0 : NvlinkGBytesPerSecond,
+            };
+        return seen.CanonicalText();
+    }
 }

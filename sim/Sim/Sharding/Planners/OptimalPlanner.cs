@@ -14,6 +14,7 @@ namespace Sim.Sharding.Planners;
 public sealed class OptimalPlanner : IPlanner
 {
     public string Name => "optimal";
+    public bool ReadsCommunicationDetails => true;
 
     public PlannerResult Plan(PlannerContext ctx)
     {

@@ -38,4 +38,11 @@ public interface IPlanner
 {
     string Name { get; }
     PlannerResult Plan(PlannerContext context);
+
+    /// <summary>
+    /// Whether the plan can depend on communication precisions and, on more than one node, on NVLink bandwidth. The
+    /// load-balancing planners read neither (their per-table costs are lookups, memory and fp32 all-to-all bytes
+    /// over the NIC); a planner that predicts whole iterations does. Sweeps share plans across what a planner ignores.
+    /// </summary>
+    bool ReadsCommunicationDetails => false;
 }
