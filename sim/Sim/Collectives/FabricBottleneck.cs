@@ -50,8 +50,7 @@ public sealed class FabricBottleneck
         {
             var leafUp = s.SpinesPerPod * s.LeafToSpineBytesPerSecond;
             var leafRailsCrossing = s.Kind == ScaleOutKind.RailOptimized ? 1 : s.NicsPerNode;
-            var leafTapered = leafUp < s.LeafDownPorts * s.NicBytesPerSecond * (1 - 1e-9);
-            for (var pod = 0; pod < s.Pods && leafTapered; pod++)
+            for (var pod = 0; pod < s.Pods && s.LeafTapered; pod++)
                 for (var group = 0; group < s.NodesPerPod / s.NodesPerLeaf; group++)
                 {
                     var nodes = Enumerable.Range(pod * s.NodesPerPod + group * s.NodesPerLeaf, s.NodesPerLeaf);
@@ -67,8 +66,7 @@ public sealed class FabricBottleneck
         if (s.HasSuperSpines)
         {
             var podUp = s.SpinesPerPod * s.SuperSpines * s.SpineToSuperSpineBytesPerSecond;
-            var podTapered = podUp < s.NodesPerPod * s.NicsPerNode * s.NicBytesPerSecond * (1 - 1e-9);
-            for (var pod = 0; pod < s.Pods && podTapered; pod++)
+            for (var pod = 0; pod < s.Pods && s.PodTapered; pod++)
                 subtrees.Add(new Subtree(Enumerable.Range(pod * s.NodesPerPod * g, s.NodesPerPod * g).ToArray(), podUp));
             ring = Math.Min(ring, Math.Min(s.SpineToSuperSpineBytesPerSecond, podUp / g));
         }

@@ -33,17 +33,49 @@ public sealed class Coalescing
     {
         var graph = network is GraphNetwork;
         var classes = c.Nodes > 1 && (!graph || c.Fabric is { Nic.GpusPerNic: 1 });
-        var gpus = classes
-            ? Partition.ByLoad(AllToAllLoadPerGpu(c, g), Math.Max(1, 2 * c.WorldSize / maxGroups), ClassLoadTolerance)
-            : null;
+        var gpus = classes ? Classes(AllToAllLoadsPerGpu(c, g), Math.Max(1, 2 * c.WorldSize / maxGroups)) : null;
         // Split at the NICs, node groups carry only the core's aggregate: half as many groups keep it cheap.
         var split = graph && classes;
-        var nodes = Partition.Contiguous(c.Nodes, Partition.SizeFor(c.Nodes, split ? Math.Max(1, maxGroups / 2) : maxGroups));
+        var size = Partition.SizeFor(c.Nodes, split ? Math.Max(1, maxGroups / 2) : maxGroups);
+        var nodes = Partition.Contiguous(c.Nodes, graph ? WithinTaperedSubtrees(c, size) : size);
         return new Coalescing(c, nodes, gpus, splitAtNics: split);
     }
 
-    /// <summary>GPUs share a class only while their all-to-all load is within this fraction of the class's heaviest.</summary>
+    /// <summary>
+    /// A node-group size no larger than <paramref name="size"/> that keeps every group inside one leaf when the leaves
+    /// are oversubscribed, else inside one pod when the pods are: a tapered subtree's uplinks then carry its own
+    /// groups' traffic, not an average with its neighbours' (a heavy leaf would look as light as the rest).
+    /// </summary>
+    private static int WithinTaperedSubtrees(Cluster c, int size)
+    {
+        if (c.Fabric is not { } f) return size;
+        var s = Topology.Fabric.ScaleOutShape.Resolve(c, f);
+        var bound = s.LeafTapered ? s.NodesPerLeaf : s.PodTapered ? s.NodesPerPod : c.Nodes;
+        for (var k = Math.Min(size, bound); k > 1; k--)
+            if (bound % k == 0 && c.Nodes % k == 0) return k;
+        return 1;
+    }
+
+    /// <summary>GPUs share a class only while their all-to-all load is within this fraction of the class's first ...</summary>
     public const double ClassLoadTolerance = 0.05;
+
+    /// <summary>... and the share of it they send within this much (so a sender-heavy and a receiver-heavy GPU of equal load are apart).</summary>
+    public const double ClassSendShareTolerance = 0.1;
+
+    /// <summary>Classes of alike GPUs, sorted by load (sent plus received per peer).</summary>
+    private static Partition Classes(double[][] loads, int maxSize)
+    {
+        var (sent, received) = (loads[0], loads[1]);
+        var total = new double[sent.Length];
+        var share = new double[sent.Length];
+        for (var r = 0; r < total.Length; r++)
+        {
+            total[r] = sent[r] + received[r];
+            share[r] = total[r] > 0 ? sent[r] / total[r] : 0.5;
+        }
+        return Partition.ByLoad(total, maxSize, (item, first) =>
+            total[first] - total[item] <= ClassLoadTolerance * total[first] && Math.Abs(share[item] - share[first]) <= ClassSendShareTolerance);
+    }
 
     public string Describe() => Gpus is { } gpus
         ? $"inter-node traffic coalesced into {gpus.Count} classes of 1 to {gpus.LargestSize} GPUs of alike load" +
@@ -87,13 +119,14 @@ public sealed class Coalescing
         }
     }
 
-    /// <summary>Bytes each GPU sends and receives per peer over all the iteration's all-to-alls: what GPUs are classed by.</summary>
-    private static double[] AllToAllLoadPerGpu(Cluster c, IterationGraph g)
+    /// <summary>Bytes each GPU sends, and receives, per peer over all the iteration's all-to-alls: what GPUs are classed by.</summary>
+    private static double[][] AllToAllLoadsPerGpu(Cluster c, IterationGraph g)
     {
-        var load = new double[c.WorldSize];
+        var sent = new double[c.WorldSize];
+        var received = new double[c.WorldSize];
         foreach (var task in g.Tasks)
             if (task.Collective is { Kind: CollectiveKind.AllToAll, Demand: { } d })
-                for (var r = 0; r < d.World; r++) load[r] += d.ToEachPeer[r] + d.FromEachPeer[r];
-        return load;
+                for (var r = 0; r < d.World; r++) { sent[r] += d.ToEachPeer[r]; received[r] += d.FromEachPeer[r]; }
+        return [sent, received];
     }
 }

@@ -176,6 +176,8 @@ public static class CollectiveStages
             return ring;
         }
         var rails = co is null ? g : 1;
+        // One node group: its ring hop goes to the next node (a hop to itself would cross no link at all).
+        if (simulatedNodes.Length == 1) return [(simulatedNodes[0] * g, (simulatedNodes[0] + 1) % c.Nodes * g)];
         return Enumerable.Range(0, simulatedNodes.Length).SelectMany(i => Enumerable.Range(0, rails).Select(l =>
             (simulatedNodes[i] * g + l, simulatedNodes[(i + 1) % simulatedNodes.Length] * g + l))).ToList();
     }

@@ -40,17 +40,20 @@ public static class FabricMultiplicity
             if (k > 1) Put(simA2A, groups.Members[a][1] * g, groups.First(a) * g, (k - 1) * g, co.SplitAtNics);
             for (var b = 0; b < groups.Count; b++)
                 if (a != b) Put(simA2A, groups.First(a) * g, groups.First(b) * g, k * g, co.SplitAtNics);
-            if (nodes > 1 && groups.Count > 1) Put(simRing, groups.First(a) * g, groups.First((a + 1) % groups.Count) * g, 1);
+            // As CollectiveStages lays the ring out: to the next group's first node, or with one group to the next node.
+            if (nodes > 1) Put(simRing, groups.First(a) * g, (groups.Count > 1 ? groups.First((a + 1) % groups.Count) : groups.First(a) + 1) * g, 1);
         }
 
-        // Traffic leaving (or entering) a subtree is shared by every link from its switches to the tier above; spines
-        // of one pod all have the pod below them, so links are counted per distinct subtree, not per switch.
-        var boundary = new Dictionary<int[], int>(SetComparer.Instance);
+        // Traffic leaving (or entering) a subtree is shared by every link from its switches of one tier to the tier
+        // above; spines of one pod all have the pod below them, so links are counted per distinct subtree and tier,
+        // not per switch. (A NIC and its leaf may hold the same GPUs: each tier's links carry all of their traffic.)
+        var boundary = new Dictionary<int[], int>[VertexKind.SuperSpine.Level() + 1];
+        for (var i = 0; i < boundary.Length; i++) boundary[i] = new Dictionary<int[], int>(SetComparer.Instance);
         foreach (var l in links)
         {
             var (u, v) = (graph.Vertices[l.Source], graph.Vertices[l.Target]);
             if (IsShared(u.Kind) && IsShared(v.Kind) && u.Kind.Level() < v.Kind.Level())
-                boundary[below[u.Id]] = boundary.GetValueOrDefault(below[u.Id]) + 1;
+                boundary[u.Kind.Level()][below[u.Id]] = boundary[u.Kind.Level()].GetValueOrDefault(below[u.Id]) + 1;
         }
         var crossings = new Dictionary<int[], (double Pairs, double RingOut, double RingIn)>(SetComparer.Instance);
         foreach (var l in links)
@@ -59,10 +62,11 @@ public static class FabricMultiplicity
             if (!IsShared(u.Kind) || !IsShared(v.Kind) || u.Kind.Level() == v.Kind.Level()) continue;
             if (simA2A[l.Id] == 0 && simRing[l.Id] == 0) continue;
             var up = u.Kind.Level() < v.Kind.Level();
-            var set = below[(up ? u : v).Id];
+            var lower = up ? u : v;
+            var set = below[lower.Id];
             if (!crossings.TryGetValue(set, out var x)) crossings[set] = x = Crossings(c, set);
             // Duplex links: as many links enter the subtree from above as leave it.
-            var parallel = Math.Max(1, boundary[set]);
+            var parallel = Math.Max(1, boundary[lower.Kind.Level()].GetValueOrDefault(set));
             if (simA2A[l.Id] > 0) a2a[l.Id] = x.Pairs / parallel / simA2A[l.Id];
             if (simRing[l.Id] > 0) ring[l.Id] = (up ? x.RingOut : x.RingIn) / parallel / simRing[l.Id];
         }

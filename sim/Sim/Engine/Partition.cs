@@ -34,9 +34,13 @@ public sealed class Partition
     /// <summary>
     /// Items sorted by load (heaviest first, ties by index, so the result is deterministic) and cut into groups of at
     /// most <paramref name="maxSize"/> whose loads stay within <paramref name="tolerance"/> (relative) of the group's
-    /// heaviest: an outlier gets a group of its own, the even bulk large groups.
+    /// first: an outlier gets a group of its own, the even bulk large groups.
     /// </summary>
-    public static Partition ByLoad(double[] load, int maxSize, double tolerance)
+    public static Partition ByLoad(double[] load, int maxSize, double tolerance) =>
+        ByLoad(load, maxSize, (item, first) => load[first] - load[item] <= tolerance * Math.Max(Math.Abs(load[first]), Math.Abs(load[item])));
+
+    /// <summary>The same with a test of whether an item may join the group that <c>first</c> opened.</summary>
+    public static Partition ByLoad(double[] load, int maxSize, Func<int, int, bool> alike)
     {
         var order = Enumerable.Range(0, load.Length).ToArray();
         Array.Sort(order, (a, b) => load[a] != load[b] ? load[b].CompareTo(load[a]) : a.CompareTo(b));
@@ -44,7 +48,7 @@ public sealed class Partition
         var current = new List<int>();
         foreach (var item in order)
         {
-            if (current.Count > 0 && (current.Count == maxSize || load[item] < (1 - tolerance) * load[current[0]]))
+            if (current.Count > 0 && (current.Count == maxSize || !alike(item, current[0])))
             {
                 groups.Add([.. current]);
                 current.Clear();

@@ -28,6 +28,12 @@ public sealed record ScaleOutShape(
     /// <summary>NIC ports under one leaf.</summary>
     public int LeafDownPorts => Kind == ScaleOutKind.RailOptimized ? NodesPerLeaf : NodesPerLeaf * NicsPerNode;
 
+    /// <summary>Whether a leaf's uplinks carry less than its NICs can send (oversubscribed at the leaves).</summary>
+    public bool LeafTapered => HasSpines && SpinesPerPod * LeafToSpineBytesPerSecond < LeafDownPorts * NicBytesPerSecond * (1 - 1e-9);
+
+    /// <summary>Whether a pod's uplinks carry less than its NICs can send (oversubscribed between pods).</summary>
+    public bool PodTapered => HasSuperSpines && SpinesPerPod * SuperSpines * SpineToSuperSpineBytesPerSecond < NodesPerPod * NicsPerNode * NicBytesPerSecond * (1 - 1e-9);
+
     public static ScaleOutShape Resolve(Cluster c, FabricSpec f)
     {
         var s = f.ScaleOut;
