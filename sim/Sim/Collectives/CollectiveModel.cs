@@ -10,14 +10,9 @@ namespace Sim.Collectives;
 /// </summary>
 public static class CollectiveModel
 {
-    /// <summary>Time for one tier: fixed latency when any bytes cross it, plus the busier direction's bytes over bandwidth.</summary>
-    public static double TierSeconds(Cluster c, CostParameters p, LinkTier tier, double sendBytes, double recvBytes)
-    {
-        var bytes = Math.Max(sendBytes, recvBytes);
-        if (bytes <= 0) return 0;
-        var link = c.Link(tier);
-        return link.LatencySeconds + bytes / (link.BytesPerSecond * Efficiency(p, tier));
-    }
+    /// <summary>Time for one tier: fixed latency when any bytes cross it, plus the busier direction's bytes over its achieved rate.</summary>
+    private static double TierSeconds(double latencySeconds, double bytesPerSecond, double sendBytes, double recvBytes) =>
+        Math.Max(sendBytes, recvBytes) is var bytes && bytes > 0 ? latencySeconds + bytes / bytesPerSecond : 0;
 
     public static double Efficiency(CostParameters p, LinkTier tier) =>
         tier == LinkTier.ScaleOut ? p.ScaleOutCollectiveEfficiency : p.IntraNodeCollectiveEfficiency;
@@ -29,16 +24,14 @@ public static class CollectiveModel
         var times = new double[perRank.Length];
         if (c.WorldSize == 1 || demand.IsEmpty) return times;
         var uplinks = FabricBottleneck.For(c)?.AllToAllSeconds(demand, Efficiency(p, LinkTier.ScaleOut));
-        // TierSeconds per rank, with the link figures read once (this runs for every all-to-all of every sweep row).
+        // The link figures are read once (this runs for every all-to-all of every sweep row).
         double intraLatency = c.IntraNode.LatencySeconds, intraRate = c.IntraNode.BytesPerSecond * Efficiency(p, LinkTier.IntraNode);
         double interLatency = c.ScaleOut.LatencySeconds, interRate = c.ScaleOut.BytesPerSecond * Efficiency(p, LinkTier.ScaleOut);
-        static double Tier(double latency, double rate, double send, double recv) =>
-            Math.Max(send, recv) is var bytes && bytes > 0 ? latency + bytes / rate : 0;
         for (var r = 0; r < perRank.Length; r++)
         {
             var t = perRank[r];
-            var intra = Tier(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
-            var inter = c.Nodes > 1 ? Tier(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
+            var intra = TierSeconds(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
+            var inter = c.Nodes > 1 ? TierSeconds(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
             if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
             times[r] = Math.Max(intra, inter) + p.CollectiveOverheadSeconds;
         }

@@ -51,9 +51,7 @@ public sealed class Coalescing
         if (c.Fabric is not { } f) return size;
         var s = Topology.Fabric.ScaleOutShape.Resolve(c, f);
         var bound = s.LeafTapered ? s.NodesPerLeaf : s.PodTapered ? s.NodesPerPod : c.Nodes;
-        for (var k = Math.Min(size, bound); k > 1; k--)
-            if (bound % k == 0 && c.Nodes % k == 0) return k;
-        return 1;
+        return Divisors.LargestAtMost(Divisors.Gcd(bound, c.Nodes), size);
     }
 
     /// <summary>GPUs share a class only while their all-to-all load is within this fraction of the class's first ...</summary>

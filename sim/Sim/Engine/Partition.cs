@@ -67,9 +67,6 @@ public sealed class Partition
     public static int SizeFor(int items, int maxGroups)
     {
         if (maxGroups < 1) throw new ArgumentOutOfRangeException(nameof(maxGroups), "must be at least 1");
-        var target = (items + maxGroups - 1) / maxGroups;
-        for (var k = Math.Max(1, target); k > 1; k--)
-            if (items % k == 0) return k;
-        return 1;
+        return Divisors.LargestAtMost(items, (items + maxGroups - 1) / maxGroups);
     }
 }

@@ -44,7 +44,7 @@ public sealed record ScaleOutShape(
             return new ScaleOutShape(s.Kind, 1, c.Nodes, nics, c.Nodes, 1, 0, 0, nicBw, 0, 0, s.HopLatencySeconds);
 
         var perLeaf = s.NodesPerLeaf > 0 ? s.NodesPerLeaf
-            : LargestDivisorAtMost(nodesPerPod, s.Kind == ScaleOutKind.RailOptimized ? DefaultLeafDownPorts : Math.Max(1, DefaultLeafDownPorts / nics));
+            : Divisors.LargestAtMost(nodesPerPod, s.Kind == ScaleOutKind.RailOptimized ? DefaultLeafDownPorts : Math.Max(1, DefaultLeafDownPorts / nics));
         var groups = nodesPerPod / perLeaf;
         var leaves = s.Kind == ScaleOutKind.RailOptimized ? groups * nics : groups;
         var down = s.Kind == ScaleOutKind.RailOptimized ? perLeaf : perLeaf * nics;
@@ -54,12 +54,5 @@ public sealed record ScaleOutShape(
         var supers = s.Pods <= 1 ? 0 : s.SuperSpines > 0 ? s.SuperSpines : spines;
         var spineUp = supers > 0 ? leaves * leafUp / s.PodOversubscription / supers : 0;
         return new ScaleOutShape(s.Kind, s.Pods, nodesPerPod, nics, perLeaf, leaves, spines, supers, nicBw, leafUp, spineUp, s.HopLatencySeconds);
-    }
-
-    private static int LargestDivisorAtMost(int n, int cap)
-    {
-        for (var d = Math.Min(n, cap); d > 1; d--)
-            if (n % d == 0) return d;
-        return 1;
     }
 }
