@@ -49,6 +49,15 @@ public sealed class AllToAllDemand : IAllToAllSplits
         return t;
     }
 
+    /// <summary>Per group of ranks (<paramref name="groupOf"/>), the sums of <see cref="ToEachPeer"/> and <see cref="FromEachPeer"/>.</summary>
+    public (double[] To, double[] From) SumsBy(int groups, Func<int, int> groupOf)
+    {
+        var to = new double[groups];
+        var from = new double[groups];
+        for (var r = 0; r < World; r++) { to[groupOf(r)] += ToEachPeer[r]; from[groupOf(r)] += FromEachPeer[r]; }
+        return (to, from);
+    }
+
     /// <summary>Total bytes crossing links (every message except each rank's message to itself).</summary>
     public double NetworkBytes()
     {

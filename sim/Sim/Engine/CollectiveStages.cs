@@ -90,9 +90,7 @@ public static class CollectiveStages
     {
         var gpus = co.Gpus!;
         int g = c.GpusPerNode, count = gpus.Count;
-        var to = new double[count];
-        var from = new double[count];
-        for (var r = 0; r < d.World; r++) { to[gpus.GroupOf(r)] += d.ToEachPeer[r]; from[gpus.GroupOf(r)] += d.FromEachPeer[r]; }
+        var (to, from) = d.SumsBy(count, gpus.GroupOf);
         var sameNode = new double[count, count];
         for (var n = 0; n < c.Nodes; n++)
             for (var s = n * g; s < (n + 1) * g; s++)
@@ -124,17 +122,27 @@ public static class CollectiveStages
     /// </summary>
     private static void AddNodeGroupPairs(Cluster c, Collectives.AllToAllDemand d, Partition nodes, List<Message> list)
     {
-        int g = c.GpusPerNode, k = nodes.SizeOf(0), count = nodes.Count;
-        var to = new double[count];
-        var from = new double[count];
-        for (var r = 0; r < d.World; r++) { to[nodes.GroupOf(c.NodeOf(r))] += d.ToEachPeer[r]; from[nodes.GroupOf(c.NodeOf(r))] += d.FromEachPeer[r]; }
-        for (var a = 0; a < count; a++)
-            if (k > 1 && to[a] + from[a] > 0)
-                list.Add(new Message(nodes.Members[a][1] * g, nodes.First(a) * g, (k - 1) * (to[a] + from[a]) / k, MessageKind.NodePair, (k - 1) * g));
-        for (var a = 0; a < count; a++)
-            for (var b = 0; b < count; b++)
-                if (a != b && to[a] + from[b] is var bytes && bytes > 0)
-                    list.Add(new Message(nodes.First(a) * g, nodes.First(b) * g, bytes, MessageKind.NodePair, k * g));
+        var k = nodes.SizeOf(0);
+        var (to, from) = d.SumsBy(nodes.Count, r => nodes.GroupOf(c.NodeOf(r)));
+        foreach (var (src, dst, a, b, weight) in NodeGroupPairs(c, nodes))
+        {
+            var bytes = a == b ? (k - 1) * (to[a] + from[a]) / k : to[a] + from[b];
+            if (bytes > 0) list.Add(new Message(src, dst, bytes, MessageKind.NodePair, weight));
+        }
+    }
+
+    /// <summary>
+    /// Where the node-group-pair messages go (GPU ranks), the groups they join (A == B: between a group's own nodes)
+    /// and their weights, in the order the all-to-all lays them out. <see cref="FabricMultiplicity"/> routes the same.
+    /// </summary>
+    internal static IEnumerable<(int Src, int Dst, int A, int B, double Weight)> NodeGroupPairs(Cluster c, Partition nodes)
+    {
+        int g = c.GpusPerNode, k = nodes.SizeOf(0);
+        if (k > 1)
+            for (var a = 0; a < nodes.Count; a++) yield return (nodes.Members[a][1] * g, nodes.First(a) * g, a, a, (k - 1) * g);
+        for (var a = 0; a < nodes.Count; a++)
+            for (var b = 0; b < nodes.Count; b++)
+                if (a != b) yield return (nodes.First(a) * g, nodes.First(b) * g, a, b, k * g);
     }
 
     /// <param name="co">when coalescing, the intra-node steps run in each node group's first node, and the inter-node
@@ -152,8 +160,8 @@ public static class CollectiveStages
             yield break;
         }
         var kind = co is null ? MessageKind.Exact : MessageKind.NodeLocal;
-        var simulatedNodes = co is null ? Enumerable.Range(0, nodes).ToArray() : co.Nodes.Members.Select(m => m[0]).ToArray();
-        var ring = InterNodeRing(c, co, simulatedNodes);
+        var simulatedNodes = SimulatedNodes(c, co);
+        var ring = InterNodeRing(c, co);
         // One GPU per node: a single ring over all ranks, 2(n-1) steps of S/n.
         var (steps, chunk) = g == 1 ? (2 * (n - 1), bytes / n) : (2 * (nodes - 1), bytes / g / nodes);
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
@@ -164,10 +172,15 @@ public static class CollectiveStages
         if (g > 1) for (var step = 0; step < g - 1; step++) yield return IntraRing(c, simulatedNodes, bytes / g, kind);
     }
 
-    /// <summary>The (src, dst) GPU pairs of one inter-node ring step.</summary>
-    private static List<(int Src, int Dst)> InterNodeRing(Cluster c, Coalescing? co, int[] simulatedNodes)
+    /// <summary>The nodes whose GPUs the all-reduce simulates: all, or each node group's first.</summary>
+    private static int[] SimulatedNodes(Cluster c, Coalescing? co) =>
+        co is null ? Enumerable.Range(0, c.Nodes).ToArray() : co.Nodes.Members.Select(m => m[0]).ToArray();
+
+    /// <summary>The (src, dst) GPU pairs of one inter-node ring step. <see cref="FabricMultiplicity"/> routes the same.</summary>
+    internal static List<(int Src, int Dst)> InterNodeRing(Cluster c, Coalescing? co)
     {
         int g = c.GpusPerNode;
+        var simulatedNodes = SimulatedNodes(c, co);
         if (co is { Gpus: { } gpus, SplitAtNics: false })
         {
             var ring = new List<(int, int)>();

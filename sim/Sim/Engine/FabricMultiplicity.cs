@@ -19,30 +19,23 @@ public static class FabricMultiplicity
     {
         var graph = net.Graph;
         var links = graph.Links;
-        int g = c.GpusPerNode, nodes = c.Nodes;
+        var nodes = c.Nodes;
         var a2a = Enumerable.Repeat(1.0, links.Count).ToArray();
         var ring = Enumerable.Repeat(1.0, links.Count).ToArray();
         var below = Below(graph);
 
-        // Simulated units per link: a node-group pair stands for kG pairs per port, a group's own pairs for (k - 1)G.
-        var groups = co.Nodes;
-        int k = groups.SizeOf(0);
+        // Simulated units per link: each message's weight (the real pairs per port it stands for), routed as the
+        // engine routes it: when class flows carry the NIC ports, node-group pairs cross only the core.
         var simA2A = new double[links.Count];
         var simRing = new double[links.Count];
-        // When class flows carry the NIC ports, node-group pairs cross only the core (as the engine routes them).
         void Put(double[] sim, int src, int dst, double units, bool core = false)
         {
             var route = net.Route(src, dst);
             foreach (var l in core ? RouteParts.Core(route, net.Links) : route) sim[l] += units;
         }
-        for (var a = 0; a < groups.Count; a++)
-        {
-            if (k > 1) Put(simA2A, groups.Members[a][1] * g, groups.First(a) * g, (k - 1) * g, co.SplitAtNics);
-            for (var b = 0; b < groups.Count; b++)
-                if (a != b) Put(simA2A, groups.First(a) * g, groups.First(b) * g, k * g, co.SplitAtNics);
-            // As CollectiveStages lays the ring out: to the next group's first node, or with one group to the next node.
-            if (nodes > 1) Put(simRing, groups.First(a) * g, (groups.Count > 1 ? groups.First((a + 1) % groups.Count) : groups.First(a) + 1) * g, 1);
-        }
+        foreach (var (src, dst, _, _, weight) in CollectiveStages.NodeGroupPairs(c, co.Nodes)) Put(simA2A, src, dst, weight, co.SplitAtNics);
+        if (nodes > 1)
+            foreach (var (src, dst) in CollectiveStages.InterNodeRing(c, co)) Put(simRing, src, dst, 1);
 
         // Traffic leaving (or entering) a subtree is shared by every link from its switches of one tier to the tier
         // above; spines of one pod all have the pod below them, so links are counted per distinct subtree and tier,
