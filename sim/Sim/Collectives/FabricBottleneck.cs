@@ -88,19 +88,30 @@ public sealed class FabricBottleneck
         var inside = new bool[w];
         foreach (var sub in _subtrees)
         {
-            double toB = 0, fromB = 0, sameOut = 0, sameIn = 0;
-            foreach (var r in sub.Ranks) { inside[r] = true; toB += d.ToEachPeer[r]; fromB += d.FromEachPeer[r]; }
-            // Pairs across the boundary inside one node (a rail-optimised leaf holds one rail) use NVLink.
-            var g = _c.GpusPerNode;
-            foreach (var r in sub.Ranks)
-                for (var t = _c.NodeOf(r) * g; t < (_c.NodeOf(r) + 1) * g; t++)
-                    if (!inside[t]) { sameOut += d.Bytes(r, t); sameIn += d.Bytes(t, r); }
-            double n = sub.Ranks.Length;
-            var leaving = toB * (w - n) + n * (from - fromB) - sameOut;
-            var entering = (to - toB) * n + fromB * (w - n) - sameIn;
+            foreach (var r in sub.Ranks) inside[r] = true;
+            var (leaving, entering) = CrossingBytes(_c, d, sub.Ranks, inside, to, from);
             var s = Math.Max(leaving, entering) / (sub.UplinkBytesPerSecond * efficiency);
             foreach (var r in sub.Ranks) { inside[r] = false; seconds[r] = Math.Max(seconds[r], s); }
         }
         return seconds;
+    }
+
+    /// <summary>
+    /// Bytes of an all-to-all leaving and entering a subtree (<paramref name="ranks"/>, marked in
+    /// <paramref name="inside"/>), given the demand's totals: pairs with one end inside, less those within one node,
+    /// which use NVLink (a rail-optimised leaf holds one rail of its nodes).
+    /// </summary>
+    public static (double Leaving, double Entering) CrossingBytes(Cluster c, AllToAllDemand d, int[] ranks, bool[] inside, double toTotal, double fromTotal)
+    {
+        double toB = 0, fromB = 0, sameOut = 0, sameIn = 0, w = d.World, n = ranks.Length;
+        var g = c.GpusPerNode;
+        foreach (var r in ranks)
+        {
+            toB += d.ToEachPeer[r];
+            fromB += d.FromEachPeer[r];
+            for (var t = c.NodeOf(r) * g; t < (c.NodeOf(r) + 1) * g; t++)
+                if (!inside[t]) { sameOut += d.Bytes(r, t); sameIn += d.Bytes(t, r); }
+        }
+        return (toB * (w - n) + n * (fromTotal - fromB) - sameOut, (toTotal - toB) * n + fromB * (w - n) - sameIn);
     }
 }

@@ -49,6 +49,9 @@ public static class FabricMultiplicity
                 boundary[u.Kind.Level()][below[u.Id]] = boundary[u.Kind.Level()].GetValueOrDefault(below[u.Id]) + 1;
         }
         var crossings = new Dictionary<int[], (double Pairs, double RingOut, double RingIn)>(SetComparer.Instance);
+        // One byte per GPU pair: its crossing bytes count the pairs.
+        var pairCount = new Collectives.AllToAllDemand(c.WorldSize);
+        Array.Fill(pairCount.ToEachPeer, 1.0);
         foreach (var l in links)
         {
             var (u, v) = (graph.Vertices[l.Source], graph.Vertices[l.Target]);
@@ -57,7 +60,7 @@ public static class FabricMultiplicity
             var up = u.Kind.Level() < v.Kind.Level();
             var lower = up ? u : v;
             var set = below[lower.Id];
-            if (!crossings.TryGetValue(set, out var x)) crossings[set] = x = Crossings(c, set);
+            if (!crossings.TryGetValue(set, out var x)) crossings[set] = x = Crossings(c, set, pairCount);
             // Duplex links: as many links enter the subtree from above as leave it.
             var parallel = Math.Max(1, boundary[lower.Kind.Level()].GetValueOrDefault(set));
             if (simA2A[l.Id] > 0) a2a[l.Id] = x.Pairs / parallel / simA2A[l.Id];
@@ -70,14 +73,12 @@ public static class FabricMultiplicity
     /// Real traffic across the boundary of the subtree holding <paramref name="set"/>: all-to-all pairs with one end
     /// inside, less those within one node (NVLink); ring steps (node n to n + 1 on every rail) leaving and entering.
     /// </summary>
-    private static (double Pairs, double RingOut, double RingIn) Crossings(Cluster c, int[] set)
+    private static (double Pairs, double RingOut, double RingIn) Crossings(Cluster c, int[] set, Collectives.AllToAllDemand pairCount)
     {
         int w = c.WorldSize, g = c.GpusPerNode, nodes = c.Nodes;
         var inB = new bool[w];
-        var perNode = new int[nodes];
-        foreach (var r in set) { inB[r] = true; perNode[c.NodeOf(r)]++; }
-        double pairs = (double)set.Length * (w - set.Length);
-        foreach (var n in perNode) pairs -= (double)n * (g - n);
+        foreach (var r in set) inB[r] = true;
+        var pairs = Collectives.FabricBottleneck.CrossingBytes(c, pairCount, set, inB, w, 0).Leaving;
         double ringOut = 0, ringIn = 0;
         if (nodes > 1)
             for (var r = 0; r < w; r++)
