@@ -14,7 +14,7 @@ public sealed class BalancedPlanner : IPlanner
         var c = ctx.Cluster;
         var w = ctx.Workload;
         var loads = new RankLoads(c, w, ctx.Cost);
-        var order = Placements.ByCostDescending(w, loads);
+        var order = Placements.PlacementOrder(w, loads);
         var fair = w.Tables.Sum(t => loads.TableSeconds(Placements.TableWise(t, 0))) / c.WorldSize;
         var hotAbove = Placements.HotThreshold(c, w, loads);
         var capacity = loads.Free.ToArray();

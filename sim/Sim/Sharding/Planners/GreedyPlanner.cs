@@ -23,7 +23,7 @@ public sealed class GreedyPlanner : IPlanner
         }
         Rebuild();
         var full = new List<int>();
-        foreach (var i in Placements.ByCostDescending(w, loads))
+        foreach (var i in Placements.PlacementOrder(w, loads))
         {
             var t = w.Tables[i];
             if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; Rebuild(); continue; }

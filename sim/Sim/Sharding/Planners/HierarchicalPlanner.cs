@@ -18,7 +18,7 @@ public sealed class HierarchicalPlanner : IPlanner
         var hotAbove = Placements.HotThreshold(c, w, loads);
         var nodeLoad = new double[c.Nodes];
         var placed = new TablePlan[w.Tables.Count];
-        foreach (var i in Placements.ByCostDescending(w, loads))
+        foreach (var i in Placements.PlacementOrder(w, loads))
         {
             var t = w.Tables[i];
             if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }

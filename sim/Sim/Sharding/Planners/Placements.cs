@@ -87,7 +87,7 @@ public static class Placements
     /// every GPU, which whole tables placed earlier would have taken; then, as LPT scheduling wants, the rest. Each
     /// part most expensive first, ties by workload order.
     /// </summary>
-    public static int[] ByCostDescending(DlrmWorkload w, RankLoads loads)
+    public static int[] PlacementOrder(DlrmWorkload w, RankLoads loads)
     {
         var roomiest = loads.Free.DefaultIfEmpty(0).Max();
         return Enumerable.Range(0, w.Tables.Count)
