@@ -61,9 +61,9 @@ public sealed class Coalescing
     public const double ClassSendShareTolerance = 0.1;
 
     /// <summary>Classes of alike GPUs, sorted by load (sent plus received per peer).</summary>
-    private static Partition Classes(double[][] loads, int maxSize)
+    private static Partition Classes((double[] Sent, double[] Received) loads, int maxSize)
     {
-        var (sent, received) = (loads[0], loads[1]);
+        var (sent, received) = loads;
         var total = new double[sent.Length];
         var share = new double[sent.Length];
         for (var r = 0; r < total.Length; r++)
@@ -118,13 +118,13 @@ public sealed class Coalescing
     }
 
     /// <summary>Bytes each GPU sends, and receives, per peer over all the iteration's all-to-alls: what GPUs are classed by.</summary>
-    private static double[][] AllToAllLoadsPerGpu(Cluster c, IterationGraph g)
+    private static (double[] Sent, double[] Received) AllToAllLoadsPerGpu(Cluster c, IterationGraph g)
     {
         var sent = new double[c.WorldSize];
         var received = new double[c.WorldSize];
         foreach (var task in g.Tasks)
             if (task.Collective is { Kind: CollectiveKind.AllToAll, Demand: { } d })
                 for (var r = 0; r < d.World; r++) { sent[r] += d.ToEachPeer[r]; received[r] += d.FromEachPeer[r]; }
-        return [sent, received];
+        return (sent, received);
     }
 }
