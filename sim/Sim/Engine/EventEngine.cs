@@ -6,7 +6,7 @@ namespace Sim.Engine;
 
 /// <summary>Counters of one simulation, for benchmarks and the conservation check.</summary>
 /// <param name="FlowModel">exact flows, or how traffic was coalesced (<see cref="Coalescing"/>).</param>
-public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes, string FlowModel = "exact flows");
+public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes, string FlowModel);
 
 /// <summary>A finished network flow, kept for traces.</summary>
 public readonly record struct FlowRecord(int Task, int Src, int Dst, double Bytes, double StartSeconds, double EndSeconds);
