@@ -45,7 +45,11 @@ public static class MeasurementKinds
 /// <param name="Dotnet">.NET runtime version.</param>
 /// <param name="DateUtc">ISO 8601 UTC time the measurement started.</param>
 /// <param name="GitCommit">Commit of the harness build ("+dirty" when the tree had changes).</param>
-/// <param name="CommandLine">The exact command, starting with "harness".</param>
+/// <param name="CommandLine">The exact command, starting with "harness" (or the reference runner's script).</param>
+/// <param name="Stack">The software stack that ran the work (<see cref="MeasurementStacks"/>): the harness's
+/// "harness-eager" or "harness-fused", or the plain-PyTorch reference "pytorch-eager". Older measurements lack it:
+/// they ran the harness's fused backward.</param>
+/// <param name="Python">Python version where the reference runner made the measurement (null for the harness).</param>
 public sealed record MeasurementProvenance(
     string Device,
     string GpuModel,
@@ -59,7 +63,25 @@ public sealed record MeasurementProvenance(
     string Dotnet,
     string DateUtc,
     string GitCommit,
-    string CommandLine);
+    string CommandLine,
+    string? Stack = null,
+    string? Python = null)
+{
+    /// <summary>The stack, with measurements from before stacks were recorded read as the harness's fused one.</summary>
+    [JsonIgnore] public string StackOrDefault => Stack ?? MeasurementStacks.HarnessFused;
+}
+
+/// <summary>Names of the software stacks a measurement can come from.</summary>
+public static class MeasurementStacks
+{
+    /// <summary>The harness (TorchSharp) doing what PyTorch eager does: EmbeddingBag with sparse gradients, then a sparse optimizer step.</summary>
+    public const string HarnessEager = "harness-eager";
+    /// <summary>The harness's fused embedding backward: gradient, unique rows and optimizer in its own kernels.</summary>
+    public const string HarnessFused = "harness-fused";
+    /// <summary>Plain PyTorch eager with torch.distributed (validation/reference).</summary>
+    public const string PytorchEager = "pytorch-eager";
+    public static readonly IReadOnlyList<string> All = [HarnessEager, HarnessFused, PytorchEager];
+}
 
 /// <summary>One input file: its role, its (repo-relative) name, SHA-256 of its bytes and, if small, its text.</summary>
 public sealed record MeasurementInput(string Role, string Name, string Sha256, long Bytes, string? Content = null)
@@ -129,6 +151,8 @@ public sealed record IterationSample(double Seconds, double GpuBusy, double Host
 /// <param name="Phases">Per phase, in the order of <see cref="Sim.Engine.Phases.All"/>.</param>
 /// <param name="RankPhaseMedians">[rank][phase]: median over iterations of each rank's own phase time (shows imbalance).</param>
 /// <param name="HostOverheadFraction">Median host overhead over median iteration time.</param>
+/// <param name="PhaseDeviceBusy">Per phase, seconds the GPU ran kernels within the phase (torch.profiler; slowest rank, median
+/// over profiled iterations), where measured: a phase much longer than its busy time waited on the host.</param>
 public sealed record EndToEndResult(
     int MeasuredIterations,
     IReadOnlyList<PhaseStats> Phases,
@@ -138,7 +162,8 @@ public sealed record EndToEndResult(
     double HostOverheadFraction,
     double SamplesPerSecond,
     IReadOnlyList<IReadOnlyList<double>> RankPhaseMedians,
-    IReadOnlyList<IterationSample> PerIteration);
+    IReadOnlyList<IterationSample> PerIteration,
+    IReadOnlyList<double>? PhaseDeviceBusy = null);
 
 /// <summary>Microbenchmark results; a list is null when that benchmark was not run.</summary>
 public sealed record MicroResults(
@@ -146,7 +171,56 @@ public sealed record MicroResults(
     int Repetitions,
     IReadOnlyList<GemmResult>? Gemm = null,
     IReadOnlyList<EmbeddingResult>? Embedding = null,
-    IReadOnlyList<CollectiveResult>? Collectives = null);
+    IReadOnlyList<CollectiveResult>? Collectives = null,
+    IReadOnlyList<OperatorResult>? Operators = null);
+
+/// <summary>
+/// One operator measured alone on one GPU (the operator grid calibration fits from): device time with CUDA events
+/// and the host's time to issue the calls, both medians over repetitions. <see cref="Shape"/> holds the sizes the
+/// operator's cost depends on; which keys each op has is in <see cref="OperatorNames"/>.
+/// </summary>
+/// <param name="Op">One of <see cref="OperatorNames.All"/>.</param>
+/// <param name="Stack">The stack that ran it (<see cref="MeasurementStacks"/>).</param>
+/// <param name="Dtype">Data type of the values (fp32, tf32, bf16, fp16).</param>
+/// <param name="Optimizer">sgd, rowwise_adagrad, adagrad or adam for optimizer-bearing ops; null otherwise.</param>
+/// <param name="DeviceSeconds">GPU time from the first kernel's start to the last one's end (CUDA events).</param>
+/// <param name="HostSeconds">Host time to issue the operator's calls (the call returning, no synchronisation).</param>
+/// <param name="WallSeconds">Host wall time of issuing and completing the operator (synchronised), if measured.</param>
+public sealed record OperatorResult(
+    string Op,
+    string Stack,
+    string Dtype,
+    string? Optimizer,
+    IReadOnlyDictionary<string, double> Shape,
+    double DeviceSeconds,
+    double HostSeconds,
+    double? WallSeconds = null);
+
+/// <summary>The operators of the microbenchmark grid and the shape keys each carries.</summary>
+public static class OperatorNames
+{
+    /// <summary>C = A·B; shape m, k, n.</summary>
+    public const string Gemm = "gemm";
+    /// <summary>Sum-pooled EmbeddingBag forward; shape rows, dim, batch, pooling (lookups = batch · pooling), unique_rows.</summary>
+    public const string EmbeddingForward = "embedding_forward";
+    /// <summary>
+    /// Embedding backward with its optimizer step (eager: autograd to a sparse gradient, then the sparse optimizer;
+    /// fused: one pass); shape rows, dim, batch, pooling, unique_rows.
+    /// </summary>
+    public const string EmbeddingBackward = "embedding_backward";
+    /// <summary>Eager only: the optimizer step alone on an uncoalesced sparse gradient; shape rows, dim, batch, pooling, unique_rows.</summary>
+    public const string SparseOptimizer = "sparse_optimizer";
+    /// <summary>Optimizer step over dense parameters; shape params.</summary>
+    public const string DenseOptimizer = "dense_optimizer";
+    /// <summary>
+    /// Framework work per embedding slice: forward and backward of cutting a (batch x slices·dim) buffer into
+    /// slices and assembling them (autograd through views); shape slices, batch, dim.
+    /// </summary>
+    public const string SliceAssembly = "slice_assembly";
+    /// <summary>An elementwise kernel over a tensor; shape elements. Its host time is the stack's cost to issue one kernel.</summary>
+    public const string Elementwise = "elementwise";
+    public static readonly IReadOnlyList<string> All = [Gemm, EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer, SliceAssembly, Elementwise];
+}
 
 /// <summary>C[m,n] = A[m,k]·B[k,n]; <see cref="Label"/> says where the shape comes from (e.g. "dlrm-small bottom[0] fwd b=4096").</summary>
 public sealed record GemmResult(string Label, long M, long K, long N, string Dtype, double Seconds, double FlopsPerSecond)
@@ -321,6 +395,19 @@ public static class MeasurementJson
                 if (!CollectiveBandwidth.Ops.Contains(cs[i].Op))
                     throw new SimInputException(file, F($"micro.collectives[{i}].op"),
                         $"'{cs[i].Op}' is not a collective; expected one of {string.Join(", ", CollectiveBandwidth.Ops)}");
+        if (m.Provenance.Stack is { } stack && !MeasurementStacks.All.Contains(stack))
+            throw new SimInputException(file, F("provenance.stack"),
+                $"'{stack}' is not a stack; expected one of {string.Join(", ", MeasurementStacks.All)}");
+        if (m.Micro?.Operators is { } ops)
+            for (var i = 0; i < ops.Count; i++)
+            {
+                if (!OperatorNames.All.Contains(ops[i].Op))
+                    throw new SimInputException(file, F($"micro.operators[{i}].op"),
+                        $"'{ops[i].Op}' is not an operator; expected one of {string.Join(", ", OperatorNames.All)}");
+                if (!MeasurementStacks.All.Contains(ops[i].Stack))
+                    throw new SimInputException(file, F($"micro.operators[{i}].stack"),
+                        $"'{ops[i].Stack}' is not a stack; expected one of {string.Join(", ", MeasurementStacks.All)}");
+            }
         ValidateNumbers(m, file, F);
     }
 
@@ -370,6 +457,13 @@ public static class MeasurementJson
             Positive($"micro.embedding[{i}].dim", b.Dim);
             Positive($"micro.embedding[{i}].pooling", b.Pooling);
             Positive($"micro.embedding[{i}].batch", b.Batch);
+        }
+        for (var i = 0; i < (micro.Operators?.Count ?? 0); i++)
+        {
+            var o = micro.Operators![i];
+            Positive($"micro.operators[{i}].device_seconds", o.DeviceSeconds);
+            Time($"micro.operators[{i}].host_seconds", o.HostSeconds);
+            foreach (var (k, v) in o.Shape) Check(double.IsFinite(v) && v >= 0, $"micro.operators[{i}].shape.{k}", v, "finite and non-negative");
         }
         for (var i = 0; i < (micro.Collectives?.Count ?? 0); i++)
         {
