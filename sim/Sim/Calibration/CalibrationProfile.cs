@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sim.Config;
 using Sim.Cost;
+using Sim.Cost.Operators;
 
 namespace Sim.Calibration;
 
@@ -22,10 +23,57 @@ public sealed record CalibrationProfile(
     CalibratedParameters Parameters,
     IReadOnlyList<Residuals> Residuals,
     double IterationErrorBand,
-    string Source)
+    string Source,
+    IReadOnlyList<Cost.Operators.OperatorModels>? Operators = null,
+    ProfileDomain? Domain = null)
 {
-    /// <summary>The cost parameters with this profile's fitted values.</summary>
-    public CostParameters ToCostParameters() => Parameters.Apply(CostParameters.Default) with { Source = Source };
+    /// <summary>
+    /// The cost parameters with this profile's fitted values and the operator models of <paramref name="stack"/>
+    /// (a measured stack name, or "eager"/"fused" for the first measured stack of that form; null: the first).
+    /// </summary>
+    public CostParameters ToCostParameters(string? stack = null) =>
+        Parameters.Apply(CostParameters.Default) with { Source = Source, Operators = OperatorsFor(stack) };
+
+    /// <summary>The operator models for a stack: its exact measured name, else the first of its form; null when the profile has none.</summary>
+    public Cost.Operators.OperatorModels? OperatorsFor(string? stack)
+    {
+        if (Operators is not { Count: > 0 } ops) return null;
+        if (stack is null) return ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) ?? ops[0];
+        return ops.FirstOrDefault(o => o.MeasuredStack == stack)
+            ?? (stack == "eager" ? ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) : null)
+            ?? ops.FirstOrDefault(o => o.Form == stack)
+            ?? ops.FirstOrDefault(o => o.Form == Cost.Operators.SoftwareStacks.FormOf(stack).Name());
+    }
+}
+
+/// <summary>
+/// Where a profile's numbers hold: the card and software they were measured with, the stacks, optimizers and dtypes
+/// measured, the GPU counts of its collectives and the size ranges of its operator grid. A prediction outside it
+/// names each extrapolation.
+/// </summary>
+public sealed record ProfileDomain(
+    string Card,
+    string Driver,
+    string Cuda,
+    string Nccl,
+    string Libtorch,
+    IReadOnlyList<string> Stacks,
+    IReadOnlyList<string> Optimizers,
+    IReadOnlyList<string> Dtypes,
+    IReadOnlyList<int> CollectiveGpuCounts,
+    ValueRange LookupsPerCall,
+    ValueRange Dim,
+    ValueRange Batch);
+
+/// <summary>The smallest and largest value measured.</summary>
+public sealed record ValueRange(double Min, double Max)
+{
+    public bool Contains(double v) => v >= Min && v <= Max;
+    public static ValueRange Of(IEnumerable<double> values)
+    {
+        var l = values.ToList();
+        return l.Count == 0 ? new ValueRange(0, 0) : new ValueRange(l.Min(), l.Max());
+    }
 }
 
 /// <summary>The serialisable subset of <see cref="CostParameters"/> that calibration fits.</summary>

@@ -1,5 +1,6 @@
 using Sim.Config;
 using Sim.Cost;
+using Sim.Cost.Operators;
 using Sim.Engine;
 using Sim.Topology;
 using Sim.Validation;
@@ -21,7 +22,11 @@ public static class Calibrator
     /// <summary>Collectives are fitted on messages of at least this many bytes (smaller ones are latency-bound).</summary>
     public const long MinFitBytes = 1 << 20;
 
-    public static CalibrationProfile Fit(Cluster cluster, string topologyName, IReadOnlyList<MeasurementFile> files, Func<MeasurementFile, bool>? useRun = null)
+    /// <param name="endToEndCorrections">Also fit per-phase corrections and the bucketise cost on end-to-end runs (the
+    /// older method). Without it, when the measurements hold an operator grid, the profile comes from microbenchmarks
+    /// alone and end-to-end runs only judge it.</param>
+    public static CalibrationProfile Fit(Cluster cluster, string topologyName, IReadOnlyList<MeasurementFile> files, Func<MeasurementFile, bool>? useRun = null,
+        bool endToEndCorrections = false)
     {
         var ok = files.Where(f => f.Measurement.Status.IsOk).ToList();
         if (ok.Count == 0) throw new SimInputException(files.FirstOrDefault()?.File ?? "runs", "status", "no successful measurement to calibrate from");
@@ -99,9 +104,16 @@ public static class Calibrator
             };
         }
 
+        var micro = ok.Where(f => f.Measurement.Kind == MeasurementKinds.Micro).Select(f => f.Measurement).ToList();
+        var operators = OperatorFitter.Fit(micro, residuals);
         var runs = ok.Where(f => f.Measurement.Kind == MeasurementKinds.Run && f.Measurement.EndToEnd is not null && (useRun?.Invoke(f) ?? true)).ToList();
-        p = p with { RowSplitBucketiseSeconds = FitBucketise(p, runs) };
-        var corrections = PhaseCorrections(p, runs);
+        var fromMicroOnly = operators.Count > 0 && !endToEndCorrections;
+        var corrections = new Dictionary<string, PhaseCorrection>(StringComparer.Ordinal);
+        if (!fromMicroOnly)
+        {
+            p = p with { RowSplitBucketiseSeconds = FitBucketise(p, runs) };
+            corrections = PhaseCorrections(p, runs);
+        }
         p = p with { PhaseCorrections = corrections };
         var parameters = new CalibratedParameters(p.GemmEfficiency, p.GemmHalfSaturationFlops, p.EmbeddingEfficiency, p.EmbeddingBackwardEfficiency,
             p.EmbeddingBackwardShardSeconds, p.RowSplitBucketiseSeconds, p.KernelOverheadSeconds, p.IntraNodeCollectiveEfficiency, p.CollectiveOverheadSeconds, fits, corrections);
@@ -109,12 +121,41 @@ public static class Calibrator
         var band = 0.0;
         if (runs.Count > 0)
         {
-            var errs = runs.Select(r => Math.Abs(Statistics.RelativeError(Predict(r, p).IterationSeconds, r.Measurement.EndToEnd!.Iteration.Median))).ToList();
-            residuals.Add(new Residuals("iteration (end-to-end runs)", errs.Count, errs.Average(), errs.Max()));
+            // Each run priced with the operator models of the stack it ran (the fitted stack of its form otherwise).
+            var errs = runs.Select(r => Math.Abs(Statistics.RelativeError(
+                Predict(r, p with { Operators = PickOperators(operators, r.Measurement.Provenance.StackOrDefault) }).IterationSeconds,
+                r.Measurement.EndToEnd!.Iteration.Median))).ToList();
+            residuals.Add(new Residuals(fromMicroOnly ? "iteration (end-to-end runs, not fitted on)" : "iteration (end-to-end runs)", errs.Count, errs.Average(), errs.Max()));
             band = errs.Max();
         }
-        var source = $"calibration profile: {group.Card} x{group.Count}, {group.Software}; fitted on {ok.Count} measurement(s) from {string.Join(", ", ok.Select(f => f.File).Distinct())}";
-        return new CalibrationProfile(group.Card, group.Count, group.Software, topologyName, ok.Select(f => f.File).Distinct().ToList(), parameters, residuals, band, source);
+        var fitted = fromMicroOnly ? ok.Where(f => f.Measurement.Kind == MeasurementKinds.Micro).ToList() : ok;
+        var source = $"calibration profile: {group.Card} x{group.Count}, {group.Software}; fitted on {fitted.Count} measurement(s) from {string.Join(", ", fitted.Select(f => f.File).Distinct())}"
+                     + (fromMicroOnly ? " (microbenchmarks only)" : "");
+        return new CalibrationProfile(group.Card, group.Count, group.Software, topologyName, ok.Select(f => f.File).Distinct().ToList(), parameters, residuals, band, source,
+            operators.Count > 0 ? operators : null, Domain(ok, operators, fits));
+    }
+
+    /// <summary>The operator models of a measured stack, else the first of the same form, else none.</summary>
+    public static Cost.Operators.OperatorModels? PickOperators(IReadOnlyList<Cost.Operators.OperatorModels> operators, string stack) =>
+        operators.FirstOrDefault(o => o.MeasuredStack == stack) ?? operators.FirstOrDefault(o => o.Form == Cost.Operators.SoftwareStacks.FormOf(stack).Name());
+
+    private static ProfileDomain Domain(IReadOnlyList<MeasurementFile> ok, IReadOnlyList<Cost.Operators.OperatorModels> operators, IReadOnlyList<CollectiveFit> fits)
+    {
+        var prov = ok[0].Measurement.Provenance;
+        var opResults = ok.SelectMany(f => f.Measurement.Micro?.Operators ?? []).ToList();
+        var embedding = opResults.Where(o => o.Op is OperatorNames.EmbeddingForward or OperatorNames.EmbeddingBackward).ToList();
+        var legacy = ok.SelectMany(f => f.Measurement.Micro?.Embedding ?? []).ToList();
+        double Get(OperatorResult o, string k) => o.Shape.TryGetValue(k, out var v) ? v : 0;
+        var optimizers = opResults.Where(o => o.Optimizer is not null).Select(o => o.Optimizer!)
+            .Concat(legacy.Select(e => e.Optimizer)).Distinct().Order(StringComparer.Ordinal).ToList();
+        return new ProfileDomain(prov.GpuModel, prov.Driver, prov.Cuda, prov.Nccl, prov.Libtorch,
+            operators.Select(o => o.MeasuredStack).ToList(),
+            optimizers,
+            opResults.Select(o => o.Dtype).Concat(legacy.Select(e => e.Dtype)).Distinct().Order(StringComparer.Ordinal).ToList(),
+            fits.Select(f => f.WorldSize).Distinct().Order().ToList(),
+            ValueRange.Of(embedding.Select(o => Get(o, "batch") * Get(o, "pooling")).Concat(legacy.Select(e => e.Batch * e.Pooling))),
+            ValueRange.Of(embedding.Select(o => Get(o, "dim")).Concat(legacy.Select(e => (double)e.Dim))),
+            ValueRange.Of(embedding.Select(o => Get(o, "batch")).Concat(legacy.Select(e => (double)e.Batch))));
     }
 
     /// <summary>Bytes the embedding forward moves for a table-wise table (as <see cref="EmbeddingWork"/> counts them).</summary>
@@ -221,7 +262,8 @@ public static class Calibrator
     /// <summary>The one (card, software) group of the measurements; mixing cards or software versions is refused.</summary>
     public static (string Card, int Count, string Software) Group(IReadOnlyList<MeasurementFile> files)
     {
-        static string Software(MeasurementProvenance p) => $"CUDA {p.Cuda}, NCCL {p.Nccl}, libtorch {p.Libtorch}, TorchSharp {p.TorchSharp}";
+        // Stacks differ in their framework (TorchSharp, Python), not in what the card runs: CUDA and NCCL must agree.
+        static string Software(MeasurementProvenance p) => $"CUDA {p.Cuda}, NCCL {p.Nccl}";
         var first = files[0];
         foreach (var f in files)
         {

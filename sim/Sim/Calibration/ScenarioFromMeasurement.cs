@@ -31,6 +31,9 @@ public static class ScenarioFromMeasurement
         string Name(string role) => $"{measurementFile}#{role}";
         var cluster = TopologyLoader.Parse(Text("topology"), Name("topology"));
         var workload = WorkloadLoader.Parse(Text("workload"), Name("workload"));
+        // A run may train with another optimizer than its workload file names (harness/reference --optimizer).
+        if (m.Run?.Optimizer is { } opt && Optimizers.Words.TryGetValue(opt, out var o) && o != workload.Optimizer)
+            workload = workload with { Optimizer = o };
         var plan = PlanLoader.Parse(Text("plan"), Name("plan"), workload, cluster);
         return new Scenario(cluster, workload, plan);
     }

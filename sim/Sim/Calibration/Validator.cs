@@ -59,6 +59,10 @@ public static class Validator
     public static ValidationReport Compare(CostParameters p, IReadOnlyList<MeasurementFile> runs, string label) =>
         new(runs.Select(r => Compare(p, r)).ToList(), label);
 
+    /// <summary>Each run with the parameters chosen for it (e.g. the operator models of the stack it ran).</summary>
+    public static ValidationReport Compare(Func<MeasurementFile, CostParameters> parametersFor, IReadOnlyList<MeasurementFile> runs, string label) =>
+        new(runs.Select(r => Compare(parametersFor(r), r)).ToList(), label);
+
     public static RunComparison Compare(CostParameters p, MeasurementFile run)
     {
         var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
@@ -76,7 +80,7 @@ public static class Validator
         var comparisons = runs.Select(held =>
         {
             var profile = Calibrator.Fit(cluster, topologyName, files, useRun: f => !ReferenceEquals(f, held));
-            return Compare(profile.ToCostParameters(), held);
+            return Compare(profile.ToCostParameters(held.Measurement.Provenance.StackOrDefault), held);
         }).ToList();
         return new ValidationReport(comparisons, "leave one plan out");
     }
@@ -90,7 +94,7 @@ public static class Validator
         var small = files.Select(f => LimitWorld(f, fitGpus)).Where(f => f is not null).Select(f => f!).ToList();
         var profile = Calibrator.Fit(cluster, topologyName, small);
         var targets = Runs(files).Where(r => r.Measurement.Run!.WorldSize == predictGpus).ToList();
-        return Compare(profile.ToCostParameters(), targets, $"fit on {fitGpus} GPUs, predict {predictGpus}");
+        return Compare(r => profile.ToCostParameters(r.Measurement.Provenance.StackOrDefault), targets, $"fit on {fitGpus} GPUs, predict {predictGpus}");
     }
 
     public static IReadOnlyList<MeasurementFile> Runs(IReadOnlyList<MeasurementFile> files) =>

@@ -54,6 +54,12 @@ public sealed record CostParameters
     /// </summary>
     public IReadOnlyDictionary<string, PhaseCorrection> PhaseCorrections { get; init; } = new Dictionary<string, PhaseCorrection>();
 
+    /// <summary>
+    /// Operator cost models of one stack fitted on microbenchmarks (a profile's <c>operators</c>); null: the roofline
+    /// defaults above price every operator.
+    /// </summary>
+    public Operators.OperatorModels? Operators { get; init; }
+
     public string Source { get; init; } = "built-in defaults (uncalibrated)";
 
     public static readonly CostParameters Default = new();

@@ -31,6 +31,12 @@ public sealed class EmbeddingWork
     public AllToAllDemand PooledElements { get; }
     /// <summary>Parameters of data-parallel tables, replicated on every rank and all-reduced as dense gradients.</summary>
     public double DataParallelParameters { get; }
+    /// <summary>Per rank, the features of every shard it owns (data-parallel replicas included), for the operator models.</summary>
+    public List<ShardLoad>[] Shards { get; }
+    /// <summary>Embedding slices every rank cuts from what it receives and reassembles per table (one per shard; data-parallel tables one).</summary>
+    public int Slices { get; private set; }
+    /// <summary>Pooled fp32 elements per sample every rank assembles for the dense model (Σ table dims × vectors per sample).</summary>
+    public double PooledWidth { get; private set; }
 
     private EmbeddingWork(int world, long globalBatch, double dataParallelParameters)
     {
@@ -44,6 +50,8 @@ public sealed class EmbeddingWork
         HostBackwardBytes = new double[world];
         Kernels = new int[world];
         SparseShards = new int[world];
+        Shards = new List<ShardLoad>[world];
+        for (var r = 0; r < world; r++) Shards[r] = [];
         InputDistribution = new AllToAllDemand(world);
         PooledElements = new AllToAllDemand(world);
     }
@@ -67,6 +75,8 @@ public sealed class EmbeddingWork
             // (1 when pooled, the sequence length for sequence features).
             double L = t.LookupsPerSample, V = t.VectorsPerSample;
             var k = tp.Shards.Count;
+            w.Slices += tp.Scheme == ShardingScheme.DataParallel ? 1 : k;
+            w.PooledWidth += (double)t.Dim * V;
             // Row traffic splits between HBM (cache hits, or everything on the HBM tier) and host memory.
             var hit = tp.Tier == MemoryTier.Hbm ? 1.0 : CacheModel.HitRate(t, tp.HbmFraction);
             foreach (var s in tp.Shards)
@@ -79,6 +89,7 @@ public sealed class EmbeddingWork
                     // Local batch only; the gradient is a dense rows x dim fp32 tensor, zeroed and scattered into.
                     w.ForwardBytes[r] += b * L * t.RowBytes(s.Columns) + b * V * c * 4;
                     w.BackwardBytes[r] += b * V * c * 4 + 2 * b * L * c * 4 + (double)t.Rows * c * 4;
+                    w.Shards[r].Add(ShardLoad.Of(t, s.Rows, s.Columns, b, L, V, dataParallel: true, stateBytes));
                     continue;
                 }
                 w.SparseShards[r] += 1;
@@ -93,6 +104,7 @@ public sealed class EmbeddingWork
                 w.BackwardBytes[r] += B * V * c * 4 + hit * 2 * (rowBytes + stateRowBytes);
                 w.HostBackwardBytes[r] += (1 - hit) * 2 * (rowBytes + stateRowBytes);
                 w.InputDistribution.FromEachPeer[r] += b * perSample * idxBytes;
+                w.Shards[r].Add(ShardLoad.Of(t, s.Rows, s.Columns, B, perSample, V, dataParallel: false, stateBytes));
                 // Row-wise: every shard sends a partial sum to every rank. Table-row-wise reduces the partials
                 // inside the node first, so each rank gets one b x dim block per table, spread over the k shards.
                 w.PooledElements.ToEachPeer[r] += (tp.Scheme == ShardingScheme.TableRowWise ? b * c / k : b * c) * V;
@@ -100,4 +112,25 @@ public sealed class EmbeddingWork
         }
         return w;
     }
+}
+
+/// <summary>
+/// What one shard's lookups ask of the operator models (<see cref="Operators.OperatorCosts"/>): calls, lookups, bytes of
+/// rows gathered, bytes of pooled vectors, bytes of distinct rows updated (with their optimizer state).
+/// Distinct rows: the expected number of distinct rows among n uniform draws from R rows, R·(1 − e^(−n/R)); skewed
+/// access touches fewer, so this is an upper bound there.
+/// </summary>
+public readonly record struct ShardLoad(double Lookups, double LookupBytes, double PooledBytes, double UniqueRowBytes,
+    double Rows, double Columns, double Samples, bool DataParallel)
+{
+    public static ShardLoad Of(EmbeddingTable t, long rows, int columns, double samples, double lookupsPerSample,
+        double vectorsPerSample, bool dataParallel, int stateBytesPerRow)
+    {
+        var lookups = samples * lookupsPerSample;
+        var rowBytes = t.RowBytes(columns);
+        var unique = rows > 0 ? rows * -double.ExpM1(-lookups / rows) : 0;
+        return new ShardLoad(lookups, lookups * rowBytes, samples * vectorsPerSample * columns * 4.0,
+            unique * (rowBytes + stateBytesPerRow), rows, columns, samples, dataParallel);
+    }
+
 }

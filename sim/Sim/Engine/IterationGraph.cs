@@ -1,5 +1,6 @@
 using Sim.Collectives;
 using Sim.Cost;
+using Sim.Cost.Operators;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
@@ -34,13 +35,15 @@ public sealed class IterationGraph
         var pooledFwd = emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes());
         var pooledBwd = emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes());
         var arBytesPerParam = (double)w.Precision.AllReduce.Bytes();
-        var denseFwd = DenseWork.ForwardSeconds(gpu, p, w, localBatch);
-        var denseBwd = DenseWork.BackwardSeconds(gpu, p, w, localBatch);
-        var opt = DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
+        var ops = new OperatorCosts(gpu, p);
+        var phase = ops.Fitted ? FittedPhases.Of(ops, c, w, emb) : null;
+        var denseFwd = phase?.DenseForward ?? DenseWork.ForwardSeconds(gpu, p, w, localBatch);
+        var denseBwd = phase?.DenseBackward ?? DenseWork.BackwardSeconds(gpu, p, w, localBatch);
+        var opt = phase?.DenseOptimizer ?? DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
         // Every rank bucketises its indices by row range for each row-split table before the exchange.
-        var Bucketise = world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0;
-        double Lookup(int r) => ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
-        double EmbBackward(int r) => ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
+        var Bucketise = phase?.InputDistributionHost ?? (world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0);
+        double Lookup(int r) => phase?.Lookup[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
+        double EmbBackward(int r) => phase?.EmbeddingBackward[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)
@@ -50,13 +53,13 @@ public sealed class IterationGraph
             var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             b.Compute(Phases.DenseForward, _ => denseFwd, []);
             var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
-            b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext]);
+            b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext], phase?.AllToAllHost ?? 0);
         }
         else
         {
             var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
-            var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup]);
+            var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup], phase?.AllToAllHost ?? 0);
             b.Compute(Phases.DenseForward, _ => denseFwd, [a2a]);
         }
 
@@ -66,9 +69,9 @@ public sealed class IterationGraph
         if (buckets == 0)
         {
             var bwd = b.Compute(Phases.DenseBackward, _ => denseBwd, []);
-            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd]);
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd], phase?.AllToAllHost ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
-            var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd]);
+            var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd], phase?.AllReduceHost ?? 0);
             b.Compute(Phases.DenseOptimizer, _ => opt, [ar, embBwd]);
         }
         else
@@ -80,7 +83,7 @@ public sealed class IterationGraph
                 chunk = b.Compute(Phases.DenseBackward, _ => denseBwd / buckets, []);
                 lastBucket = b.AllReduce(Phases.AllReduce, denseBytes / buckets, [chunk]);
             }
-            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk]);
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk], phase?.AllToAllHost ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
             if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
             b.Compute(Phases.DenseOptimizer, _ => opt, [lastBucket]);
@@ -132,10 +135,10 @@ public sealed class IterationGraph
             Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0, hostSeconds),
                 CollectiveCost.AllToAllPerRank(c, p, demand).Select(x => x + hostSeconds).ToArray(), extraDeps);
 
-        public int AllReduce(string phase, double bytes, int[] extraDeps)
+        public int AllReduce(string phase, double bytes, int[] extraDeps, double hostSeconds = 0)
         {
-            var t = CollectiveCost.AllReduceSeconds(c, p, bytes);
-            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes),
+            var t = CollectiveCost.AllReduceSeconds(c, p, bytes) + hostSeconds;
+            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes, hostSeconds),
                 Enumerable.Repeat(t, _world).ToArray(), extraDeps);
         }
 

@@ -4,11 +4,12 @@ namespace Sim.Workload.Ops;
 /// The work of one kernel for a batch: FLOPs, bytes moved through HBM, and how many launches it needs one after
 /// another (an LSTM's recurrence launches once per time step). Costs turn it into seconds by roofline.
 /// </summary>
-public readonly record struct KernelWork(string Name, double Flops, double Bytes, int Launches = 1)
+/// <param name="M">For a matrix product, the rows of its result (0 otherwise); K the inner and N the result's columns.</param>
+public readonly record struct KernelWork(string Name, double Flops, double Bytes, int Launches = 1, double M = 0, double K = 0, double N = 0)
 {
     /// <summary>An (m x k) by (k x n) product: 2mkn FLOPs; both operands read and the result written once.</summary>
     public static KernelWork Matmul(string name, double m, double k, double n, int elementBytes) =>
-        new(name, 2 * m * k * n, (m * k + k * n + m * n) * elementBytes);
+        new(name, 2 * m * k * n, (m * k + k * n + m * n) * elementBytes, 1, m, k, n);
 
     /// <summary>The same kernel with FLOPs and bytes scaled (launches unchanged).</summary>
     public KernelWork Scaled(double factor, string? name = null) => new(name ?? Name, Flops * factor, Bytes * factor, Launches);

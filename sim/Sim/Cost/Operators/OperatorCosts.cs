@@ -1,0 +1,95 @@
+using Sim.Hardware;
+using Sim.Workload;
+using Sim.Workload.Ops;
+
+namespace Sim.Cost.Operators;
+
+/// <summary>Seconds the GPU works and seconds the host spends issuing that work; a phase takes the larger.</summary>
+public readonly record struct DeviceHost(double Device, double Host)
+{
+    public double Seconds => Math.Max(Device, Host);
+    public static DeviceHost operator +(DeviceHost a, DeviceHost b) => new(a.Device + b.Device, a.Host + b.Host);
+}
+
+/// <summary>
+/// Prices operators for the iteration graph: with a profile's <see cref="OperatorModels"/> (fitted per card and stack on
+/// microbenchmarks) by their fitted forms, device and host apart; without one by the built-in roofline of
+/// <see cref="ComputeCost"/> (no host term). The one place an operator's cost is computed, for both modes.
+/// </summary>
+public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
+{
+    private readonly OperatorModels? _m = p.Operators;
+    private readonly GemmGrid? _gemm = p.Operators is { Gemm.Count: > 0 } o ? new GemmGrid(o.Gemm) : null;
+
+    public bool Fitted => _m is not null;
+    public CostParameters Parameters => p;
+
+    /// <summary>One shard's forward lookup and pooling (HBM rows).</summary>
+    public DeviceHost EmbeddingForward(in ShardLoad s) => _m is null
+        ? new(ComputeCost.EmbeddingSeconds(gpu, p, s.LookupBytes + s.PooledBytes, 1), 0)
+        : new(_m.EmbeddingForward.Device.Shard(s), _m.EmbeddingForward.Host.Shard(s));
+
+    /// <summary>
+    /// One shard's backward with its optimizer step. Data-parallel replicas get a dense gradient instead (zeroed, then
+    /// scattered into: priced as a stream over the table plus a gather-sized scatter); their optimizer runs with the dense one.
+    /// </summary>
+    public DeviceHost EmbeddingBackward(in ShardLoad s, Optimizer o)
+    {
+        if (s.DataParallel)
+        {
+            var zero = Stream(s.Rows * s.Columns * 4);
+            return zero + EmbeddingForward(s);
+        }
+        if (_m is null)
+            return new(ComputeCost.EmbeddingBackwardSeconds(gpu, p, s.PooledBytes + 2 * s.LookupBytes, 1), 0);
+        var c = _m.EmbeddingBackward.TryGetValue(o.Name(), out var fit) ? fit : _m.EmbeddingBackward.Values.First();
+        return new(c.Device.Shard(s), c.Host.Shard(s));
+    }
+
+    /// <summary>The optimizer step over dense (replicated) parameters: Adagrad for a row-wise Adagrad workload, SGD otherwise.</summary>
+    public DeviceHost DenseOptimizer(double parameters, Optimizer o)
+    {
+        if (parameters <= 0) return default;
+        if (_m is null) return new(DenseWork.OptimizerSeconds(gpu, p, o, parameters), 0);
+        var name = o == Optimizer.Sgd ? "sgd" : "adagrad";
+        var c = _m.DenseOptimizer.TryGetValue(name, out var fit) ? fit : _m.DenseOptimizer.Values.First();
+        return new(c.Device.Step(parameters), c.Host.Step(parameters));
+    }
+
+    /// <summary>Forward and backward of cutting received embeddings into slices and assembling them (autograd through views).</summary>
+    public DeviceHost SliceAssembly(double slices, double bytes) =>
+        _m is null || slices <= 0 ? default : new(_m.SliceAssembly.Device.SlicesOf(slices, bytes), _m.SliceAssembly.Host.SlicesOf(slices, bytes));
+
+    /// <summary>One dense kernel: a GEMM from the measured grid where its shape and dtype were measured, else by roofline.</summary>
+    public DeviceHost Kernel(in KernelWork k, DType dt)
+    {
+        var issue = (_m?.KernelIssueSeconds ?? 0) * k.Launches;
+        if (_m is null) return new(DenseWork.KernelSeconds(gpu, p, dt, k), 0);
+        if (k.Flops > 0 && k.M > 0 && _gemm?.Seconds(k.M, k.K, k.N, dt.Name()) is { } g)
+            return new(g * k.Launches, issue);
+        if (k.Flops > 0)
+            return new(Math.Max(ComputeCost.GemmSeconds(gpu, p with { KernelOverheadSeconds = 0 }, dt, k.Flops, k.Bytes), _m.KernelFloorSeconds) * k.Launches, issue);
+        return new(Math.Max(k.Bytes / _m.StreamBytesPerSecond, _m.KernelFloorSeconds) * k.Launches, issue);
+    }
+
+    /// <summary>A streaming kernel over <paramref name="bytes"/> (read + write).</summary>
+    public DeviceHost Stream(double bytes) => bytes <= 0 ? default
+        : _m is null ? new(ComputeCost.StreamSeconds(gpu, p, bytes), 0)
+        : new(Math.Max(bytes / _m.StreamBytesPerSecond, _m.KernelFloorSeconds), _m.KernelIssueSeconds);
+
+    /// <summary>Host seconds to issue <paramref name="kernels"/> small kernels (0 without a fitted stack).</summary>
+    public double Issue(double kernels) => (_m?.KernelIssueSeconds ?? 0) * kernels;
+
+    /// <summary>Dense forward or backward of every operator of the model for a local batch.</summary>
+    public DeviceHost Dense(DlrmWorkload w, double localBatch, bool forward)
+    {
+        var dt = w.Precision.Compute;
+        DeviceHost t = default;
+        foreach (var o in w.DenseOperators)
+        {
+            var rows = localBatch * o.RowsPerSample;
+            foreach (var k in forward ? o.Op.Forward(rows, dt.Bytes()) : o.Op.Backward(rows, dt.Bytes())) t += Kernel(k, dt);
+        }
+        return t;
+    }
+}
