@@ -27,8 +27,10 @@ public static partial class Extrapolations
         if ((CardFamily(card) ?? card.ToUpperInvariant()) != (CardFamily(c.Gpu.Model) ?? c.Gpu.Model.ToUpperInvariant()))
             lines.Add($"profile measured on {card}, topology's GPU is {c.Gpu.Model}: its fitted operators and collectives are borrowed from another card");
         var models = profile.OperatorsFor(stack);
-        if (models is null)
+        if (profile.Operators is not { Count: > 0 })
             lines.Add("profile has no operator models: operators are priced by the roofline with its fitted efficiencies");
+        else if (models is null)
+            lines.Add($"stack '{stack}' was never measured (measured: {string.Join(", ", profile.Operators.Select(o => o.MeasuredStack))}): operators are priced by the roofline");
         else if (models.MeasuredStack != stack && !(stack is "eager" or "fused" && models.Form == stack))
             lines.Add($"stack '{stack}' was never measured: using the profile's {models.MeasuredStack} models");
         if (d is null) return lines;
