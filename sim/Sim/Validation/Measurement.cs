@@ -346,6 +346,10 @@ public static class MeasurementJson
 
     private static Measurement FromNode(JsonObject o, string file, string at)
     {
+        // An operator without an optimizer may leave the key out (the writer drops nulls): it reads as null.
+        if (o["micro"] is JsonObject micro && micro["operators"] is JsonArray ops)
+            foreach (var op in ops)
+                if (op is JsonObject obj && !obj.ContainsKey("optimizer")) obj["optimizer"] = null;
         Measurement? m;
         try { m = o.Deserialize<Measurement>(Options); }
         catch (JsonException e)
