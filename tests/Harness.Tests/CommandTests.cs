@@ -63,6 +63,35 @@ public class CommandTests
         Assert.Contains("tables.a.ranks: a data_parallel table must be replicated on all 2 ranks", err);
     }
 
+    [Theory]
+    [InlineData("--stack", "lazy", "error: --stack: 'lazy' is not a stack; expected eager or fused")]
+    [InlineData("--optimizer", "adam", "error: --optimizer: 'adam' is not an optimizer; expected sgd or rowwise_adagrad")]
+    public void BadStackOrOptimizerIsRefused(string option, string value, string message)
+    {
+        var (code, _, err) = RunWith(TestScenarios.Topology(2), TestScenarios.Workload("sgd"), TestScenarios.PlanFor("row_wise", 2), "--device", "cpu", option, value);
+        Assert.Equal(HarnessApp.BadInput, code);
+        Assert.Equal(message, err.Trim());
+    }
+
+    [Theory]
+    [InlineData("eager", "harness-eager")]
+    [InlineData("fused", "harness-fused")]
+    public void RunRecordsItsStackAndTheEffectiveOptimizer(string stack, string recorded)
+    {
+        var (t, w, p, dir) = TestScenarios.WriteFiles(TestScenarios.Topology(2), TestScenarios.Workload("sgd"), TestScenarios.PlanFor("mixed", 2));
+        try
+        {
+            var outFile = Path.Combine(dir, "m.json");
+            var (code, _, err) = Harness("run", t, w, p, "--device", "cpu", "--iterations", "2", "--warmup", "1",
+                "--stack", stack, "--optimizer", "rowwise_adagrad", "--out", outFile);
+            Assert.True(code == 0, err);
+            var m = Assert.Single(MeasurementJson.ReadFile(outFile));
+            Assert.Equal(recorded, m.Provenance.Stack);
+            Assert.Equal("rowwise_adagrad", m.Run!.Optimizer);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void CpuRunWritesAMeasurement()
     {
