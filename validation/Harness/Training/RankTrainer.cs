@@ -471,12 +471,7 @@ public sealed class RankTrainer : IDisposable
             var p = ps[i];
             var g = _flat!.narrow(0, at, p.numel()).view(p.shape);
             at += p.numel();
-            if (_denseState is null) p.add_(g, -_s.LearningRate);
-            else
-            {
-                _denseState[i].add_(g.square());
-                p.sub_(g.div(_denseState[i].sqrt().add(EmbeddingOps.Eps)).mul_(_s.LearningRate));
-            }
+            DenseStep(p, g, _denseState?[i], _s.LearningRate);
         }
         foreach (var t in _layout.DataParallelTables)
         {
@@ -484,6 +479,17 @@ public sealed class RankTrainer : IDisposable
             var g = _flat!.narrow(0, at, block.Weight.numel()).view(block.Weight.shape);
             at += block.Weight.numel();
             EmbeddingOps.ApplyDense(block, g, _s.LearningRate);
+        }
+    }
+
+    /// <summary>The dense optimizer on one parameter: SGD (no state), or Adagrad with its accumulator (state += g², p -= lr·g / (sqrt(state) + eps)). Call under no_grad.</summary>
+    public static void DenseStep(Tensor p, Tensor g, Tensor? state, double lr)
+    {
+        if (state is null) p.add_(g, -lr);
+        else
+        {
+            state.add_(g.square());
+            p.sub_(g.div(state.sqrt().add(EmbeddingOps.Eps)).mul_(lr));
         }
     }
 
