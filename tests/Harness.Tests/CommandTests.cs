@@ -63,6 +63,35 @@ public class CommandTests
         Assert.Contains("tables.a.ranks: a data_parallel table must be replicated on all 2 ranks", err);
     }
 
+    [Theory]
+    [InlineData("--stack", "lazy", "error: --stack: 'lazy' is not a stack; expected eager or fused")]
+    [InlineData("--optimizer", "adam", "error: --optimizer: 'adam' is not an optimizer; expected sgd or rowwise_adagrad")]
+    public void BadStackOrOptimizerIsRefused(string option, string value, string message)
+    {
+        var (code, _, err) = RunWith(TestScenarios.Topology(2), TestScenarios.Workload("sgd"), TestScenarios.PlanFor("row_wise", 2), "--device", "cpu", option, value);
+        Assert.Equal(HarnessApp.BadInput, code);
+        Assert.Equal(message, err.Trim());
+    }
+
+    [Theory]
+    [InlineData("eager", "harness-eager")]
+    [InlineData("fused", "harness-fused")]
+    public void RunRecordsItsStackAndTheEffectiveOptimizer(string stack, string recorded)
+    {
+        var (t, w, p, dir) = TestScenarios.WriteFiles(TestScenarios.Topology(2), TestScenarios.Workload("sgd"), TestScenarios.PlanFor("mixed", 2));
+        try
+        {
+            var outFile = Path.Combine(dir, "m.json");
+            var (code, _, err) = Harness("run", t, w, p, "--device", "cpu", "--iterations", "2", "--warmup", "1",
+                "--stack", stack, "--optimizer", "rowwise_adagrad", "--out", outFile);
+            Assert.True(code == 0, err);
+            var m = Assert.Single(MeasurementJson.ReadFile(outFile));
+            Assert.Equal(recorded, m.Provenance.Stack);
+            Assert.Equal("rowwise_adagrad", m.Run!.Optimizer);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void CpuRunWritesAMeasurement()
     {
@@ -139,6 +168,50 @@ public class CommandTests
             Assert.True(r.Code == 0, r.Err);
             var emb = Assert.Single(Assert.Single(MeasurementJson.ReadFile(e)).Micro!.Embedding!);
             Assert.True(emb.ForwardSeconds > 0 && emb.BackwardSeconds > 0);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void CpuOperatorGridWritesAValidMeasurementPerStack()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "harness-ops-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var f = Path.Combine(dir, "o.json");
+            var r = Harness("micro", "operators", "--device", "cpu", "--quick", "--warmup", "1", "--repetitions", "2", "--out", f);
+            Assert.True(r.Code == 0, r.Err);
+            var m = Assert.Single(MeasurementJson.ReadFile(f));
+            MeasurementJson.Validate(m);
+            Assert.Null(m.Provenance.Stack); // two stacks: each result names its own
+            var ops = m.Micro!.Operators!;
+            Assert.Equal([MeasurementStacks.HarnessEager, MeasurementStacks.HarnessFused], ops.Select(o => o.Stack).Distinct().Order());
+            foreach (var stack in new[] { MeasurementStacks.HarnessEager, MeasurementStacks.HarnessFused })
+            {
+                var mine = ops.Where(o => o.Stack == stack).ToList();
+                var expected = OperatorNames.All.Where(o => o != OperatorNames.Gemm && (o != OperatorNames.SparseOptimizer || stack == MeasurementStacks.HarnessEager));
+                Assert.Equal(expected.Order(), mine.Select(o => o.Op).Distinct().Order());
+                Assert.Equal(["rowwise_adagrad", "sgd"], mine.Where(o => o.Op == OperatorNames.EmbeddingBackward).Select(o => o.Optimizer!).Distinct().Order());
+                Assert.Equal(["adagrad", "sgd"], mine.Where(o => o.Op == OperatorNames.DenseOptimizer).Select(o => o.Optimizer!).Distinct().Order());
+            }
+            Assert.All(ops.Where(o => o.Op == OperatorNames.EmbeddingForward), o =>
+                Assert.Equal(["batch", "dim", "pooling", "rows", "unique_rows"], o.Shape.Keys.Order()));
+            Assert.All(ops, o => Assert.True(o.DeviceSeconds > 0 && o.HostSeconds > 0 && o.WallSeconds > 0, $"{o.Op}: times must be positive"));
+
+            // One stack: provenance names it.
+            var one = Path.Combine(dir, "one.json");
+            r = Harness("micro", "operators", "--device", "cpu", "--quick", "--stacks", "fused", "--warmup", "0", "--repetitions", "1", "--out", one);
+            Assert.True(r.Code == 0, r.Err);
+            var m1 = Assert.Single(MeasurementJson.ReadFile(one));
+            Assert.Equal(MeasurementStacks.HarnessFused, m1.Provenance.Stack);
+            Assert.All(m1.Micro!.Operators!, o => Assert.Equal(MeasurementStacks.HarnessFused, o.Stack));
+
+            r = Harness("micro", "operators", "--device", "cpu", "--stacks", "eager,lazy");
+            Assert.Equal(HarnessApp.BadInput, r.Code);
+            Assert.Equal("error: --stacks: 'lazy' is not a stack; expected eager or fused", r.Err.Trim());
         }
         finally
         {

@@ -10,7 +10,8 @@ namespace Sim.Harness.Tests;
 /// A sharded training run on W CPU ranks must equal the unsharded single-rank model from the same seed: the same
 /// loss, and after the update the same tables (every row and column, however they are split) and the same dense
 /// weights on every rank. Tolerance: relative error (max-norm of the difference over max-norm of the reference,
-/// per tensor) at most 1e-5; only the order of floating-point sums differs.
+/// per tensor) at most 1e-5; only the order of floating-point sums differs. Every case runs on both embedding stacks
+/// (eager: sparse autograd gradients and a sparse optimizer step; fused: the harness's fused backward).
 /// </summary>
 public class ShardedEquivalenceTests
 {
@@ -19,19 +20,33 @@ public class ShardedEquivalenceTests
     private const double Lr = 0.05;
     private const int Steps = 2;
 
-    public static TheoryData<string, int> AdagradCases()
+    private static readonly string[] RowScopedSchemes = ["table_wise", "row_wise", "data_parallel", "mixed"];
+
+    public static TheoryData<string, int, string> AdagradCases()
     {
-        var d = new TheoryData<string, int>();
-        foreach (var w in new[] { 2, 4 })
-            foreach (var s in new[] { "table_wise", "row_wise", "data_parallel", "mixed" })
-                d.Add(s, w);
+        var d = new TheoryData<string, int, string>();
+        foreach (var stack in EmbeddingStacks.Names)
+            foreach (var w in new[] { 2, 4 })
+                foreach (var s in RowScopedSchemes)
+                    d.Add(s, w, stack);
+        return d;
+    }
+
+    /// <summary>SGD: every scheme, column-wise and the mix of all included.</summary>
+    public static TheoryData<string, int, string> SgdCases()
+    {
+        var d = new TheoryData<string, int, string>();
+        foreach (var stack in EmbeddingStacks.Names)
+            foreach (var w in new[] { 2, 4 })
+                foreach (var s in RowScopedSchemes.Append("column_wise").Append("mixed_all"))
+                    d.Add(s, w, stack);
         return d;
     }
 
     /// <summary>Row-wise Adagrad (the optimizer TorchRec/FBGEMM use) for every scheme that keeps whole rows on one rank.</summary>
     [Theory]
     [MemberData(nameof(AdagradCases))]
-    public void ShardedStepEqualsUnshardedStep_RowWiseAdagrad(string scheme, int world) => Check(scheme, world, "rowwise_adagrad");
+    public void ShardedStepEqualsUnshardedStep_RowWiseAdagrad(string scheme, int world, string stack) => Check(scheme, world, "rowwise_adagrad", stack);
 
     /// <summary>
     /// Column-wise sharding with SGD: row-wise Adagrad keeps one accumulator per row of each column shard (the mean
@@ -39,22 +54,31 @@ public class ShardedEquivalenceTests
     /// TorchRec; SGD has no such state, so column-wise shards must match exactly.
     /// </summary>
     [Theory]
-    [InlineData("column_wise", 2)]
-    [InlineData("column_wise", 4)]
-    [InlineData("mixed_all", 2)]
-    [InlineData("mixed_all", 4)]
-    public void ShardedStepEqualsUnshardedStep_Sgd(string scheme, int world) => Check(scheme, world, "sgd");
+    [MemberData(nameof(SgdCases))]
+    public void ShardedStepEqualsUnshardedStep_Sgd(string scheme, int world, string stack) => Check(scheme, world, "sgd", stack);
 
-    private static void Check(string scheme, int world, string optimizer)
+    /// <summary>
+    /// --optimizer replaces the workload's optimizer: a workload that says SGD, trained with row-wise Adagrad, equals
+    /// the unsharded row-wise Adagrad reference.
+    /// </summary>
+    [Theory]
+    [InlineData("eager")]
+    [InlineData("fused")]
+    public void OptimizerOverrideReplacesTheWorkloads(string stack) => Check("mixed", 4, "rowwise_adagrad", stack, workloadOptimizer: "sgd");
+
+    private static void Check(string scheme, int world, string optimizer, string stack, string? workloadOptimizer = null)
     {
-        var scenario = TestScenarios.Load(TestScenarios.Topology(world), TestScenarios.Workload(optimizer), TestScenarios.PlanFor(scheme, world));
-        var w = scenario.Workload;
+        var loaded = TestScenarios.Load(TestScenarios.Topology(world), TestScenarios.Workload(workloadOptimizer ?? optimizer), TestScenarios.PlanFor(scheme, world));
+        var opt = Workload.Optimizers.Words[optimizer];
+        var w = loaded.Workload with { Optimizer = opt };
+        var scenario = loaded;
+        var options = new RunOptions(Steps, 0, Seed, Lr, EmbeddingStacks.Parse(stack, "stack"), opt);
 
         // Sharded: W CPU ranks; after the last step every rank hands over copies of what it holds.
         var blocks = new List<(int Table, Shard Shard, Tensor Weight)>();
         var dense = new Tensor[world][];
         var gate = new object();
-        var outcome = TrainingRun.Execute(scenario, new CpuBackend(), new RunOptions(Steps, 0, Seed, Lr), inspect: t =>
+        var outcome = TrainingRun.Execute(scenario, new CpuBackend(), options, inspect: t =>
         {
             var mine = t.Blocks.Select(x => (x.Table, x.Shard, x.Block.Weight.detach().clone().DetachFromDisposeScope())).ToList();
             var d = t.Dense.Parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
@@ -71,7 +95,7 @@ public class ShardedEquivalenceTests
 
         for (var i = 0; i < Steps; i++)
             Assert.True(RelErr(outcome.Losses[i], reference.Losses[i]) <= Tolerance,
-                $"{scheme} W={world} step {i}: loss {outcome.Losses[i]} vs unsharded {reference.Losses[i]}");
+                $"{stack} {scheme} W={world} step {i}: loss {outcome.Losses[i]} vs unsharded {reference.Losses[i]}");
 
         for (var t = 0; t < w.Tables.Count; t++)
         {
@@ -82,20 +106,20 @@ public class ShardedEquivalenceTests
             if (tp.Scheme == ShardingScheme.DataParallel)
             {
                 foreach (var (_, shard, weight) in mine)
-                    AssertClose(weight, reference.Tables[t], $"{scheme} W={world}: replica of '{table.Name}' on rank {shard.Rank}");
+                    AssertClose(weight, reference.Tables[t], $"{stack} {scheme} W={world}: replica of '{table.Name}' on rank {shard.Rank}");
                 continue;
             }
             // Reassemble the table from its shards; every element must be covered exactly once.
             using var full = torch.full(table.Rows, table.Dim, float.NaN, dtype: ScalarType.Float32);
             foreach (var (_, s, weight) in mine)
                 full.narrow(0, s.RowOffset, s.Rows).narrow(1, s.ColumnOffset, s.Columns).copy_(weight);
-            Assert.False(full.isnan().any().item<bool>(), $"{scheme} W={world}: table '{table.Name}' is not covered by its shards");
-            AssertClose(full, reference.Tables[t], $"{scheme} W={world}: table '{table.Name}'");
+            Assert.False(full.isnan().any().item<bool>(), $"{stack} {scheme} W={world}: table '{table.Name}' is not covered by its shards");
+            AssertClose(full, reference.Tables[t], $"{stack} {scheme} W={world}: table '{table.Name}'");
         }
 
         for (var r = 0; r < world; r++)
             for (var i = 0; i < reference.Dense.Parameters.Count; i++)
-                AssertClose(dense[r][i], reference.Dense.Parameters[i], $"{scheme} W={world}: dense parameter {i} on rank {r}");
+                AssertClose(dense[r][i], reference.Dense.Parameters[i], $"{stack} {scheme} W={world}: dense parameter {i} on rank {r}");
 
         // The replicas did not only stay close to the reference; they are bit-identical to each other.
         for (var r = 1; r < world; r++)

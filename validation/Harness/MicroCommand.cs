@@ -1,21 +1,24 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sim.Config;
 using Sim.Harness.Backends;
 using Sim.Harness.Micro;
+using Sim.Harness.Training;
 using Sim.Validation;
 using Sim.Workload;
 
 namespace Sim.Harness;
 
-/// <summary>`harness micro gemm|embedding|collectives`: the microbenchmarks calibration needs, as a Measurement.</summary>
+/// <summary>`harness micro gemm|embedding|collectives|operators`: the microbenchmarks calibration needs, as a Measurement.</summary>
 public static class MicroCommand
 {
-    public static readonly IReadOnlyList<string> Benches = ["gemm", "embedding", "collectives"];
+    public static readonly IReadOnlyList<string> Benches = ["gemm", "embedding", "collectives", "operators"];
 
     public static Command Create(string[] rawArgs, TextWriter stdout, TextWriter stderr)
     {
-        var bench = new Argument<string>("benchmark") { Description = "gemm, embedding or collectives" };
+        var bench = new Argument<string>("benchmark") { Description = "gemm, embedding, collectives or operators" };
         bench.AcceptOnlyFromAmong([.. Benches]);
         var device = RunCommand.DeviceOption();
         var sizes = new Option<string?>("--sizes")
@@ -27,18 +30,20 @@ public static class MicroCommand
         var workloads = new Option<string[]>("--workloads") { Description = "gemm: workload files whose MLP shapes to measure", AllowMultipleArgumentsPerToken = true };
         var dtypes = new Option<string?>("--dtypes") { Description = "gemm: fp32, tf32, bf16, fp16, comma-separated (default cuda: fp32,tf32,bf16; cpu: fp32)" };
         var warmup = new Option<int>("--warmup") { Description = "untimed calls before measuring", DefaultValueFactory = _ => 3 };
-        var reps = new Option<int>("--repetitions") { Description = "timed repetitions; the median is reported", DefaultValueFactory = _ => 7 };
+        var reps = new Option<int?>("--repetitions") { Description = "timed repetitions; the median is reported (default 10 for operators, else 7)" };
         var output = new Option<string?>("--out") { Description = "write the Measurement JSON here (atomically); without it, print it" };
         var compact = RunCommand.CompactOption();
-        var cmd = new Command("micro", "Microbenchmarks: GEMM shapes, EmbeddingBag forward/backward, collectives by size and world size.")
+        var stacks = new Option<string>("--stacks") { Description = "operators: the stacks to measure, eager and/or fused, comma-separated", DefaultValueFactory = _ => "eager,fused" };
+        var quick = new Option<bool>("--quick") { Description = "operators: a tiny grid (seconds; always on the cpu device)" };
+        var cmd = new Command("micro", "Microbenchmarks: GEMM shapes, EmbeddingBag forward/backward, collectives by size and world size, the operator grid per stack.")
         {
-            bench, device, sizes, world, workloads, dtypes, warmup, reps, output, compact,
+            bench, device, sizes, world, workloads, dtypes, warmup, reps, stacks, quick, output, compact,
         };
         cmd.SetAction(r =>
         {
             var which = r.GetValue(bench)!;
             var dev = r.GetValue(device)!;
-            var settings = new MicroSettings(r.GetValue(warmup), r.GetValue(reps));
+            var settings = new MicroSettings(r.GetValue(warmup), r.GetValue(reps) ?? (which == "operators" ? 10 : 7));
             if (settings.Warmup < 0) throw new SimInputException("--warmup", "", "must be at least 0");
             if (settings.Repetitions < 1) throw new SimInputException("--repetitions", "", "must be at least 1");
             var workloadFiles = r.GetValue(workloads) ?? [];
@@ -47,16 +52,20 @@ public static class MicroCommand
             var sizesText = r.GetValue(sizes);
             var dtypeList = ParseDtypes(r.GetValue(dtypes), dev);
             var requestedWorlds = worldText is null ? null : ParseWorlds(worldText);
+            var stackList = Split(r.GetValue(stacks)!).Select(x => EmbeddingStacks.Parse(x, "--stacks")).Distinct().ToList();
+            if (stackList.Count == 0) throw new SimInputException("--stacks", "", "names no stack; expected eager and/or fused");
             var date = MeasurementJson.UtcNow();
             // Only collectives need one GPU per rank; gemm's --world only picks local batch sizes.
             var backend = HarnessApp.CreateBackend(dev, which == "collectives" ? Math.Max(1, requestedWorlds?.Max() ?? 1) : 1, "--world");
             var inputs = workloadFiles.Select(f => MeasurementInput.FromFile("workload", f)).ToList();
             var provenance = ProvenanceInfo.Collect(backend, rawArgs, date);
+            if (which == "operators" && stackList.Count == 1) provenance = provenance with { Stack = stackList[0].MeasurementName() };
             var gpuWorld = backend.Name == "cuda" ? backend.MaxWorld : 2;
 
             IReadOnlyList<GemmResult>? gemm = null;
             IReadOnlyList<EmbeddingResult>? emb = null;
             var coll = new List<CollectiveResult>();
+            var ops = new List<OperatorResult>();
             var status = MeasurementStatus.Ok;
             try
             {
@@ -80,6 +89,12 @@ public static class MicroCommand
                         emb = EmbeddingBench.Run(backend, cases, settings, stderr);
                         break;
                     }
+                    case "operators":
+                    {
+                        var grid = r.GetValue(quick) || dev == "cpu" ? OperatorBench.Quick : OperatorBench.Full;
+                        OperatorBench.Run(backend, stackList, grid, settings, stderr, ops);
+                        break;
+                    }
                     default:
                     {
                         var worlds = requestedWorlds ?? (dev == "cuda" ? Enumerable.Range(1, backend.MaxWorld).ToArray() : [2]);
@@ -93,11 +108,18 @@ public static class MicroCommand
             {
                 status = MeasurementStatus.Failed(e.Rank, e.Call, e.Error);
             }
-            var micro = new MicroResults(settings.Warmup, settings.Repetitions, gemm, emb, which == "collectives" ? coll : null);
+            catch (Exception e) when (which == "operators" && e is not SimInputException)
+            {
+                // A libtorch/CUDA error (e.g. out of memory) keeps what was measured before it.
+                status = MeasurementStatus.Failed(0, "micro operators", $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            }
+            var micro = new MicroResults(settings.Warmup, settings.Repetitions, gemm, emb, which == "collectives" ? coll : null,
+                which == "operators" ? ops : null);
             var m = new Measurement(MeasurementJson.SchemaVersion, MeasurementKinds.Micro, provenance, inputs, status, null, null, micro);
             var outPath = r.GetValue(output);
-            if (outPath is not null) MeasurementJson.WriteFile(outPath, m, indented: !r.GetValue(compact));
-            else stdout.WriteLine(MeasurementJson.Write(m, indented: !r.GetValue(compact)));
+            var json = WithExplicitNullOptimizers(MeasurementJson.Write(m, indented: !r.GetValue(compact)), indented: !r.GetValue(compact));
+            if (outPath is not null) MeasurementJson.WriteTextAtomically(outPath, json + "\n");
+            else stdout.WriteLine(json);
             if (!status.IsOk)
             {
                 stderr.WriteLine($"error: rank {status.FailedRank}: {status.FailedCall}: {status.Error}");
@@ -106,6 +128,31 @@ public static class MicroCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// OperatorResult.Optimizer is a required constructor parameter that may be null, but the writer leaves null
+    /// fields out, so MeasurementJson.Read refuses an operator without an optimizer. Until the schema gives it a
+    /// default, operator entries carry an explicit "optimizer": null. Numbers keep their written text.
+    /// </summary>
+    internal static string WithExplicitNullOptimizers(string json, bool indented)
+    {
+        if (JsonNode.Parse(json) is not JsonObject root || root["micro"]?["operators"] is not JsonArray ops) return json;
+        var changed = false;
+        foreach (var op in ops.OfType<JsonObject>())
+        {
+            if (op.ContainsKey("optimizer")) continue;
+            // Keep the schema's key order: optimizer comes right after dtype.
+            var entries = op.ToList();
+            op.Clear();
+            foreach (var (key, value) in entries)
+            {
+                op[key] = value;
+                if (key == "dtype") op["optimizer"] = null;
+            }
+            changed = true;
+        }
+        return changed ? root.ToJsonString(new JsonSerializerOptions { WriteIndented = indented }) : json;
     }
 
     private static IReadOnlyList<string> ParseDtypes(string? text, string device)

@@ -22,9 +22,16 @@ public static class RunCommand
         var lr = new Option<double>("--lr") { Description = "learning rate (SGD or row-wise Adagrad, as the workload says)", DefaultValueFactory = _ => 0.001 };
         var output = new Option<string?>("--out") { Description = "write the Measurement JSON here (atomically); without it, print it" };
         var compact = CompactOption();
+        var stack = new Option<string>("--stack")
+        {
+            Description = "eager (what plain PyTorch eager does: EmbeddingBag with sparse gradients, autograd, a sparse optimizer step) " +
+                          "or fused (the harness's fused embedding backward and optimizer)",
+            DefaultValueFactory = _ => "eager",
+        };
+        var optimizer = new Option<string?>("--optimizer") { Description = "sgd or rowwise_adagrad: replaces the workload's optimizer" };
         var cmd = new Command("run", "Train the scenario for real (warm-up, then measured iterations) and report per-phase times.")
         {
-            topology, workload, plan, device, iterations, warmup, seed, lr, output, compact,
+            topology, workload, plan, device, iterations, warmup, seed, lr, stack, optimizer, output, compact,
         };
         cmd.SetAction(r =>
         {
@@ -34,9 +41,12 @@ public static class RunCommand
             if (n < 1) throw new SimInputException("--iterations", "", $"must be at least 1, got {n}");
             if (k < 0) throw new SimInputException("--warmup", "", $"must be at least 0, got {k}");
             if (!(rate > 0) || double.IsInfinity(rate)) throw new SimInputException("--lr", "", $"must be a positive number, got {rate}");
+            var embeddingStack = EmbeddingStacks.Parse(r.GetValue(stack)!, "--stack");
+            var optimizerOverride = ParseOptimizer(r.GetValue(optimizer));
             var (topoPath, workPath, planPath) = (r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan)!);
             // Everything Sim checks (memory per GPU, ranks that exist, batch divisibility) is refused here, before any launch.
             var scenario = Scenario.Load(topoPath, workPath, planPath);
+            if (optimizerOverride is { } opt) scenario = scenario with { Workload = scenario.Workload with { Optimizer = opt } };
             HarnessApp.EnsureSupported(scenario, YamlDocument.DisplayName(workPath), YamlDocument.DisplayName(planPath));
             var dev = r.GetValue(device)!;
             var date = MeasurementJson.UtcNow();
@@ -47,12 +57,12 @@ public static class RunCommand
                 MeasurementInput.FromFile("workload", workPath),
                 MeasurementInput.FromFile("plan", planPath),
             };
-            var provenance = ProvenanceInfo.Collect(backend, rawArgs, date);
+            var provenance = ProvenanceInfo.Collect(backend, rawArgs, date) with { Stack = embeddingStack.MeasurementName() };
             var w = scenario.Workload;
             var settings = new RunSettings(scenario.Cluster.Name, w.Name, scenario.Plan.Name, scenario.Cluster.WorldSize,
                 w.GlobalBatchSize, w.GlobalBatchSize / scenario.Cluster.WorldSize, k, n, r.GetValue(seed), rate,
                 Workload.Optimizers.Name(w.Optimizer), Workload.DTypes.Name(w.Precision.Compute));
-            var opts = new RunOptions(n, k, r.GetValue(seed), rate);
+            var opts = new RunOptions(n, k, r.GetValue(seed), rate, embeddingStack);
             var outcome = TrainingRun.Execute(scenario, backend, opts, progress: (it, t, loss) =>
             {
                 if (it == 0 || it == opts.Warmup || it == opts.Total - 1)
@@ -81,6 +91,11 @@ public static class RunCommand
         });
         return cmd;
     }
+
+    private static Workload.Optimizer? ParseOptimizer(string? text) =>
+        text is null ? null
+        : Workload.Optimizers.Words.TryGetValue(text, out var o) ? o
+        : throw new SimInputException("--optimizer", "", $"'{text}' is not an optimizer; expected {string.Join(" or ", Workload.Optimizers.Words.Keys)}");
 
     public static Option<bool> CompactOption() => new("--compact") { Description = "write the JSON on one line" };
 

@@ -5,12 +5,16 @@
 # The whole validation experiment in one go, within a time budget (EXPERIMENT_BUDGET_S, default 480 s):
 #   1. `harness run` (warm-up 5, 20 measured iterations) of every plan validation/plans/*.<G>gpu.*.yaml, for each G in
 #      EXPERIMENT_GPU_COUNTS (default: the number of GPUs on this machine; "2 4" on a 4-GPU machine measures both),
-#      against topologies/<card>x<G>.yaml (card h100 or h200, from nvidia-smi) and workloads/validation/<workload>.yaml;
+#      against topologies/<card>x<G>.yaml (card h100 or h200, from nvidia-smi) and workloads/validation/<workload>.yaml,
+#      once for each stack in EXPERIMENT_STACKS (default "eager fused") and each optimizer in EXPERIMENT_OPTIMIZERS
+#      (default "sgd rowwise_adagrad"; `--stack`, `--optimizer`);
 #   2. `harness micro collectives` on every world size 1..G, 1 KiB to 1 GiB;
 #   3. `harness micro gemm` (the validation workloads' MLP shapes at their local batches on 2 and 4 GPUs, and squares);
-#   4. `harness micro embedding` (EmbeddingBag forward and fused backward over rows x dim x pooling x batch).
+#   4. `harness micro embedding` (EmbeddingBag forward and fused backward over rows x dim x pooling x batch);
+#   5. `harness micro operators` (the operator grid of each stack in EXPERIMENT_STACKS).
 # Writes at most three files into OUTDIR: log.txt (nvidia-smi, every command, its output and exit code),
-# e2e-<G>gpu.json (a JSON array of Measurements, one per plan) and micro-<G>gpu.json (a JSON array of Measurements).
+# e2e-<G>gpu.json (a JSON array of Measurements, one per plan, stack and optimizer) and micro-<G>gpu.json (a JSON
+# array of Measurements).
 # A step that fails still leaves its measurement (status "failed") and the others go on.
 set -uo pipefail
 
@@ -84,10 +88,14 @@ for count in ${EXPERIMENT_GPU_COUNTS:-$gpus}; do
         [ -e "$plan" ] || continue
         name="$(basename "$plan" .yaml)"
         workload="workloads/validation/${name%%.*}.yaml"
-        out="$work/e2e-$name.json"
-        step "run $name" 120 30 run "topologies/${card}x$count.yaml" "$workload" "$plan" \
-            --device cuda --iterations 20 --warmup 5 --seed 1 --compact --out "$out"
-        e2e+=("$out")
+        for stack in ${EXPERIMENT_STACKS:-eager fused}; do
+            for optimizer in ${EXPERIMENT_OPTIMIZERS:-sgd rowwise_adagrad}; do
+                out="$work/e2e-$name.$stack.$optimizer.json"
+                step "run $name $stack $optimizer" 120 30 run "topologies/${card}x$count.yaml" "$workload" "$plan" \
+                    --device cuda --iterations 20 --warmup 5 --seed 1 --stack "$stack" --optimizer "$optimizer" --compact --out "$out"
+                e2e+=("$out")
+            done
+        done
     done
     json_array "$outdir/e2e-${count}gpu.json" "${e2e[@]}"
 done
@@ -100,6 +108,9 @@ step "micro gemm" 120 40 micro gemm --device cuda --world 2,4 --compact --out "$
     --workloads workloads/validation/val-base.yaml workloads/validation/val-largebatch.yaml \
                 workloads/validation/val-widedim.yaml workloads/validation/val-manytables.yaml
 step "micro embedding" 150 40 micro embedding --device cuda --compact --out "$work/micro-embedding.json"
-json_array "$outdir/micro-${gpus}gpu.json" "$work/micro-collectives.json" "$work/micro-gemm.json" "$work/micro-embedding.json"
+stacks_csv="$(echo ${EXPERIMENT_STACKS:-eager fused} | tr ' ' ',')"
+step "micro operators" 240 60 micro operators --device cuda --stacks "$stacks_csv" --compact --out "$work/micro-operators.json"
+json_array "$outdir/micro-${gpus}gpu.json" "$work/micro-collectives.json" "$work/micro-gemm.json" "$work/micro-embedding.json" \
+    "$work/micro-operators.json"
 
 say "experiment done in $(( SECONDS - start ))s: $(ls "$outdir" | tr '\n' ' ')"

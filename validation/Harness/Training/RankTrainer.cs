@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Sim.Harness.Training;
 
 /// <summary>Settings shared by every rank of a run.</summary>
-public sealed record TrainerSettings(long Seed, double LearningRate)
+public sealed record TrainerSettings(long Seed, double LearningRate, EmbeddingStack Stack = EmbeddingStack.Eager)
 {
     public static ScalarType TorchType(DType t) => t switch
     {
@@ -51,7 +51,10 @@ public sealed class RankTrainer : IDisposable
     private Batch _batch = null!;
     private Tensor[] _values = [], _offsets = [];
     private Tensor? _pooled, _recv, _gradPooled, _flat, _loss;
+    private Tensor[] _outs = [];                              // eager: each owned shard's pooled output, with its autograd graph
     private readonly Dictionary<int, Tensor> _dpPooled = [], _dpGrad = [];
+    private readonly Dictionary<int, Tensor> _dpOut = [];     // eager: data-parallel pooled outputs, with their autograd graph
+    private bool Eager => _s.Stack == EmbeddingStack.Eager;
 
     /// <summary>Test hook: when it returns true for (rank, phase, iteration), that phase throws (flows to rank threads).</summary>
     internal static readonly AsyncLocal<Func<int, int, int, bool>?> InjectFault = new();
@@ -88,14 +91,14 @@ public sealed class RankTrainer : IDisposable
         {
             var o = _owned[i];
             var info = layout.Tables[o.Table];
-            _shards[i] = NewBlock(o.Table, o.Shard);
+            _shards[i] = NewBlock(o.Table, o.Shard, sparse: true);
             if (o.Scheme != ShardingScheme.RowWise)
                 _fixedOffsets[i] = torch.arange(0L, _B * info.Lookups, info.Lookups, dtype: ScalarType.Int64, device: _device);
         }
         foreach (var t in layout.DataParallelTables)
         {
             var info = layout.Tables[t];
-            _dp[t] = NewBlock(t, info.Shards.First(x => x.Rank == _rank));
+            _dp[t] = NewBlock(t, info.Shards.First(x => x.Rank == _rank), sparse: false);
             _dpOffsets[t] = torch.arange(0L, _b * info.Lookups, info.Lookups, dtype: ScalarType.Int64, device: _device);
         }
         foreach (var info in layout.Tables.Where(t => t.Scheme == ShardingScheme.RowWise))
@@ -109,11 +112,12 @@ public sealed class RankTrainer : IDisposable
             _denseState = _dense.Parameters.Select(p => torch.zeros_like(p, requires_grad: false)).ToArray();
     }
 
-    private TableBlock NewBlock(int table, Shard sh)
+    /// <param name="sparse">Eager stack: EmbeddingBag(sparse: true) for owned shards, dense gradients for data-parallel replicas.</param>
+    private TableBlock NewBlock(int table, Shard sh, bool sparse)
     {
         var t = _layout.Tables[table].Table;
         var weights = TableInit.Create(_device, _s.Seed, table, t.Rows, sh.RowOffset, sh.Rows, sh.ColumnOffset, sh.Columns);
-        return new TableBlock(weights, _w.Optimizer);
+        return new TableBlock(weights, _w.Optimizer, autograd: Eager, sparse: sparse);
     }
 
     /// <summary>
@@ -136,8 +140,9 @@ public sealed class RankTrainer : IDisposable
         var loss = _flat!.narrow(0, _flat.shape[0] - 1, 1).clone().MoveToOuterDisposeScope();
         _dpPooled.Clear();
         _dpGrad.Clear();
+        _dpOut.Clear();
         _pooled = _recv = _gradPooled = _flat = _loss = null;
-        _values = _offsets = [];
+        _values = _offsets = _outs = [];
         _iteration++;
         return loss;
     }
@@ -297,17 +302,33 @@ public sealed class RankTrainer : IDisposable
         }
     }
 
-    /// <summary>Owners pool what they received (B bags per shard; a row-wise shard gives partial sums); data-parallel tables pool the local batch.</summary>
+    /// <summary>
+    /// Owners pool what they received (B bags per shard; a row-wise shard gives partial sums); data-parallel tables
+    /// pool the local batch. Eager: with autograd (the outputs keep their graph for the backward); what is sent on,
+    /// and the data-parallel leaves the dense model sees, are detached.
+    /// </summary>
     private void EmbeddingLookup()
     {
         if (_owned.Count > 0)
         {
             var outs = new Tensor[_owned.Count];
-            for (var i = 0; i < _owned.Count; i++) outs[i] = _shards[i].Lookup(_values[i], _offsets[i]);
-            _pooled = outs.Length == 1 ? outs[0] : torch.cat(outs, 1);   // B x C_rank
+            for (var i = 0; i < _owned.Count; i++)
+                outs[i] = Eager ? _shards[i].LookupWithGrad(_values[i], _offsets[i]) : _shards[i].Lookup(_values[i], _offsets[i]);
+            if (Eager) _outs = outs;
+            using var _ = torch.no_grad();
+            _pooled = outs.Length == 1 ? outs[0].detach() : torch.cat(outs, 1);   // B x C_rank
         }
         foreach (var (t, block) in _dp)
-            _dpPooled[t] = block.Lookup(_batch.Indices[t], _dpOffsets[t]);
+        {
+            if (!Eager)
+            {
+                _dpPooled[t] = block.Lookup(_batch.Indices[t], _dpOffsets[t]);
+                continue;
+            }
+            var output = block.LookupWithGrad(_batch.Indices[t], _dpOffsets[t]);
+            _dpOut[t] = output;
+            _dpPooled[t] = output.detach();
+        }
     }
 
     /// <summary>Every owner sends each rank the rows of its samples: b x C_owner from every owner.</summary>
@@ -378,14 +399,25 @@ public sealed class RankTrainer : IDisposable
         if (each > 0) _gradPooled = recv.to(ScalarType.Float32).view(_B, _layout.PooledWidth[_rank]);
     }
 
-    /// <summary>Owners backprop through their EmbeddingBags and update their shards (fused optimizer); data-parallel tables get a dense gradient.</summary>
+    /// <summary>
+    /// Owners backprop through their EmbeddingBags and update their shards; data-parallel tables get a dense gradient.
+    /// Eager: one torch.autograd.backward over all owned outputs (each weight gets a sparse gradient), then each
+    /// shard's sparse optimizer step; data-parallel outputs backprop their leaf's gradient into a dense weight gradient.
+    /// Fused: the fused backward and optimizer per shard; data-parallel gradients by index_add_.
+    /// </summary>
     private void EmbeddingBackward()
     {
+        if (Eager)
+        {
+            EagerEmbeddingBackward();
+            return;
+        }
         for (var i = 0; i < _owned.Count; i++)
         {
             var o = _owned[i];
             var g = _gradPooled!.narrow(1, o.PooledColumn, o.Shard.Columns);
-            EmbeddingOps.BackwardAndUpdate(_shards[i], _values[i], _offsets[i], g, _s.LearningRate);
+            long? pooling = o.Scheme == ShardingScheme.RowWise ? null : _layout.Tables[o.Table].Lookups;
+            EmbeddingOps.BackwardAndUpdate(_shards[i], _values[i], _offsets[i], g, _s.LearningRate, pooling);
         }
         foreach (var (t, block) in _dp)
         {
@@ -396,6 +428,23 @@ public sealed class RankTrainer : IDisposable
             using var _ = torch.no_grad();
             _dpGrad[t] = torch.zeros(block.Weight.shape, dtype: ScalarType.Float32, device: _device)
                 .index_add_(0, idx, pooledGrad.index_select(0, bagOf), 1);
+        }
+    }
+
+    private void EagerEmbeddingBackward()
+    {
+        if (_outs.Length > 0)
+        {
+            var grads = _owned.Select(o => _gradPooled!.narrow(1, o.PooledColumn, o.Shard.Columns)).ToArray();
+            torch.autograd.backward(_outs, grads);
+            foreach (var block in _shards) EagerOps.Step(block, _s.LearningRate);
+        }
+        foreach (var (t, block) in _dp)
+        {
+            var leafGrad = _dpPooled[t].grad ?? torch.zeros_like(_dpPooled[t]);
+            torch.autograd.backward(_dpOut[t], leafGrad);
+            _dpGrad[t] = block.Weight.grad!;
+            block.Weight.grad = null;
         }
     }
 
@@ -422,12 +471,7 @@ public sealed class RankTrainer : IDisposable
             var p = ps[i];
             var g = _flat!.narrow(0, at, p.numel()).view(p.shape);
             at += p.numel();
-            if (_denseState is null) p.add_(g, -_s.LearningRate);
-            else
-            {
-                _denseState[i].add_(g.square());
-                p.sub_(g.div(_denseState[i].sqrt().add(EmbeddingOps.Eps)).mul_(_s.LearningRate));
-            }
+            DenseStep(p, g, _denseState?[i], _s.LearningRate);
         }
         foreach (var t in _layout.DataParallelTables)
         {
@@ -435,6 +479,17 @@ public sealed class RankTrainer : IDisposable
             var g = _flat!.narrow(0, at, block.Weight.numel()).view(block.Weight.shape);
             at += block.Weight.numel();
             EmbeddingOps.ApplyDense(block, g, _s.LearningRate);
+        }
+    }
+
+    /// <summary>The dense optimizer on one parameter: SGD (no state), or Adagrad with its accumulator (state += g², p -= lr·g / (sqrt(state) + eps)). Call under no_grad.</summary>
+    public static void DenseStep(Tensor p, Tensor g, Tensor? state, double lr)
+    {
+        if (state is null) p.add_(g, -lr);
+        else
+        {
+            state.add_(g.square());
+            p.sub_(g.div(state.sqrt().add(EmbeddingOps.Eps)).mul_(lr));
         }
     }
 

@@ -5,7 +5,10 @@ using TorchSharp;
 
 namespace Sim.Harness.Training;
 
-public sealed record RunOptions(int Iterations, int Warmup, long Seed, double LearningRate)
+/// <param name="Stack">How the embeddings are trained (<see cref="EmbeddingStack"/>).</param>
+/// <param name="Optimizer">Replaces the workload's optimizer when set.</param>
+public sealed record RunOptions(int Iterations, int Warmup, long Seed, double LearningRate,
+    EmbeddingStack Stack = EmbeddingStack.Eager, Workload.Optimizer? Optimizer = null)
 {
     public int Total => Warmup + Iterations;
 }
@@ -33,9 +36,11 @@ public static class TrainingRun
     public static RunOutcome Execute(Scenario scenario, IBackend backend, RunOptions o,
         Action<RankTrainer>? inspect = null, Action<int, IterationTiming, double>? progress = null)
     {
+        if (o.Optimizer is { } opt && opt != scenario.Workload.Optimizer)
+            scenario = scenario with { Workload = scenario.Workload with { Optimizer = opt } };
         var world = scenario.Cluster.WorldSize;
         var layout = new EmbeddingLayout(scenario.Workload, scenario.Plan, world);
-        var settings = new TrainerSettings(o.Seed, o.LearningRate);
+        var settings = new TrainerSettings(o.Seed, o.LearningRate, o.Stack);
         var timings = Enumerable.Range(0, o.Total).Select(_ => new IterationTiming?[world]).ToArray();
         var losses = Enumerable.Repeat(double.NaN, o.Total).ToArray();
         RankFailureException? failure = null;
