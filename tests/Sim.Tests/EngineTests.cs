@@ -27,7 +27,8 @@ public class EngineTests
         // Two ranks: each direction of each port carries one flow; rings never share a link.
         var s = Scenario(nodes, gpus, plan);
         var analytical = new Predictor(P).Predict(s, PredictionMode.Analytical);
-        var (ev, _, run) = new Predictor(P).Run(s, PredictionMode.Event);
+        var (ev, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         Assert.InRange(ev.IterationSeconds, analytical.IterationSeconds * 0.99, analytical.IterationSeconds * 1.01);
         foreach (var ph in analytical.Phases)
             Assert.Equal(ph.Seconds, ev.Phases.Single(x => x.Name == ph.Name).Seconds, 9);
@@ -81,7 +82,8 @@ public class EngineTests
         // Rank 0 owns table a (the only sharded table): it sends its pooled vectors to ranks 1 and 2 over one NVLink port.
         var s = Scenario(1, 3, "tables: {a: {scheme: table_wise, ranks: [0]}, b: {scheme: data_parallel}, c: {scheme: data_parallel}, d: {scheme: data_parallel}}",
             Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 1023"));
-        var (ev, _, run) = new Predictor(P).Run(s, PredictionMode.Event);
+        var (ev, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         var fwd = run.Flows.Count == 0 ? null : run.Flows;
         var g = run.Timeline.Graph;
         var a2a = g.Tasks.Single(t => t.Phase == Phases.AllToAllForward);
@@ -95,7 +97,8 @@ public class EngineTests
     public void Total_bytes_delivered_equal_bytes_injected_and_the_plan_demand()
     {
         var s = Scenario(2, 4, "tables: {a: {scheme: row_wise, ranks: [0, 1, 2, 3, 4, 5, 6, 7]}, b: {scheme: table_wise, ranks: [5]}, c: {scheme: data_parallel}, d: {scheme: column_wise, ranks: [2, 6]}}");
-        var (_, _, run) = new Predictor(P).Run(s, PredictionMode.Event);
+        var (_, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         Assert.Equal(run.Stats.InjectedBytes, run.Stats.DeliveredBytes, 6);
         var emb = run.Timeline.Graph.Embedding;
         var w = s.Workload;
@@ -114,7 +117,8 @@ public class EngineTests
         var s = Scenario(2, 4, "tables: {a: {scheme: row_wise, ranks: [0, 1, 2, 3, 4, 5, 6, 7]}, b: {scheme: table_wise, ranks: [5]}, c: {scheme: data_parallel}, d: {scheme: column_wise, ranks: [2, 6]}}");
         string Trace()
         {
-            var (_, _, run) = new Predictor(P).Run(s, PredictionMode.Event, recordFlows: true);
+            var (_, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event, recordFlows: true);
+            var run = runOr!;
             return ChromeTrace.ToJson(s.Cluster, run.Timeline, run.Flows);
         }
         var a = Trace();
