@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Sim.Cost;
 using Sim.Engine;
+using Sim.Predictions;
 
 namespace Sim.Cli;
 
@@ -25,14 +25,14 @@ public static class BenchCommand
             var sw = Stopwatch.StartNew();
             var s = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, null, "greedy");
             stdout.WriteLine($"scenario: {s.Workload.Name} ({s.Workload.Tables.Count} tables) on {s.Cluster.Name} ({s.Cluster.WorldSize} GPUs), greedy plan: loaded and planned in {sw.Elapsed.TotalSeconds.ToString("0.000", inv)} s");
-            var p = CostParameters.Default;
+            var predictor = Predictor.Uncalibrated;
             var n = Math.Max(1, r.GetValue(repeat));
             var best = double.MaxValue;
             double iteration = 0;
             for (var i = 0; i < n; i++)
             {
                 sw.Restart();
-                iteration = AnalyticalPredictor.IterationSeconds(s, p);
+                iteration = predictor.IterationSeconds(s);
                 best = Math.Min(best, sw.Elapsed.TotalSeconds);
             }
             stdout.WriteLine($"analytical: {best.ToString("0.0000", inv)} s per prediction, iteration {Units.Seconds(iteration)}");
@@ -42,13 +42,12 @@ public static class BenchCommand
                 EngineRun? run = null;
                 for (var i = 0; i < n; i++)
                 {
-                    var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, p);
                     sw.Restart();
-                    run = EventEngine.Run(s.Cluster, graph, p);
+                    run = predictor.Run(s, PredictionMode.Event).Engine;
                     best = Math.Min(best, sw.Elapsed.TotalSeconds);
                 }
                 var st = run!.Stats;
-                stdout.WriteLine($"event:      {best.ToString("0.000", inv)} s per simulation, iteration {Units.Seconds(run.Timeline.End)}; " +
+                stdout.WriteLine($"event:      {best.ToString("0.000", inv)} s per simulation (task graph and report included), iteration {Units.Seconds(run.Timeline.End)}; " +
                     $"{st.Events.ToString("N0", inv)} events ({(st.Events / best).ToString("N0", inv)}/s), {st.Flows.ToString("N0", inv)} flows, {st.RateRecomputes.ToString("N0", inv)} rate recomputations");
             }
             stdout.WriteLine($"peak memory: {Units.Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}; one thread; {Environment.ProcessorCount} cores on this machine");

@@ -60,8 +60,7 @@ public static class CalibrateCommand
         {
             var files = ReadMeasurements(r.GetValue(runs)!);
             var profile = r.GetValue(profileOpt) is { } pp ? CalibrationProfileJson.Read(pp) : null;
-            var p = profile?.ToCostParameters() ?? Cost.CostParameters.Default;
-            var report = Validator.Compare(p, Validator.Runs(files), profile is null ? "uncalibrated defaults" : "profile");
+            var report = Validator.Compare(run => Validator.ForRun(profile, run), Validator.Runs(files), profile is null ? "uncalibrated defaults" : "profile");
             var reports = new List<ValidationReport> { report };
             if (r.GetValue(cross))
             {

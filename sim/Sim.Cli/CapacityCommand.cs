@@ -6,6 +6,7 @@ using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
 using Spectre.Console;
+using Sim.Predictions;
 
 namespace Sim.Cli;
 
@@ -30,17 +31,18 @@ public static class CapacityCommand
         var every = new Option<bool>("--every-size") { Description = "try every node count 1, 2, 3, ... (default: powers of two)" };
         var planner = new Option<string>("--planner") { Description = "planner", DefaultValueFactory = _ => "greedy" };
         planner.AcceptOnlyFromAmong([.. Scenario.Planners]);
-        var mode = new Option<string>("--mode") { Description = "analytical or event", DefaultValueFactory = _ => "analytical" };
-        mode.AcceptOnlyFromAmong([.. SweepAxis.Modes]);
+        var mode = ModeOption.Create("analytical or event");
+        var profile = ModeOption.Profile();
         var overlap = new Option<bool>("--overlap") { Description = "bucketed all-reduce and pipelined embeddings (default: sequential)" };
         var perGpu = new Option<long?>("--batch-per-gpu") { Description = "grow the global batch with the cluster: this many samples per GPU (default: keep the workload's global batch)" };
         var planOut = new Option<string?>("--plan-out") { Description = "write the chosen size's plan here (YAML)" };
         var cmd = new Command("capacity", "Find the smallest cluster of a topology's family that meets a throughput or time-to-train target.")
         {
-            topology, workload, target, samples, hours, maxNodes, every, planner, mode, overlap, perGpu, planOut,
+            topology, workload, target, samples, hours, maxNodes, every, planner, mode, overlap, perGpu, planOut, profile,
         };
         cmd.SetAction(r =>
         {
+            var predictor = ModeOption.Predictor(r.GetValue(profile));
             var goal = Target(r.GetValue(target), r.GetValue(samples), r.GetValue(hours), out var goalText);
             var topologyPath = r.GetValue(topology)!;
             var cluster = TopologyLoader.Load(topologyPath);
@@ -48,8 +50,8 @@ public static class CapacityCommand
             var model = WorkloadLoader.Load(workloadPath);
             if (r.GetValue(perGpu) is { } b && (b < 1 || b > 1L << 30)) throw new SimInputException("--batch-per-gpu", "", $"must be from 1 to 2^30, found {b}");
             var query = new CapacityQuery(goal, r.GetValue(maxNodes), r.GetValue(every) ? CapacitySizes.Every : CapacitySizes.PowersOfTwo,
-                r.GetValue(planner)!, r.GetValue(mode)!, r.GetValue(overlap), r.GetValue(perGpu));
-            var result = CapacitySearch.Run(cluster, model, Path.GetFileName(workloadPath), query, Path.GetFileName(topologyPath));
+                r.GetValue(planner)!, ModeOption.Parse(r.GetValue(mode)), r.GetValue(overlap), r.GetValue(perGpu));
+            var result = CapacitySearch.Run(cluster, model, Path.GetFileName(workloadPath), query, Path.GetFileName(topologyPath), predictor);
             Render(cluster, model, goalText, result, stdout);
             if (result.Chosen is null) return NotMet;
             if (r.GetValue(planOut) is { } path)
@@ -87,7 +89,7 @@ public static class CapacityCommand
         var console = Terminal.For(stdout);
         console.MarkupLine($"capacity for [bold]{Markup.Escape(w.Name)}[/] on the [bold]{Markup.Escape(family.Name)}[/] family " +
             $"({family.GpusPerNode} x {Markup.Escape(family.Gpu.Model)} per node): target {Markup.Escape(goalText)}; " +
-            $"{(q.Sizes == CapacitySizes.Every ? "every node count" : "powers of two")} up to {q.MaxNodes} nodes, planner {Markup.Escape(q.Planner)}, {q.Mode} model" +
+            $"{(q.Sizes == CapacitySizes.Every ? "every node count" : "powers of two")} up to {q.MaxNodes} nodes, planner {Markup.Escape(q.Planner)}, {q.Mode.Word()} model" +
             (q.BatchPerGpu is { } b ? $", {b} samples per GPU" : $", global batch {w.GlobalBatchSize}"));
         var table = new Table().AddColumns("nodes", "GPUs", "iteration", "samples/s", "vs target", "result");
         foreach (var c in table.Columns.Take(5)) c.RightAligned();

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sim.Config;
 using Sim.Cost;
-using Sim.Engine;
+using Sim.Predictions;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Topology;
@@ -23,9 +23,10 @@ public static class PlanCommand
         var output = new Option<string?>("--out") { Description = "write the plan here (YAML), for `sim predict` and `harness run`" };
         var timeLimit = new Option<double>("--time-limit") { Description = "seconds the optimal planner may search", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the optimal planner's search (recorded in the plan)", DefaultValueFactory = _ => 0 };
+        var profile = ModeOption.Profile();
         var cmd = new Command("plan", "Make a sharding plan (greedy, balanced, hierarchical or optimal) and show how it loads each GPU.")
         {
-            topology, workload, planner, output, timeLimit, seed,
+            topology, workload, planner, output, timeLimit, seed, profile,
         };
         cmd.SetAction(r =>
         {
@@ -37,14 +38,15 @@ public static class PlanCommand
             if (r.GetValue(timeLimit) is var limit && (limit <= 0 || !double.IsFinite(limit)))
                 throw new SimInputException("--time-limit", "", $"must be a positive number of seconds, found {limit}");
             var progress = new Progress<string>(line => Console.Error.WriteLine($"  {line}"));
-            var ctx = new PlannerContext(cluster, model, CostParameters.Default, workloadName, limit, r.GetValue(seed), progress);
+            var predictor = ModeOption.Predictor(r.GetValue(profile));
+            var ctx = new PlannerContext(cluster, model, predictor, workloadName, limit, r.GetValue(seed), progress);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = Scenario.Planner(r.GetValue(planner)!).Plan(ctx);
             var planSeconds = clock.Elapsed.TotalSeconds;
             MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, model, result.Plan), $"planner {result.Plan.Name}");
             var scenario = new Scenario(cluster, model, result.Plan);
-            var prediction = AnalyticalPredictor.Predict(scenario, CostParameters.Default);
-            Render(scenario, prediction, stdout);
+            var prediction = predictor.Predict(scenario, PredictionMode.Analytical);
+            Render(scenario, prediction, predictor.Cost, stdout);
             stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}; planned in {planSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
             if (r.GetValue(output) is { } path)
             {
@@ -56,15 +58,15 @@ public static class PlanCommand
         return cmd;
     }
 
-    private static void Render(Scenario s, Prediction p, TextWriter stdout)
+    private static void Render(Scenario s, Prediction p, CostParameters cost, TextWriter stdout)
     {
         var inv = CultureInfo.InvariantCulture;
         var c = s.Cluster;
         var work = EmbeddingWork.Compute(c, s.Workload, s.Plan);
         var memory = MemoryModel.PerRank(c, s.Workload, s.Plan);
         var lookup = Enumerable.Range(0, c.WorldSize)
-            .Select(r => ComputeCost.EmbeddingSeconds(c.Gpu, CostParameters.Default, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
-                       + ComputeCost.UvmSeconds(c, CostParameters.Default, work.HostForwardBytes[r] + work.HostBackwardBytes[r])).ToArray();
+            .Select(r => ComputeCost.EmbeddingSeconds(c.Gpu, cost, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
+                       + ComputeCost.UvmSeconds(c, cost, work.HostForwardBytes[r] + work.HostBackwardBytes[r])).ToArray();
         var sent = work.PooledElements.Scaled(s.Workload.Precision.AllToAllForward.Bytes()).PerRank(c);
         var console = Terminal.For(stdout);
         var table = new Table().AddColumns("GPU", "shards", "embedding bytes", "memory", "lookup fwd+bwd", "all-to-all fwd sent");

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Sim.Cost;
 using Sim.Engine;
+using Sim.Predictions;
 using Sim.Report;
 using Spectre.Console;
 
@@ -17,36 +17,23 @@ public static class PredictCommand
         var planner = new Option<string>("--planner") { Description = "planner used when no plan file is given", DefaultValueFactory = _ => "greedy" };
         planner.AcceptOnlyFromAmong([.. Scenario.Planners]);
         var json = new Option<bool>("--json") { Description = "print the prediction as one JSON object" };
-        var mode = new Option<string>("--mode") { Description = "analytical: closed-form critical path, no contention (fast); event: discrete-event simulation with flow-level network contention", DefaultValueFactory = _ => "analytical" };
-        mode.AcceptOnlyFromAmong("analytical", "event");
+        var mode = ModeOption.Create("analytical: closed-form critical path, no contention (fast); event: discrete-event simulation with flow-level network contention");
         var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace of the iteration (JSON; open in ui.perfetto.dev)" };
         var plot = new Option<string?>("--plot") { Description = "draw the iteration as a Gantt chart (.png or .svg)" };
-        var profile = new Option<string?>("--profile") { Description = "calibration profile (sim calibrate): fitted cost parameters and an error band" };
+        var profile = ModeOption.Profile();
         var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
         {
             topology, workload, plan, planner, json, mode, trace, plot, profile,
         };
         cmd.SetAction(r =>
         {
-            var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner));
-            var calibration = r.GetValue(profile) is { } pp ? Calibration.CalibrationProfileJson.Read(pp) : null;
-            var p = calibration?.ToCostParameters() ?? CostParameters.Default;
+            var predictor = ModeOption.Predictor(r.GetValue(profile));
+            var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner), predictor);
             var tracePath = r.GetValue(trace);
             var plotPath = r.GetValue(plot);
-            Prediction prediction;
-            Timeline timeline;
-            IReadOnlyList<FlowRecord> flows = [];
-            EngineStats? stats = null;
-            if (r.GetValue(mode) == "event")
-            {
-                var (pred, run) = EventPredictor.Predict(scenario, p, recordFlows: tracePath is not null);
-                (prediction, timeline, flows, stats) = (pred, run.Timeline, run.Flows, run.Stats);
-            }
-            else
-            {
-                timeline = Timeline.Analytical(IterationGraph.Build(scenario.Cluster, scenario.Workload, scenario.Plan, p));
-                prediction = Prediction.From("analytical", scenario, timeline, AnalyticalPredictor.Memory(scenario), p.Source);
-            }
+            var (prediction, timeline, engine) = predictor.Run(scenario, ModeOption.Parse(r.GetValue(mode)), recordFlows: tracePath is not null);
+            var flows = engine?.Flows ?? [];
+            var stats = engine?.Stats;
             if (tracePath is not null)
             {
                 using (var f = File.Create(tracePath + ".tmp"))
@@ -55,8 +42,7 @@ public static class PredictCommand
             }
             if (plotPath is not null)
                 TimelinePlot.Save(plotPath, scenario.Cluster, timeline, prediction.CriticalPath,
-                    $"{prediction.Workload} on {prediction.Topology}: {Units.Seconds(prediction.IterationSeconds)} per iteration ({prediction.Mode})");
-            if (calibration is not null) prediction = prediction with { ErrorBand = calibration.IterationErrorBand };
+                    $"{prediction.Workload} on {prediction.Topology}: {Units.Seconds(prediction.IterationSeconds)} per iteration ({prediction.Mode.Word()})");
             if (r.GetValue(json)) stdout.WriteLine(PredictionJson.Write(prediction));
             else
             {
@@ -74,7 +60,7 @@ public static class PredictCommand
     private static void Render(Prediction p, TextWriter stdout)
     {
         var console = Terminal.For(stdout);
-        console.MarkupLine($"[bold]{Markup.Escape(p.Workload)}[/] on [bold]{Markup.Escape(p.Topology)}[/] ({p.WorldSize} GPUs), plan [bold]{Markup.Escape(p.Plan)}[/], {p.Mode} model");
+        console.MarkupLine($"[bold]{Markup.Escape(p.Workload)}[/] on [bold]{Markup.Escape(p.Topology)}[/] ({p.WorldSize} GPUs), plan [bold]{Markup.Escape(p.Plan)}[/], {p.Mode.Word()} model");
         var table = new Table().AddColumn("phase").AddColumn(new TableColumn("time").RightAligned()).AddColumn(new TableColumn("share").RightAligned()).AddColumn("kind");
         foreach (var ph in p.Phases)
             table.AddRow(ph.Name, Units.Seconds(ph.Seconds), (ph.Seconds / p.IterationSeconds).ToString("P1", System.Globalization.CultureInfo.InvariantCulture), ph.IsCommunication ? "communication" : "compute");

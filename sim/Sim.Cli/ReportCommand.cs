@@ -6,6 +6,7 @@ using ScottPlot;
 using Sim.Config;
 using Sim.Engine;
 using Sim.Sweep;
+using Sim.Predictions;
 
 namespace Sim.Cli;
 
@@ -93,7 +94,7 @@ public static class ReportCommand
         html.Append("<h1>Sweep report: ").Append(E(name)).Append("</h1>\n");
         html.Append("<p class=\"lead\">").Append(E($"{a.Rows.Count:N0} configurations of {string.Join(", ", work)} on the {string.Join(", ", topo)} family: "))
             .Append($"<b>{a.Ok.Count:N0} predicted</b>, {infeasible:N0} infeasible, {errors:N0} errors. ")
-            .Append(E($"Results from {dbName}; predictions of Sim's models ({string.Join(", ", a.Rows.Select(r => r.Point.Mode).Distinct().Order(StringComparer.Ordinal))}), uncalibrated unless a calibration profile was used."))
+            .Append(E($"Results from {dbName}; predictions of Sim's models ({string.Join(", ", a.Rows.Select(r => r.Point.Mode.Word()).Distinct().Order(StringComparer.Ordinal))}), uncalibrated unless a calibration profile was used."))
             .Append("</p>\n");
 
         // What varies.

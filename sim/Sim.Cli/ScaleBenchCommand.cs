@@ -8,6 +8,7 @@ using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Cli;
 
@@ -83,7 +84,7 @@ public static class ScaleBenchCommand
                 $"{cluster.WorldSize.ToString("N0", inv)} GPUs ({(cluster.Fabric is null ? "flat network: NVSwitch nodes, a NIC per GPU, non-blocking" : "with its fabric")}), " +
                 $"global batch {workload.GlobalBatchSize.ToString("N0", inv)}");
 
-            var p = CostParameters.Default;
+            var p = Predictor.Uncalibrated.Cost;
             Scenario.CheckBatch(cluster, workload, "generated workload");
             var plannerName = r.GetValue(planner)!;
             var plan = Time($"plan: {plannerName}", () => Scenario.MakePlan(cluster, workload, plannerName, "generated workload"));
@@ -96,7 +97,7 @@ public static class ScaleBenchCommand
             var s = new Scenario(cluster, workload, plan);
             var graph = Time("iteration DAG: build", () => IterationGraph.Build(cluster, workload, plan, p));
             var analytical = Time("analytical: longest path and report", () =>
-                Prediction.From("analytical", s, Timeline.Analytical(graph), memory.Select(m => m.TotalBytes).ToArray(), p.Source));
+                Prediction.From(PredictionMode.Analytical, s, Timeline.Analytical(graph), memory.Select(m => m.TotalBytes).ToArray(), p.Source));
             EngineRun? run = null;
             if (!r.GetValue(skipEvent))
             {

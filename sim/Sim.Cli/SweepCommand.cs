@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.Config;
 using Sim.Sweep;
 using Spectre.Console;
+using Sim.Predictions;
 
 namespace Sim.Cli;
 
@@ -23,8 +24,8 @@ public static class SweepCommand
         var output = new Option<string?>("--out") { Description = "results database (DuckDB); default: SWEEPNAME.duckdb (SWEEPNAME.shard-I-of-N.duckdb with --shard)" };
         var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var shard = new Option<string?>("--shard") { Description = "run only part I of N (I from 0 to N-1), e.g. --shard $SLURM_ARRAY_TASK_ID/16; join parts with `sim sweep merge`" };
-        var mode = new Option<string?>("--mode") { Description = "analytical or event: replaces the sweep's base mode" };
-        mode.AcceptOnlyFromAmong([.. SweepAxis.Modes]);
+        var mode = ModeOption.Create("analytical or event: replaces the sweep's base mode", optional: true);
+        var profile = ModeOption.Profile();
         var csv = new Option<string?>("--csv") { Description = "after the run, export every row of the database as CSV (sorted by key)" };
         var parquet = new Option<string?>("--parquet") { Description = "after the run, export every row of the database as Parquet" };
         var bench = new Option<bool>("--bench") { Description = "measure analytical sweep throughput (configurations/s per core) on this sweep; writes nothing" };
@@ -32,7 +33,7 @@ public static class SweepCommand
 
         var cmd = new Command("sweep", "Run a what-if sweep: the cross product of a sweep file's axes, one row per configuration, into DuckDB.")
         {
-            file, output, threads, shard, mode, csv, parquet, bench, benchSeconds,
+            file, output, threads, shard, mode, profile, csv, parquet, bench, benchSeconds,
         };
         cmd.Subcommands.Add(CreateMerge(stdout, stderr));
         cmd.SetAction(r =>
@@ -41,10 +42,12 @@ public static class SweepCommand
             var spec = SweepLoader.Load(path);
             var t = r.GetValue(threads);
             if (t < 1) throw new SimInputException("--threads", "", $"must be at least 1, found {t}");
-            if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), r.GetValue(mode), stdout);
+            var modeWord = r.GetValue(mode);
+            if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), modeWord, stdout);
+            var predictor = ModeOption.Predictor(r.GetValue(profile));
             var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : SweepShard.All;
             var outPath = r.GetValue(output) ?? DefaultOut(path, part);
-            return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = r.GetValue(mode) },
+            return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = modeWord is null ? null : ModeOption.Parse(modeWord), Predictor = predictor },
                 r.GetValue(csv), r.GetValue(parquet), stdout, stderr);
         });
         return cmd;
@@ -140,7 +143,7 @@ public static class SweepCommand
 
     private static int Bench(SweepSpec spec, int threads, double seconds, string? mode, TextWriter stdout)
     {
-        if (mode == "event") throw new SimInputException("--mode", "", "--bench measures the analytical model; drop --mode event");
+        if (mode is not null && ModeOption.Parse(mode) == PredictionMode.Event) throw new SimInputException("--mode", "", "--bench measures the analytical model; drop --mode event");
         if (!(seconds > 0)) throw new SimInputException("--bench-seconds", "", $"must be positive, found {seconds}");
         var inputs = SweepInputs.Load(spec);
         stdout.WriteLine($"sweep {spec.Name}: {spec.Count.ToString("N0", Inv)} configurations of {inputs.Workload.Name} ({inputs.Workload.Tables.Count} tables) " +

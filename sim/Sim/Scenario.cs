@@ -1,5 +1,5 @@
 using Sim.Config;
-using Sim.Cost;
+using Sim.Predictions;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Topology;
@@ -22,7 +22,8 @@ public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPl
     /// Loads the three files (or plans with <paramref name="planner"/> when no plan file is given) and checks
     /// that they fit together: the batch divides over the GPUs and the plan fits in every GPU's memory.
     /// </summary>
-    public static Scenario Load(string topologyPath, string workloadPath, string? planPath, string? planner = null)
+    /// <param name="predictor">what the planner prices tables with (default: uncalibrated).</param>
+    public static Scenario Load(string topologyPath, string workloadPath, string? planPath, string? planner = null, Predictor? predictor = null)
     {
         var cluster = TopologyLoader.Load(topologyPath);
         var workload = WorkloadLoader.Load(workloadPath);
@@ -37,15 +38,15 @@ public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPl
         }
         else
         {
-            plan = MakePlan(cluster, workload, planner ?? "greedy", workloadName);
+            plan = MakePlan(cluster, workload, planner ?? "greedy", workloadName, predictor);
             planName = $"planner {planner ?? "greedy"}";
         }
         MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, workload, plan), planName);
         return new Scenario(cluster, workload, plan);
     }
 
-    public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName) =>
-        Planner(planner).Plan(new PlannerContext(cluster, workload, CostParameters.Default, workloadName, PredictResult: false)).Plan;
+    public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName, Predictor? predictor = null) =>
+        Planner(planner).Plan(new PlannerContext(cluster, workload, predictor ?? Predictor.Uncalibrated, workloadName, PredictResult: false)).Plan;
 
     public static void CheckBatch(Cluster cluster, DlrmWorkload workload, string workloadName)
     {

@@ -1,6 +1,7 @@
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Cost;
+using Sim.Predictions;
 using Sim.Engine;
 using Sim.Validation;
 
@@ -146,7 +147,7 @@ public class CalibrationTests
         var modelled = Calibrator.PhaseMaxima(runs[0], CostParameters.Default)[Phases.All.ToList().IndexOf(Phases.DenseForward)];
         Assert.Equal(50e-6 + 1.3 * modelled, dense.OffsetSeconds + dense.Scale * modelled, 12);
         // In sample, the corrected model reproduces every run.
-        var inSample = Validator.Compare(profile.ToCostParameters(), runs, "fit");
+        var inSample = Validator.Compare(Predictor.For(profile), runs, "fit");
         Assert.True(inSample.AnalyticalMape < 1e-9, $"MAPE {inSample.AnalyticalMape}");
         // Held out, a phase whose modelled time is the same in the three remaining runs (the dense optimizer
         // without data-parallel tables) can only be fitted as a ratio, so a run that differs there is off by a little.

@@ -4,6 +4,7 @@ using Sim.Engine;
 using Sim.Report;
 using Sim.Sharding;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Tests;
 
@@ -25,8 +26,9 @@ public class EngineTests
     {
         // Two ranks: each direction of each port carries one flow; rings never share a link.
         var s = Scenario(nodes, gpus, plan);
-        var analytical = AnalyticalPredictor.Predict(s, P);
-        var (ev, run) = EventPredictor.Predict(s, P);
+        var analytical = new Predictor(P).Predict(s, PredictionMode.Analytical);
+        var (ev, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         Assert.InRange(ev.IterationSeconds, analytical.IterationSeconds * 0.99, analytical.IterationSeconds * 1.01);
         foreach (var ph in analytical.Phases)
             Assert.Equal(ph.Seconds, ev.Phases.Single(x => x.Name == ph.Name).Seconds, 9);
@@ -39,8 +41,8 @@ public class EngineTests
         foreach (var (nodes, gpus) in new[] { (1, 8), (4, 8), (4, 1) })
         {
             var s = Scenario(nodes, gpus, "tables: {a: {scheme: data_parallel}, b: {scheme: data_parallel}, c: {scheme: data_parallel}, d: {scheme: data_parallel}}");
-            var analytical = AnalyticalPredictor.Predict(s, P);
-            var (ev, _) = EventPredictor.Predict(s, P);
+            var analytical = new Predictor(P).Predict(s, PredictionMode.Analytical);
+            var (ev, _, _) = new Predictor(P).Run(s, PredictionMode.Event);
             Assert.Equal(analytical.Phases.Single(x => x.Name == Phases.AllReduce).Seconds, ev.Phases.Single(x => x.Name == Phases.AllReduce).Seconds, 9);
         }
     }
@@ -80,7 +82,8 @@ public class EngineTests
         // Rank 0 owns table a (the only sharded table): it sends its pooled vectors to ranks 1 and 2 over one NVLink port.
         var s = Scenario(1, 3, "tables: {a: {scheme: table_wise, ranks: [0]}, b: {scheme: data_parallel}, c: {scheme: data_parallel}, d: {scheme: data_parallel}}",
             Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 1023"));
-        var (ev, run) = EventPredictor.Predict(s, P);
+        var (ev, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         var fwd = run.Flows.Count == 0 ? null : run.Flows;
         var g = run.Timeline.Graph;
         var a2a = g.Tasks.Single(t => t.Phase == Phases.AllToAllForward);
@@ -94,7 +97,8 @@ public class EngineTests
     public void Total_bytes_delivered_equal_bytes_injected_and_the_plan_demand()
     {
         var s = Scenario(2, 4, "tables: {a: {scheme: row_wise, ranks: [0, 1, 2, 3, 4, 5, 6, 7]}, b: {scheme: table_wise, ranks: [5]}, c: {scheme: data_parallel}, d: {scheme: column_wise, ranks: [2, 6]}}");
-        var (_, run) = EventPredictor.Predict(s, P);
+        var (_, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event);
+        var run = runOr!;
         Assert.Equal(run.Stats.InjectedBytes, run.Stats.DeliveredBytes, 6);
         var emb = run.Timeline.Graph.Embedding;
         var w = s.Workload;
@@ -113,7 +117,8 @@ public class EngineTests
         var s = Scenario(2, 4, "tables: {a: {scheme: row_wise, ranks: [0, 1, 2, 3, 4, 5, 6, 7]}, b: {scheme: table_wise, ranks: [5]}, c: {scheme: data_parallel}, d: {scheme: column_wise, ranks: [2, 6]}}");
         string Trace()
         {
-            var (_, run) = EventPredictor.Predict(s, P, recordFlows: true);
+            var (_, _, runOr) = new Predictor(P).Run(s, PredictionMode.Event, recordFlows: true);
+            var run = runOr!;
             return ChromeTrace.ToJson(s.Cluster, run.Timeline, run.Flows);
         }
         var a = Trace();
@@ -128,7 +133,7 @@ public class EngineTests
         // Two tables of equal shape but pooling 20 vs 10: the rank holding the heavier one is on the critical path.
         var yaml = Fixtures.WorkloadYaml.Replace("{name: b, rows: 5000, dim: 32, pooling_factor: 2}", "{name: b, rows: 100000, dim: 32, pooling_factor: 20}");
         var s = Scenario(1, 2, "tables: {a: {scheme: table_wise, ranks: [0]}, b: {scheme: table_wise, ranks: [1]}, c: {scheme: data_parallel}, d: {scheme: data_parallel}}", yaml);
-        var (ev, _) = EventPredictor.Predict(s, P);
+        var (ev, _, _) = new Predictor(P).Run(s, PredictionMode.Event);
         var lookup = ev.CriticalPath.Single(x => x.Phase == Phases.EmbeddingLookup);
         Assert.Equal(1, lookup.Rank);
         Assert.True(ev.Ranks[1].ComputeSeconds > ev.Ranks[0].ComputeSeconds);
@@ -147,8 +152,8 @@ public class EngineTests
         var ovl = Scenario(2, 4, schedule + "\n" + tables, wide);
         foreach (var mode in new[] { "analytical", "event" })
         {
-            var a = mode == "event" ? EventPredictor.Predict(seq, P).Prediction : AnalyticalPredictor.Predict(seq, P);
-            var b = mode == "event" ? EventPredictor.Predict(ovl, P).Prediction : AnalyticalPredictor.Predict(ovl, P);
+            var a = mode == "event" ? new Predictor(P).Predict(seq, PredictionMode.Event) : new Predictor(P).Predict(seq, PredictionMode.Analytical);
+            var b = mode == "event" ? new Predictor(P).Predict(ovl, PredictionMode.Event) : new Predictor(P).Predict(ovl, PredictionMode.Analytical);
             Assert.True(b.IterationSeconds < a.IterationSeconds, $"{mode}: {b.IterationSeconds} !< {a.IterationSeconds}");
             Assert.True(b.HiddenCommunicationSeconds > 0, mode);
             Assert.Equal(b.IterationSeconds, b.Phases.Sum(x => x.Seconds), 12);
@@ -161,7 +166,7 @@ public class EngineTests
         var r = CliRunner.Run("predict", Fixtures.Repo("topologies/zionex-16node.yaml"), Fixtures.Repo("workloads/dlrm-small.yaml"), "--mode", "event", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var p = PredictionJson.Parse(r.Stdout);
-        Assert.Equal("event", p.Mode);
+        Assert.Equal(PredictionMode.Event, p.Mode);
         Assert.True(p.ExposedCommunicationSeconds > 0);
         Assert.Equal(r.Stdout.TrimEnd('\n'), PredictionJson.Write(p));
     }

@@ -2,6 +2,7 @@ using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Tests;
 
@@ -10,7 +11,7 @@ public class InvariantTests
     private const string MixedPlan = "tables: {a: {scheme: row_wise, ranks: [0, 1, 2, 3, 4, 5, 6, 7]}, b: {scheme: table_wise, ranks: [5]}, c: {scheme: data_parallel}, d: {scheme: column_wise, ranks: [2, 6]}}";
 
     private static Prediction Predict(Sim.Topology.Cluster c, DlrmWorkload w, ShardingPlan p) =>
-        AnalyticalPredictor.Predict(new Scenario(c, w, p), CostParameters.Default);
+        Predictor.Uncalibrated.Predict(new Scenario(c, w, p), PredictionMode.Analytical);
 
     [Fact]
     public void A_one_gpu_plan_has_no_communication()

@@ -5,6 +5,7 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Tests;
 
@@ -34,7 +35,7 @@ public class NumericSafetyTests
     {
         var s = Scenario.Load(Fixtures.Repo("topologies/zionex-256node.yaml"), Fixtures.Repo("workloads/zionex-model-f.yaml"), null);
         Assert.InRange(s.Workload.EmbeddingParameters, 11.99e12, 12.01e12);
-        AssertSane(AnalyticalPredictor.Predict(s, CostParameters.Default));
+        AssertSane(new Predictor(CostParameters.Default).Predict(s, PredictionMode.Analytical));
     }
 
     [Fact]
@@ -56,7 +57,7 @@ public class NumericSafetyTests
         var w = WorkloadGenerator.Generate(new GeneratorOptions(10_000, 1e11, 3) { Dims = [16], BatchSize = 64L * c.WorldSize });
         var plan = Scenario.MakePlan(c, w, "greedy", "generated");
         MemoryModel.EnsureFits(c, MemoryModel.PerRank(c, w, plan), "greedy");
-        AssertSane(AnalyticalPredictor.Predict(new Scenario(c, w, plan), CostParameters.Default));
+        AssertSane(new Predictor(CostParameters.Default).Predict(new Scenario(c, w, plan), PredictionMode.Analytical));
     }
 
     private const string ExtremeTopology = """
@@ -92,8 +93,8 @@ public class NumericSafetyTests
         Assert.Equal(1 << 16, w.Tables[1].Dim);
         var s = new Scenario(c, w, Scenario.MakePlan(c, w, "greedy", "extreme-workload.yaml"));
         MemoryModel.EnsureFits(c, MemoryModel.PerRank(c, w, s.Plan), "greedy");
-        AssertSane(AnalyticalPredictor.Predict(s, CostParameters.Default));
-        AssertSane(EventPredictor.Predict(s, CostParameters.Default).Prediction);
+        AssertSane(new Predictor(CostParameters.Default).Predict(s, PredictionMode.Analytical));
+        AssertSane(new Predictor(CostParameters.Default).Predict(s, PredictionMode.Event));
     }
 
     /// <summary>
@@ -113,8 +114,8 @@ public class NumericSafetyTests
         var e = Assert.Throws<Sim.Config.SimInputException>(() => MemoryModel.EnsureFits(c, memory, "plan.yaml"));
         Assert.Contains("over by", e.Message);
         var s = new Scenario(c, w, plan);
-        AssertSane(AnalyticalPredictor.Predict(s, CostParameters.Default));
-        AssertSane(EventPredictor.Predict(s, CostParameters.Default).Prediction);
+        AssertSane(new Predictor(CostParameters.Default).Predict(s, PredictionMode.Analytical));
+        AssertSane(new Predictor(CostParameters.Default).Predict(s, PredictionMode.Event));
     }
 
     public static TheoryData<CollectiveOp> Ops => new() { CollectiveOp.AllToAll, CollectiveOp.AllReduce, CollectiveOp.ReduceScatter, CollectiveOp.AllGather };
@@ -168,8 +169,8 @@ public class NumericSafetyTests
         foreach (var nic in new[] { 1e9, 12.5e9, 25e9, 100e9, 400e9 })
         {
             var faster = s with { Cluster = s.Cluster.WithScaleOutBandwidth(nic) };
-            var a = AnalyticalPredictor.Predict(faster, CostParameters.Default);
-            var e = EventPredictor.Predict(faster, CostParameters.Default).Prediction;
+            var a = new Predictor(CostParameters.Default).Predict(faster, PredictionMode.Analytical);
+            var e = new Predictor(CostParameters.Default).Predict(faster, PredictionMode.Event);
             AssertSane(a);
             AssertSane(e);
             Assert.True(a.IterationSeconds <= analytical * (1 + 1e-12), $"analytical at {nic} B/s: {a.IterationSeconds} > {analytical}");

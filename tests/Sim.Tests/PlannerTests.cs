@@ -2,6 +2,7 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
+using Sim.Predictions;
 
 namespace Sim.Tests;
 
@@ -17,7 +18,7 @@ public class PlannerTests
     }
 
     private static PlannerContext Context(Sim.Topology.Cluster c, Sim.Workload.DlrmWorkload w, double seconds = 1) =>
-        new(c, w, CostParameters.Default, "w.yaml", seconds);
+        new(c, w, Predictor.Uncalibrated, "w.yaml", seconds);
 
     /// <summary>Every row and column of every table is held exactly once (replicas aside) and the plan fits.</summary>
     private static void AssertValid(Sim.Topology.Cluster c, Sim.Workload.DlrmWorkload w, ShardingPlan plan)
@@ -47,7 +48,7 @@ public class PlannerTests
         var result = Scenario.Planner(planner).Plan(Context(c, w, 0.5));
         AssertValid(c, w, result.Plan);
         Assert.True(result.PredictedSeconds > 0);
-        Assert.Equal(result.PredictedSeconds, Sim.Engine.AnalyticalPredictor.IterationSeconds(new Scenario(c, w, result.Plan), CostParameters.Default), 12);
+        Assert.Equal(result.PredictedSeconds, new Predictor(CostParameters.Default).IterationSeconds(new Scenario(c, w, result.Plan)), 12);
     }
 
     [Fact]
@@ -114,8 +115,8 @@ tables:
         // UVM lookups are slower than HBM ones: the same plan in HBM on big GPUs predicts faster lookups.
         var big = Fixtures.Cluster(1, 2);
         var inHbm = plan with { Tables = plan.Tables.Select(t => t.InTier(MemoryTier.Hbm)).ToArray() };
-        var slow = Sim.Engine.AnalyticalPredictor.Predict(new Scenario(big, w, plan), CostParameters.Default);
-        var fast = Sim.Engine.AnalyticalPredictor.Predict(new Scenario(big, w, inHbm), CostParameters.Default);
+        var slow = new Predictor(CostParameters.Default).Predict(new Scenario(big, w, plan), PredictionMode.Analytical);
+        var fast = new Predictor(CostParameters.Default).Predict(new Scenario(big, w, inHbm), PredictionMode.Analytical);
         Assert.True(slow.Phases.Single(p => p.Name == "embedding_lookup").Seconds > fast.Phases.Single(p => p.Name == "embedding_lookup").Seconds);
     }
 

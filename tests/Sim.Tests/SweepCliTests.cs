@@ -68,7 +68,7 @@ public class SweepCliTests
         var brute = sizes.Select(n =>
         {
             var ev = new SweepEvaluator(new SweepInputs(family, workload, "work.yaml", "", ""));
-            var p = ev.Inputs.BasePoint("greedy", false, "analytical") with { Nodes = n, BatchSize = 64L * n * 4 };
+            var p = ev.Inputs.BasePoint("greedy", false, Sim.Predictions.PredictionMode.Analytical) with { Nodes = n, BatchSize = 64L * n * 4 };
             return ev.Evaluate(p).SamplesPerSecond!.Value;
         }).ToArray();
         for (var i = 1; i < brute.Length; i++) Assert.True(brute[i] > brute[i - 1], $"throughput must grow with size: {string.Join(", ", brute)}");

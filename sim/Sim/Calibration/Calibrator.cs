@@ -2,6 +2,7 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Cost.Operators;
 using Sim.Engine;
+using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
 using Sim.Workload;
@@ -250,7 +251,7 @@ public static class Calibrator
     public static Prediction Predict(MeasurementFile run, CostParameters p)
     {
         var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
-        return AnalyticalPredictor.Predict(s, p);
+        return new Predictor(p).Predict(s, PredictionMode.Analytical);
     }
 
     private static Residuals Residual(string quantity, IEnumerable<(double Predicted, double Measured)> pairs)

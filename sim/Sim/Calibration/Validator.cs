@@ -1,5 +1,4 @@
-using Sim.Cost;
-using Sim.Engine;
+using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
 
@@ -53,24 +52,28 @@ public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string 
     private IEnumerable<IGrouping<(string, int), RunComparison>> Groups => Runs.GroupBy(r => (r.Workload, r.Gpus));
 }
 
-/// <summary>Predicts measured runs with a set of cost parameters and compares, plus the cross-validations a user can trust.</summary>
+/// <summary>Predicts measured runs with a predictor (a profile's, or the defaults) and compares, plus the cross-validations a user can trust.</summary>
 public static class Validator
 {
-    public static ValidationReport Compare(CostParameters p, IReadOnlyList<MeasurementFile> runs, string label) =>
-        new(runs.Select(r => Compare(p, r)).ToList(), label);
+    public static ValidationReport Compare(Predictor predictor, IReadOnlyList<MeasurementFile> runs, string label) =>
+        new(runs.Select(r => Compare(predictor, r)).ToList(), label);
 
-    /// <summary>Each run with the parameters chosen for it (e.g. the operator models of the stack it ran).</summary>
-    public static ValidationReport Compare(Func<MeasurementFile, CostParameters> parametersFor, IReadOnlyList<MeasurementFile> runs, string label) =>
-        new(runs.Select(r => Compare(parametersFor(r), r)).ToList(), label);
+    /// <summary>Each run with the predictor chosen for it (a profile's, with the operator models of the stack the run used).</summary>
+    public static ValidationReport Compare(Func<MeasurementFile, Predictor> predictorFor, IReadOnlyList<MeasurementFile> runs, string label) =>
+        new(runs.Select(r => Compare(predictorFor(r), r)).ToList(), label);
 
-    public static RunComparison Compare(CostParameters p, MeasurementFile run)
+    /// <summary>The predictor of a profile for one run: the operator models of the stack the run used.</summary>
+    public static Predictor ForRun(CalibrationProfile? profile, MeasurementFile run) =>
+        Predictor.For(profile, run.Measurement.Provenance.StackOrDefault);
+
+    public static RunComparison Compare(Predictor predictor, MeasurementFile run)
     {
         var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
-        var analytical = AnalyticalPredictor.Predict(s, p);
-        var (ev, _) = EventPredictor.Predict(s, p);
+        var analytical = predictor.Predict(s, PredictionMode.Analytical);
+        var ev = predictor.Predict(s, PredictionMode.Event);
         var e2e = run.Measurement.EndToEnd!;
         return new RunComparison(run.File, s.Workload.Name, s.Plan.Name, s.Cluster.WorldSize, e2e.Iteration.Median,
-            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, p));
+            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, predictor.Cost));
     }
 
     /// <summary>Each run predicted by a profile fitted without it (micro benchmarks stay in).</summary>
@@ -80,7 +83,7 @@ public static class Validator
         var comparisons = runs.Select(held =>
         {
             var profile = Calibrator.Fit(cluster, topologyName, files, useRun: f => !ReferenceEquals(f, held));
-            return Compare(profile.ToCostParameters(held.Measurement.Provenance.StackOrDefault), held);
+            return Compare(ForRun(profile, held), held);
         }).ToList();
         return new ValidationReport(comparisons, "leave one plan out");
     }
@@ -94,7 +97,7 @@ public static class Validator
         var small = files.Select(f => LimitWorld(f, fitGpus)).Where(f => f is not null).Select(f => f!).ToList();
         var profile = Calibrator.Fit(cluster, topologyName, small);
         var targets = Runs(files).Where(r => r.Measurement.Run!.WorldSize == predictGpus).ToList();
-        return Compare(r => profile.ToCostParameters(r.Measurement.Provenance.StackOrDefault), targets, $"fit on {fitGpus} GPUs, predict {predictGpus}");
+        return Compare(r => ForRun(profile, r), targets, $"fit on {fitGpus} GPUs, predict {predictGpus}");
     }
 
     public static IReadOnlyList<MeasurementFile> Runs(IReadOnlyList<MeasurementFile> files) =>

@@ -53,6 +53,8 @@ public sealed class EventEngine
         public required bool[] RankDone;
         public bool[] RankPending = [];
         public int RanksDone;
+        /// <summary>The profile's measured curve for this collective (null: the link model stands).</summary>
+        public MeasuredCollectives? Measured;
     }
 
     /// <summary>Above this many GPUs, all-to-all traffic between two nodes is simulated as one node-pair flow per direction.</summary>
@@ -139,7 +141,11 @@ public sealed class EventEngine
         var world = _c.WorldSize;
         _t.RankFinish[id] = new double[world];
         var stages = CollectiveStages.For(_c, task.Collective!, _co).GetEnumerator();
-        var run = new CollectiveRun { Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world], RankPending = new bool[world] };
+        var run = new CollectiveRun
+        {
+            Stages = stages, PerRankCompletion = task.Collective!.Kind == CollectiveKind.AllToAll, RankDone = new bool[world], RankPending = new bool[world],
+            Measured = MeasuredCollectives.For(_c, _p, task.Collective),
+        };
         _running[id] = run;
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
         var any = task.Collective.Kind == CollectiveKind.AllToAll ? !task.Collective.Demand!.IsEmpty && world > 1 : task.Collective.Bytes > 0 && world > 1;
@@ -148,7 +154,7 @@ public sealed class EventEngine
             for (var r = 0; r < world; r++) RankDone(id, r);
             return;
         }
-        Schedule(_now + _p.CollectiveOverheadSeconds + task.Collective.HostSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
+        Schedule(_now + _p.CollectiveOverheadSeconds * (run.Measured?.Scale ?? 1) + task.Collective.HostSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
     }
 
     private void NextStage(int id)
@@ -161,6 +167,7 @@ public sealed class EventEngine
             if (stage.Count == 0) continue;
             run.InStage = stage.Count;
             run.RankOutstanding = new int[_c.WorldSize];
+            var measuredScale = run.Measured?.Scale ?? 1;
             foreach (var m in stage)
             {
                 foreach (var r in Waiters(m)) run.RankOutstanding[r]++;
@@ -172,7 +179,7 @@ public sealed class EventEngine
                 var scale = _linkScale is not { } ls ? null
                     : m.Kind == MessageKind.NodePair ? route.Select(l => ls.AllToAll[l]).ToArray()
                     : m.Kind == MessageKind.Ring ? route.Select(l => ls.Ring[l]).ToArray() : null;
-                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes, LatencySeconds = latency, Src = m.Src, Dst = m.Dst, Owner = id, Kind = m.Kind, Weight = m.Weight, HopScale = scale }, _now);
+                _flows.Add(new Flow { Id = (int)_flowCount++, Route = route as int[] ?? route.ToArray(), Bytes = m.Bytes * measuredScale, LatencySeconds = latency * measuredScale, Src = m.Src, Dst = m.Dst, Owner = id, Kind = m.Kind, Weight = m.Weight, HopScale = scale }, _now);
             }
             if (run.PerRankCompletion)
                 for (var r = 0; r < _c.WorldSize; r++)
@@ -187,8 +194,9 @@ public sealed class EventEngine
 
     private void Delivered(Flow f)
     {
-        if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes, f.StartSeconds, _now));
         var run = _running[f.Owner];
+        // A measured collective's flows carry scaled bytes (see MeasuredCollectives); the trace shows the real ones.
+        if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes / (run.Measured?.Scale ?? 1), f.StartSeconds, _now));
         if (run.PerRankCompletion)
             foreach (var r in Waiters(new Message(f.Src, f.Dst, f.Bytes, f.Kind)))
                 if (--run.RankOutstanding[r] == 0) RankDone(f.Owner, r);
@@ -215,11 +223,12 @@ public sealed class EventEngine
     {
         var run = _running[id];
         if (run.RankDone[rank]) return;
-        // A calibration profile's correction of this phase stretches (or shrinks) the rank's part.
+        // A calibration profile's measured collective curve, then its correction of this phase, stretch (or shrink) the rank's part.
         if (!corrected)
         {
             if (run.RankPending[rank]) return;
             var elapsed = _now - _t.Start[id];
+            if (run.Measured is { } measured) elapsed = measured.Stretch(rank, elapsed);
             var target = _t.Start[id] + _p.Corrected(_g.Tasks[id].Phase, elapsed);
             if (target > _now)
             {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sim.Engine;
+using Sim.Predictions;
 
 namespace Sim.Report;
 
@@ -20,7 +21,7 @@ public static class PredictionJson
         foreach (var ph in p.Phases) phases[ph.Name] = ph.Seconds;
         return new JsonObject
         {
-            ["mode"] = p.Mode,
+            ["mode"] = p.Mode.Word(),
             ["topology"] = p.Topology,
             ["workload"] = p.Workload,
             ["plan"] = p.Plan,
@@ -65,7 +66,7 @@ public static class PredictionJson
         var ranks = o["ranks"]!.AsArray().Select(n => n!.AsObject()).Select(r =>
             new RankTime(r["rank"]!.GetValue<int>(), r["compute_seconds"]!.GetValue<double>(), r["communication_seconds"]!.GetValue<double>())).ToList();
         return new Prediction(
-            o["mode"]!.GetValue<string>(), o["topology"]!.GetValue<string>(), o["workload"]!.GetValue<string>(),
+            PredictionModes.Parse(o["mode"]!.GetValue<string>(), "mode"), o["topology"]!.GetValue<string>(), o["workload"]!.GetValue<string>(),
             o["plan"]!.GetValue<string>(), o["world_size"]!.GetValue<int>(), o["global_batch_size"]!.GetValue<long>(),
             o["iteration_seconds"]!.GetValue<double>(), phases,
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),

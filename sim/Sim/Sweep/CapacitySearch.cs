@@ -2,6 +2,7 @@ using Sim.Config;
 using Sim.Engine;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -14,7 +15,7 @@ public sealed record CapacityQuery(
     int MaxNodes,
     CapacitySizes Sizes = CapacitySizes.PowersOfTwo,
     string Planner = "greedy",
-    string Mode = "analytical",
+    PredictionMode Mode = PredictionMode.Analytical,
     bool Overlap = false,
     /// <summary>When set, the global batch grows with the cluster (this many samples per GPU); else the workload's batch stays.</summary>
     long? BatchPerGpu = null);
@@ -45,7 +46,9 @@ public static class CapacitySearch
         }
     }
 
-    public static CapacityResult Run(Cluster family, DlrmWorkload workload, string workloadFile, CapacityQuery q, string topologyFile = "topology")
+    /// <param name="predictor">what every size is planned and predicted with (a calibration profile's; default: uncalibrated).</param>
+    public static CapacityResult Run(Cluster family, DlrmWorkload workload, string workloadFile, CapacityQuery q, string topologyFile = "topology",
+        Predictor? predictor = null)
     {
         if (!(q.TargetSamplesPerSecond > 0) || !double.IsFinite(q.TargetSamplesPerSecond))
             throw new SimInputException("--target-samples-per-second", "", $"must be a positive number, found {q.TargetSamplesPerSecond}");
@@ -54,7 +57,7 @@ public static class CapacitySearch
         if (!Scenario.Planners.Contains(q.Planner))
             throw new SimInputException("--planner", "", $"unknown planner '{q.Planner}'; expected one of: {string.Join(", ", Scenario.Planners)}");
         // Text of the inputs only matters for sweep keys; a capacity search keys nothing.
-        var inputs = new SweepInputs(family, workload, workloadFile, "", "", topologyFile: topologyFile);
+        var inputs = new SweepInputs(family, workload, workloadFile, "", "", predictor: predictor, topologyFile: topologyFile);
         var evaluator = new SweepEvaluator(inputs);
         var basePoint = inputs.BasePoint(q.Planner, q.Overlap, q.Mode);
         var trials = new List<CapacityTrial>();

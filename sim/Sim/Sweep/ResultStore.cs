@@ -3,6 +3,7 @@ using DuckDB.NET.Data;
 using Sim.Config;
 using Sim.Engine;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -160,7 +161,7 @@ public sealed class ResultStore : IDisposable
          .AppendValue((double?)p.NicGbps).AppendValue((double?)p.NvlinkGBytesPerSecond).AppendValue((long?)p.HbmBytes)
          .AppendValue(p.AllToAllForwardPrecision.Name()).AppendValue(p.AllToAllBackwardPrecision.Name())
          .AppendValue(p.AllReducePrecision.Name()).AppendValue(p.ComputePrecision.Name())
-         .AppendValue((long?)p.BatchSize).AppendValue(p.Planner).AppendValue((bool?)p.Overlap).AppendValue(p.Mode)
+         .AppendValue((long?)p.BatchSize).AppendValue(p.Planner).AppendValue((bool?)p.Overlap).AppendValue(p.Mode.Word())
          .AppendValue(r.Status).AppendValue(r.Error)
          .AppendValue(r.IterationSeconds).AppendValue(r.SamplesPerSecond);
         for (var i = 0; i < Phases.All.Count; i++)
@@ -189,7 +190,7 @@ public sealed class ResultStore : IDisposable
                 r.GetDouble(O("nvlink_gbytes_per_second")), r.GetInt64(O("hbm_bytes")),
                 DTypes.Words[S("all_to_all_forward_precision")], DTypes.Words[S("all_to_all_backward_precision")],
                 DTypes.Words[S("all_reduce_precision")], DTypes.Words[S("compute_precision")],
-                r.GetInt64(O("batch_size")), S("planner"), r.GetBoolean(O("overlap")), S("mode")) { Key = S("key") };
+                r.GetInt64(O("batch_size")), S("planner"), r.GetBoolean(O("overlap")), PredictionModes.Parse(S("mode"), "mode")) { Key = S("key") };
             var status = S("status");
             double[]? phases = null;
             if (status == RowStatus.Ok)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -61,7 +62,7 @@ public sealed class SweepAnalysis
         new("batch_size", "batch", r => r.Point.BatchSize.ToString(Inv), r => r.Point.BatchSize),
         new("planner", "planner", r => r.Point.Planner),
         new("overlap", "overlap", r => r.Point.Overlap ? "on" : "off", r => r.Point.Overlap ? 1 : 0),
-        new("mode", "mode", r => r.Point.Mode),
+        new("mode", "mode", r => r.Point.Mode.Word()),
     ];
 
     public static Dimension Dim(string name) => AllDimensions.First(d => d.Name == name);

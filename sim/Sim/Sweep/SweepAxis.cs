@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -44,7 +45,6 @@ public sealed class SweepAxis
 
     private static readonly string[] CommunicationWords = ["fp32", "fp16", "bf16", "fp8", "int8"];
     private static readonly string[] ComputeWords = ["fp32", "tf32", "fp16", "bf16", "fp8"];
-    public static readonly IReadOnlyList<string> Modes = ["analytical", "event"];
 
     private static DType D(object v) => DTypes.Words[(string)v];
 
@@ -80,7 +80,7 @@ public sealed class SweepAxis
         new("overlap", "communication overlap: on = bucketed all-reduce and pipelined embeddings, off = sequential", AxisValueKind.Switch,
             (p, v) => p with { Overlap = (bool)v }),
         new("mode", "analytical (closed form, fast) or event (discrete-event, contention)", AxisValueKind.Word,
-            (p, v) => p with { Mode = (string)v }, words: () => Modes),
+            (p, v) => p with { Mode = PredictionModes.Parse((string)v, "mode") }, words: () => PredictionModes.Words),
     ];
 
     public static SweepAxis? Find(string name) => All.FirstOrDefault(a => a.Name == name);

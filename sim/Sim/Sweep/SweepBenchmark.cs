@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sim.Engine;
 using Sim.Sharding;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -21,15 +22,15 @@ public sealed record SweepBenchmarkResult(
 
 /// <summary>
 /// Measures analytical sweep throughput without touching a database: whole rows on one thread (configurations per
-/// second per core) and on all threads, the bare <see cref="AnalyticalPredictor.IterationSeconds"/> rate with a
+/// second per core) and on all threads, the bare <see cref="Predictor.IterationSeconds"/> rate with a
 /// ready plan, and where a row's time goes (planning, memory model, DAG build, longest path, report, key).
 /// </summary>
 public static class SweepBenchmark
 {
-    public static SweepBenchmarkResult Run(SweepSpec spec, int threads, double seconds, string? mode = null)
+    public static SweepBenchmarkResult Run(SweepSpec spec, int threads, double seconds)
     {
         var inputs = SweepInputs.Load(spec);
-        var points = SweepExpansion.Expand(spec, inputs, mode ?? "analytical").ToList();
+        var points = SweepExpansion.Expand(spec, inputs, PredictionMode.Analytical).ToList();
         var options = new SweepOptions { Threads = threads };
 
         // Warm-up until the JIT has settled (tiered compilation promotes hot methods after some calls), at most 2 s.
@@ -80,16 +81,16 @@ public static class SweepBenchmark
                 var t2 = Stopwatch.GetTimestamp();
                 var mem = MemoryModel.PerRank(cluster, workload, sp);
                 var t3 = Stopwatch.GetTimestamp();
-                var graph = IterationGraph.Build(cluster, workload, sp, inputs.Cost);
+                var graph = IterationGraph.Build(cluster, workload, sp, inputs.Predictor.Cost);
                 var t4 = Stopwatch.GetTimestamp();
                 var tl = Engine.Timeline.Analytical(graph);
                 var t5 = Stopwatch.GetTimestamp();
-                Prediction.From("analytical", new Scenario(cluster, workload, sp), tl, mem.Select(m => m.TotalBytes).ToArray(), inputs.Cost.Source);
+                Prediction.From(PredictionMode.Analytical, new Scenario(cluster, workload, sp), tl, mem.Select(m => m.TotalBytes).ToArray(), inputs.Predictor.Cost.Source);
                 var t6 = Stopwatch.GetTimestamp();
                 key += t1 - t0; plan += t2 - t1; memory += t3 - t2; build += t4 - t3; timeline += t5 - t4; report += t6 - t5;
                 n++;
                 var b0 = Stopwatch.GetTimestamp();
-                AnalyticalPredictor.IterationSeconds(new Scenario(cluster, workload, sp), inputs.Cost);
+                inputs.Predictor.IterationSeconds(new Scenario(cluster, workload, sp));
                 bare += Stopwatch.GetTimestamp() - b0;
                 bareN++;
                 if (clock.Elapsed.TotalSeconds >= seconds) break;

@@ -4,6 +4,7 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -70,7 +71,7 @@ public sealed class SweepEvaluator(SweepInputs inputs)
             return PlanLoader.Parse(inputs.PlanText, inputs.PlanFile!, workload, cluster);
         var entry = _plans.GetOrAdd(p.PlanInputsText(), _ => new Lazy<PlanOrError>(() =>
         {
-            try { return new PlanOrError(Scenario.MakePlan(cluster, workload, p.Planner, inputs.WorkloadFile), null); }
+            try { return new PlanOrError(Scenario.MakePlan(cluster, workload, p.Planner, inputs.WorkloadFile, inputs.Predictor), null); }
             catch (Exception e) { return new PlanOrError(null, e); }
         }));
         // A cached failure is thrown anew for each point (exception objects are not shared between threads).
@@ -118,14 +119,11 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         }
     }
 
-    public Prediction Predict(Scenario s, string mode, MemoryUse[] memory)
+    public Prediction Predict(Scenario s, PredictionMode mode, MemoryUse[] memory)
     {
         var perGpu = new long[memory.Length];
         for (var i = 0; i < memory.Length; i++) perGpu[i] = memory[i].TotalBytes;
-        if (mode == "event")
-            return EventPredictor.Predict(s, inputs.Cost).Prediction;
-        var timeline = Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, inputs.Cost));
-        return Prediction.From("analytical", s, timeline, perGpu, inputs.Cost.Source);
+        return inputs.Predictor.Run(s, mode, memory: perGpu).Prediction;
     }
 
     private static int IndexOfPhase(string name)

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Sim.Config;
-using Sim.Cost;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -23,14 +23,15 @@ public sealed class SweepInputs
     public string? PlanText { get; }
     public string? PlanFile { get; }
     public int OverlapBuckets { get; }
-    public CostParameters Cost { get; }
+    /// <summary>What every configuration is planned and predicted with (a calibration profile's, or the defaults).</summary>
+    public Predictor Predictor { get; }
     public string Fingerprint { get; }
 
     public SweepInputs(Cluster cluster, DlrmWorkload workload, string workloadFile, string topologyText, string workloadText,
-        string? planText = null, string? planFile = null, int overlapBuckets = 4, CostParameters? cost = null, string topologyFile = "topology")
+        string? planText = null, string? planFile = null, int overlapBuckets = 4, Predictor? predictor = null, string topologyFile = "topology")
     {
         Cluster = cluster; Workload = workload; WorkloadFile = workloadFile; TopologyFile = topologyFile; PlanText = planText; PlanFile = planFile;
-        OverlapBuckets = overlapBuckets; Cost = cost ?? CostParameters.Default;
+        OverlapBuckets = overlapBuckets; Predictor = predictor ?? Predictor.Uncalibrated;
         Fingerprint = string.Join('\n',
             KeyVersion,
             "topology " + Sha(topologyText),
@@ -38,10 +39,10 @@ public sealed class SweepInputs
             "plan " + (planText is null ? "none" : Sha(planText)),
             "overlap_buckets " + overlapBuckets.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // JSON, not the record's ToString: that prints collections as type names and would hide a calibration's fits.
-            "cost " + System.Text.Json.JsonSerializer.Serialize(Cost));
+            "cost " + System.Text.Json.JsonSerializer.Serialize(Predictor.Cost));
     }
 
-    public static SweepInputs Load(SweepSpec spec)
+    public static SweepInputs Load(SweepSpec spec, Predictor? predictor = null)
     {
         var topologyText = File.ReadAllText(spec.TopologyPath);
         var workloadText = File.ReadAllText(spec.WorkloadPath);
@@ -51,11 +52,11 @@ public sealed class SweepInputs
         var workload = WorkloadLoader.Parse(workloadText, workName);
         var planText = spec.PlanPath is null ? null : File.ReadAllText(spec.PlanPath);
         return new SweepInputs(cluster, workload, workName, topologyText, workloadText, planText,
-            spec.PlanPath is null ? null : Path.GetFileName(spec.PlanPath), spec.OverlapBuckets, topologyFile: topoName);
+            spec.PlanPath is null ? null : Path.GetFileName(spec.PlanPath), spec.OverlapBuckets, predictor, topologyFile: topoName);
     }
 
     /// <summary>The point every axis starts from: the base files' own values.</summary>
-    public SweepPoint BasePoint(string planner, bool overlap, string mode)
+    public SweepPoint BasePoint(string planner, bool overlap, PredictionMode mode)
     {
         var c = Cluster;
         var p = Workload.Precision;
@@ -94,12 +95,10 @@ public readonly record struct SweepShard(int Index, int Count)
 public static class SweepExpansion
 {
     /// <param name="modeOverride">the CLI's --mode: replaces the base mode (an error when the file has a mode axis).</param>
-    public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, string? modeOverride = null, SweepShard? shard = null)
+    public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, PredictionMode? modeOverride = null, SweepShard? shard = null)
     {
         if (modeOverride is not null && spec.Varies("mode"))
             throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
-        if (modeOverride is not null && !SweepAxis.Modes.Contains(modeOverride))
-            throw new SimInputException("--mode", "", $"unknown mode '{modeOverride}'; expected one of: {string.Join(", ", SweepAxis.Modes)}");
         var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
         return Expand(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
     }

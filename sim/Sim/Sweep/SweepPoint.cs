@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Sim.Workload;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -23,7 +24,7 @@ public sealed record SweepPoint(
     long BatchSize,
     string Planner,
     bool Overlap,
-    string Mode)
+    PredictionMode Mode)
 {
     /// <summary>Hex SHA-256 prefix of the inputs' contents and <see cref="CanonicalText"/>; set by <see cref="SweepExpansion"/>.</summary>
     public string Key { get; init; } = "";
@@ -46,7 +47,7 @@ public sealed record SweepPoint(
         sb.Append("batch_size=").Append(BatchSize.ToString(inv)).Append('\n');
         sb.Append("planner=").Append(Planner).Append('\n');
         sb.Append("overlap=").Append(Overlap ? "true" : "false").Append('\n');
-        sb.Append("mode=").Append(Mode).Append('\n');
+        sb.Append("mode=").Append(Mode.Word()).Append('\n');
         return sb.ToString();
     }
 
@@ -57,7 +58,7 @@ public sealed record SweepPoint(
     /// </summary>
     internal string PlanInputsText()
     {
-        var seen = this with { Overlap = false, Mode = "" };
+        var seen = this with { Overlap = false, Mode = PredictionMode.Analytical };
         if (!Scenario.Planner(Planner).ReadsCommunicationDetails)
             seen = seen with
             {

@@ -1,12 +1,16 @@
+using Sim.Predictions;
+
 namespace Sim.Sweep;
 
-/// <summary>How a sweep is run. None of these change a row's content.</summary>
+/// <summary>How a sweep is run. None of these but <see cref="Predictor"/> change a row's content (its cost parameters are part of every key).</summary>
 public sealed record SweepOptions
 {
     public int Threads { get; init; } = Environment.ProcessorCount;
     public SweepShard Shard { get; init; } = SweepShard.All;
     /// <summary>The CLI's --mode (replaces the base mode).</summary>
-    public string? Mode { get; init; }
+    public PredictionMode? Mode { get; init; }
+    /// <summary>The CLI's --profile: the predictor every configuration is planned and predicted with (default: uncalibrated).</summary>
+    public Predictor? Predictor { get; init; }
     /// <summary>
     /// Work per committed chunk: an analytical configuration weighs 1, an event one <see cref="EventWeight"/>.
     /// A chunk is computed in parallel and written in one transaction; an interruption loses at most one chunk.
@@ -34,7 +38,7 @@ public static class SweepRunner
     {
         var started = DateTime.UtcNow;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var inputs = SweepInputs.Load(spec);
+        var inputs = SweepInputs.Load(spec, options.Predictor);
         var points = SweepExpansion.Expand(spec, inputs, options.Mode, options.Shard);
         var stored = store.Keys();
         var todo = points.Where(p => !stored.Contains(p.Key)).ToList();
@@ -92,7 +96,7 @@ public static class SweepRunner
         foreach (var p in points)
         {
             chunk.Add(p);
-            weight += p.Mode == "event" ? Math.Max(1, options.EventWeight) : 1;
+            weight += p.Mode == PredictionMode.Event ? Math.Max(1, options.EventWeight) : 1;
             if (weight >= Math.Max(1, options.ChunkWeight))
             {
                 yield return chunk;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Sim.Config;
 using YamlDotNet.RepresentationModel;
 using YamlDocument = Sim.Config.YamlDocument;
+using Sim.Predictions;
 
 namespace Sim.Sweep;
 
@@ -19,7 +20,7 @@ public sealed record SweepSpec(
     string WorkloadPath,
     string? PlanPath,
     string Planner,
-    string Mode,
+    PredictionMode Mode,
     bool Overlap,
     int OverlapBuckets,
     IReadOnlyList<AxisValues> Axes)
@@ -56,7 +57,7 @@ public static class SweepLoader
         if (plan is not null && b.Has("planner"))
             throw b.Error("planner", "give either a plan file or a planner, not both");
         var planner = b.Has("planner") ? ReadWord(b, "planner", Scenario.Planners) : "greedy";
-        var mode = b.Has("mode") ? ReadWord(b, "mode", SweepAxis.Modes) : "analytical";
+        var mode = b.Has("mode") ? PredictionModes.Parse(ReadWord(b, "mode", PredictionModes.Words), "mode") : PredictionMode.Analytical;
         var overlap = b.Has("overlap") && ReadSwitch(b, b.TryGet("overlap")!, b.FieldPath("overlap"));
         var buckets = b.OptionalInt("overlap_buckets", 4, 1, 1024);
         b.EnsureNoUnknownKeys();

@@ -1,27 +1,31 @@
 using Sim.Config;
 using Sim.Cost;
+using Sim.Predictions;
 using Sim.Topology;
 using Sim.Workload;
 
 namespace Sim.Sharding.Planners;
 
-/// <summary>What every planner is given: the cluster, the model, the cost parameters, a time budget and progress reporting.</summary>
+/// <summary>What every planner is given: the cluster, the model, the predictor (and its cost parameters), a time budget and progress reporting.</summary>
 public sealed record PlannerContext(
     Cluster Cluster,
     DlrmWorkload Workload,
-    CostParameters Cost,
+    Predictor Predictor,
     string WorkloadFile = "workload",
     double TimeLimitSeconds = 10,
     int Seed = 0,
     IProgress<string>? Progress = null,
     bool PredictResult = true)
 {
+    /// <summary>The cost parameters of <see cref="Predictor"/>: what the planners' load estimates are priced with.</summary>
+    public CostParameters Cost => Predictor.Cost;
+
     /// <summary>The plan's predicted seconds for a <see cref="PlannerResult"/>; NaN when the caller only wants the plan.</summary>
     public double PredictIfWanted(ShardingPlan plan) => PredictResult ? Predict(plan) : double.NaN;
 
     /// <summary>Predicted iteration seconds of a plan (analytical model): what planners compare.</summary>
     public double Predict(ShardingPlan plan) =>
-        Engine.AnalyticalPredictor.IterationSeconds(new Scenario(Cluster, Workload, plan), Cost);
+        Predictor.IterationSeconds(new Scenario(Cluster, Workload, plan));
 
     /// <summary>Whether a plan fits every GPU's HBM and every node's host memory.</summary>
     public bool Fits(ShardingPlan plan)

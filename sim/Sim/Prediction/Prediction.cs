@@ -1,4 +1,6 @@
-namespace Sim.Engine;
+using Sim.Engine;
+
+namespace Sim.Predictions;
 
 /// <summary>Seconds one phase contributes to the iteration's critical path.</summary>
 public sealed record PhaseTime(string Name, double Seconds, bool IsCommunication);
@@ -8,7 +10,7 @@ public sealed record RankTime(int Rank, double ComputeSeconds, double Communicat
 
 /// <summary>The answer to "how long does one iteration take, and where does the time go".</summary>
 public sealed record Prediction(
-    string Mode,
+    PredictionMode Mode,
     string Topology,
     string Workload,
     string Plan,
@@ -32,7 +34,7 @@ public sealed record Prediction(
     public double MemoryBytesMean => MemoryBytesPerGpu.Average(v => (double)v);
 
     /// <summary>Builds the report of a timeline (analytical or simulated).</summary>
-    public static Prediction From(string mode, Scenario s, Timeline t, IReadOnlyList<long> memory, string costSource)
+    public static Prediction From(PredictionMode mode, Scenario s, Timeline t, IReadOnlyList<long> memory, string costSource)
     {
         var path = Engine.CriticalPath.Walk(t);
         var perPhase = new Dictionary<string, double>(StringComparer.Ordinal);

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Sim.Calibration;
+using Sim.Predictions;
+
+namespace Sim.Cli;
+
+/// <summary>The options every predicting command shares: `--mode analytical|event` and `--profile FILE`.</summary>
+public static class ModeOption
+{
+    /// <summary>`--mode`, accepting only the words of <see cref="PredictionModes"/>; analytical unless <paramref name="optional"/>.</summary>
+    public static Option<string?> Create(string description, bool optional = false)
+    {
+        var mode = new Option<string?>("--mode") { Description = description };
+        if (!optional) mode.DefaultValueFactory = _ => PredictionMode.Analytical.Word();
+        mode.AcceptOnlyFromAmong([.. PredictionModes.Words]);
+        return mode;
+    }
+
+    public static PredictionMode Parse(string? word) => PredictionModes.Parse(word ?? PredictionMode.Analytical.Word());
+
+    /// <summary>`--profile`: a calibration profile (from `sim calibrate`) that every prediction of the command uses.</summary>
+    public static Option<string?> Profile() =>
+        new("--profile") { Description = "calibration profile (sim calibrate): fitted cost parameters, measured collective curves and an error band" };
+
+    /// <summary>The predictor of a profile file, or the uncalibrated defaults when none is given.</summary>
+    public static Predictor Predictor(string? profilePath) =>
+        Predictions.Predictor.For(profilePath is null ? null : CalibrationProfileJson.Read(profilePath));
+}

@@ -1,0 +1,62 @@
+using Sim.Calibration;
+using Sim.Cost;
+using Sim.Engine;
+using Sim.Sharding;
+
+namespace Sim.Predictions;
+
+/// <summary>A prediction with what made it: the timeline, and for event mode the engine's run (flows, counters).</summary>
+public sealed record PredictionRun(Prediction Prediction, Timeline Timeline, EngineRun? Engine);
+
+/// <summary>
+/// The one entry point from (cluster, workload, plan) to a <see cref="Prediction"/>, in either <see cref="PredictionMode"/>.
+/// It holds the cost parameters every task is priced with: the built-in defaults, or a calibration profile's, applied
+/// here (<see cref="For(CalibrationProfile?)"/>) and nowhere else, so both modes, planners, sweeps, capacity searches and
+/// validation see the same calibration. Both modes price tasks from the same <see cref="IterationGraph"/>; the event
+/// engine also honours the profile's measured collective curves (<see cref="EventEngine"/>).
+/// </summary>
+public sealed class Predictor
+{
+    /// <summary>The uncalibrated defaults (<see cref="CostParameters.Default"/>).</summary>
+    public static readonly Predictor Uncalibrated = new(CostParameters.Default);
+
+    public CostParameters Cost { get; }
+
+    /// <summary>The profile's iteration error band, reported with every prediction; null when uncalibrated.</summary>
+    public double? ErrorBand { get; }
+
+    /// <summary>A predictor with these parameters as they are (calibration's fitters try candidates this way).</summary>
+    public Predictor(CostParameters cost, double? errorBand = null)
+    {
+        Cost = cost; ErrorBand = errorBand;
+    }
+
+    /// <summary>
+    /// The predictor of a calibration profile (its fitted parameters, the operator models of <paramref name="stack"/>,
+    /// and its error band), or the defaults for none.
+    /// </summary>
+    public static Predictor For(CalibrationProfile? profile, string? stack = null) =>
+        profile is null ? Uncalibrated : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand);
+
+    public Prediction Predict(Scenario s, PredictionMode mode) => Run(s, mode).Prediction;
+
+    /// <param name="recordFlows">event mode: keep every network flow (for traces).</param>
+    /// <param name="memory">per-GPU bytes when the caller has computed them already.</param>
+    public PredictionRun Run(Scenario s, PredictionMode mode, bool recordFlows = false, IReadOnlyList<long>? memory = null)
+    {
+        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, Cost);
+        EngineRun? run = mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, graph, Cost, recordFlows) : null;
+        var timeline = run?.Timeline ?? Timeline.Analytical(graph);
+        var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
+        if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
+        return new PredictionRun(prediction, timeline, run);
+    }
+
+    /// <summary>Only the analytical iteration time: what planners and sweep benchmarks call thousands of times.</summary>
+    public double IterationSeconds(Scenario s) =>
+        Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, Cost)).End;
+
+    /// <summary>Bytes each GPU holds (<see cref="MemoryModel"/>).</summary>
+    public static long[] Memory(Scenario s) =>
+        MemoryModel.PerRank(s.Cluster, s.Workload, s.Plan).Select(m => m.TotalBytes).ToArray();
+}
