@@ -729,6 +729,10 @@ class Trainer:
         self.triu = ij[0] * f + ij[1]
         self.nbottom = len(w.bottom)
         self.ntop = len(w.top)
+        self.iteration = 0
+        # Test hook: REFERENCE_INJECT_FAULT=RANK:PHASE:ITERATION makes that phase raise (checks the failed-status path).
+        f = os.environ.get("REFERENCE_INJECT_FAULT", "").split(":")
+        self.fault = (int(f[0]), f[1], int(f[2])) if len(f) == 3 else None
         self.bodies = [self.input_distribution, self.embedding_lookup, self.all_to_all_forward, self.dense_forward,
                        self.dense_backward, self.all_to_all_backward, self.embedding_backward, self.all_reduce,
                        self.dense_optimizer]
@@ -750,6 +754,8 @@ class Trainer:
                 ctx.__enter__()
             timer.begin(p)
             try:
+                if self.fault == (self.rank, PHASES[p], self.iteration):
+                    raise RuntimeError(f"injected fault in iteration {self.iteration}")
                 body()
             except PhaseFailure:
                 raise
@@ -761,6 +767,7 @@ class Trainer:
             if ctx is not None:
                 ctx.__exit__(None, None, None)
         loss = self.flat[-1:].clone()
+        self.iteration += 1
         self.values = self.offsets = self.outs = None
         self.pooled = self.recv = self.grad_pooled = self.flat = self.loss = None
         self.dp_out = self.dp_leaf = None
@@ -856,6 +863,7 @@ class Trainer:
 
     def embedding_lookup(self):
         torch = self.torch
+        self.pooled = None
         self.outs = [bag(self.values[i], self.offsets[i]) for i, bag in enumerate(self.bags)]
         if self.outs:
             self.pooled = self.outs[0].detach() if len(self.outs) == 1 else torch.cat([o.detach() for o in self.outs], 1)
@@ -1041,6 +1049,13 @@ def busy_from_profile(torch, prof, n_iters, device):
         elif dt == DeviceType.CPU and e.name.startswith("aten::"):
             work.append((tr.start, tr.end))  # CPU: time in aten ops (tests the parsing only)
     for p in PHASES:
+        merged = []  # a range may show up more than once (e.g. nested annotations): merge overlapping ones
+        for w0, w1 in sorted(windows[p]):
+            if merged and w0 <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], w1))
+            else:
+                merged.append((w0, w1))
+        windows[p] = merged
         if len(windows[p]) != n_iters:
             raise RuntimeError(f"profiler shows {len(windows[p])} windows of {p}, expected {n_iters}")
         windows[p].sort()
@@ -1194,6 +1209,16 @@ def cmd_run(args, argv):
              "run": settings}
         if world == 1 and timings:
             m["end_to_end"] = summarise([timings], losses, B)
+        if rank == 0 and world > 1 and args.out:
+            # A peer's failure often surfaces here as a broken connection: let the rank that failed first write.
+            time.sleep(2.0)
+            try:
+                with open(args.out, "r", encoding="utf-8") as fh:
+                    prev = json.load(fh)
+                if prev.get("provenance", {}).get("date_utc") == date and prev.get("status", {}).get("state") == "failed":
+                    os._exit(1)
+            except (OSError, ValueError):
+                pass
         if rank == 0 or args.out:
             try:
                 emit(m, args.out, args.compact)
@@ -1391,9 +1416,8 @@ def cmd_micro(args, argv):
         return time.perf_counter() - t_start > budget
 
     def add(op, dtype, optimizer, shape, res):
-        r = {"op": op, "stack": STACK, "dtype": dtype}
-        if optimizer is not None:
-            r["optimizer"] = optimizer
+        # optimizer is written even when null: Measurement.cs's reader requires the key (its parameter has no default).
+        r = {"op": op, "stack": STACK, "dtype": dtype, "optimizer": optimizer}
         r["shape"] = {k: float(v) if isinstance(v, float) else int(v) for k, v in shape.items()}
         r["device_seconds"], r["host_seconds"], r["wall_seconds"] = finite(res[0]), finite(res[1]), finite(res[2])
         ops.append(r)
