@@ -82,7 +82,7 @@ if [[ " $steps " == *" e2e "* ]]; then
             out="$work/$name.$opt.pytorch.json"
             [ "${PARITY_REFERENCE:-1}" = 1 ] && step "reference $name $opt" 90 "${ref[@]}" run "$topo" "$workload" "$plan" --device cuda --optimizer "$opt" --iterations 20 --warmup 5 --seed 1 --out "$out"
             [ "${PARITY_REFERENCE:-1}" = 1 ] && e2e+=("$out")
-            for stack in ${PARITY_STACKS:-eager fused}; do
+            for stack in ${PARITY_STACKS-eager fused}; do
                 out="$work/$name.$opt.$stack.json"
                 step "harness $stack $name $opt" 90 validation/gpu/run-on-gpu.sh "$work" run "$topo" "$workload" "$plan" --device cuda \
                     --stack "$stack" --optimizer "$opt" --iterations 20 --warmup 5 --seed 1 --compact --out "$out"
