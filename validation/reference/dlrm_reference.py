@@ -1539,6 +1539,108 @@ def cmd_micro(args, argv):
             del xs
         log(f"elementwise done ({time.perf_counter() - t_start:.0f} s)")
 
+    # -- linear_forward / linear_backward: one MLP layer, F.linear (bias in addmm) then ReLU, as dense_forward runs it --
+    if want("linear_forward") or want("linear_backward"):
+        Fn = torch.nn.functional
+        widths = [16, 64, 256, 512, 1024] if not quick else [16, 64]
+        pairs = {(i, o) for i in widths for o in widths}
+        for path in wl_paths:
+            try:
+                pairs |= set(load_workload(path).layers)
+            except InputError:
+                pass
+        for batch in ([256, 2048] if quick else [4096, 16384, 65536, 262144]):
+            for (fin, fout) in sorted(pairs):
+                if over_budget():
+                    skipped.append(f"linear b={batch} {fin}->{fout}")
+                    continue
+                wt = (torch.randn(fout, fin, device=device, generator=gen) * 0.05).requires_grad_(True)
+                bs = torch.zeros(fout, device=device).requires_grad_(True)
+                xs = [torch.randn(batch, fin, device=device, generator=gen).requires_grad_(True) for _ in range(nsets)]
+                gys = [torch.randn(batch, fout, device=device, generator=gen) for _ in range(nsets)]
+                sets = list(zip(xs, gys))
+                shape = {"batch": batch, "in": fin, "out": fout}
+                add("linear_forward", "fp32", None, shape, bench.measure(sets, lambda s: Fn.linear(s[0], wt, bs).relu()))
+                held = {}
+
+                def setup_lb(s):
+                    s[0].grad = None
+                    wt.grad = None
+                    bs.grad = None
+                    held["y"] = Fn.linear(s[0], wt, bs).relu()
+
+                def lb(s):
+                    held["y"].backward(s[1])
+                add("linear_backward", "fp32", None, shape, bench.measure(sets, lb, setup_lb))
+                held.clear()
+                del wt, bs, xs, gys, sets
+        log(f"linear layers done ({time.perf_counter() - t_start:.0f} s)")
+
+    # -- interaction_forward / interaction_backward: DLRM's dot interaction as dense_forward runs it --------------
+    if want("interaction_forward") or want("interaction_backward"):
+        for batch in ([256, 2048] if quick else [4096, 16384, 65536, 262144]):
+            for feats in ([3, 9] if quick else [2, 5, 9, 17, 27]):
+                for dim in ([16, 64] if quick else [16, 32, 64, 128, 256]):
+                    if over_budget() or batch * feats * dim > 2 ** 31:
+                        skipped.append(f"interaction b={batch} F={feats} d={dim}")
+                        continue
+                    triu = torch.triu_indices(feats, feats, 1, device=device)
+                    triu = (triu[0] * feats + triu[1]).contiguous()
+                    sets = []
+                    for _ in range(nsets):
+                        parts = [torch.randn(batch, dim, device=device, generator=gen).requires_grad_(True) for _ in range(feats)]
+                        g = torch.randn(batch, dim + triu.numel(), device=device, generator=gen)
+                        sets.append((parts, g))
+
+                    def inter(s):
+                        x = s[0][0]
+                        xs_ = torch.stack(s[0], 1)
+                        z = xs_.bmm(xs_.transpose(1, 2)).reshape(batch, -1)
+                        return torch.cat([x, z.index_select(1, triu)], 1)
+                    shape = {"batch": batch, "features": feats, "dim": dim}
+                    add("interaction_forward", "fp32", None, shape, bench.measure(sets, inter))
+                    held = {}
+
+                    def setup_ib(s):
+                        for q in s[0]:
+                            q.grad = None
+                        held["y"] = inter(s)
+
+                    def ib(s):
+                        held["y"].backward(s[1])
+                    add("interaction_backward", "fp32", None, shape, bench.measure(sets, ib, setup_ib))
+                    held.clear()
+                    del sets
+        log(f"interaction done ({time.perf_counter() - t_start:.0f} s)")
+
+    # -- input_bucketize: one row-wise table's bucketing by shard and the host read of the bucket sizes, as
+    #    input_distribution runs it (the part that waits on the host) -----------------------------------------------
+    if want("input_bucketize"):
+        for batch in ([256, 2048] if quick else [8192, 65536]):
+            for pool in ([1, 8] if quick else [1, 8, 32]):
+                for k in [1, 2, 4, 8]:
+                    rows = 1000000
+                    n = batch * pool
+                    bounds = torch.tensor([rows * j // k for j in range(1, k)], dtype=torch.int64, device=device)
+                    starts = torch.tensor([rows * j // k for j in range(k)], dtype=torch.int64, device=device)
+                    sets = index_sets(rows, batch, pool)
+
+                    def bucketize(idx):
+                        bucket = torch.bucketize(idx, bounds, right=True)
+                        pos = torch.arange(n, dtype=torch.int64, device=device)
+                        order = (bucket * n + pos).argsort()
+                        sorted_bucket = bucket.index_select(0, order)
+                        srt = idx.index_select(0, order) - starts.index_select(0, sorted_bucket)
+                        sample = torch.div(pos, pool, rounding_mode="floor")
+                        counts = torch.zeros(k * batch, dtype=torch.int64, device=device).index_add_(
+                            0, bucket * batch + sample, torch.ones(n, dtype=torch.int64, device=device)).view(k, batch)
+                        sizes = counts.sum(1).cpu().tolist()
+                        return srt, sizes
+                    add("input_bucketize", "fp32", None, {"batch": batch, "pooling": pool, "shards": k, "lookups": n},
+                        bench.measure(sets, bucketize))
+                    del sets
+        log(f"input_bucketize done ({time.perf_counter() - t_start:.0f} s)")
+
     # -- gemm -------------------------------------------------------------------------------------------------------
     if want("gemm"):
         big = [256, 1024] if quick else [1024, 4096, 16384, 65536, 262144]

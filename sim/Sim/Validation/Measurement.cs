@@ -219,7 +219,18 @@ public static class OperatorNames
     public const string SliceAssembly = "slice_assembly";
     /// <summary>An elementwise kernel over a tensor; shape elements. Its host time is the stack's cost to issue one kernel.</summary>
     public const string Elementwise = "elementwise";
-    public static readonly IReadOnlyList<string> All = [Gemm, EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer, SliceAssembly, Elementwise];
+    /// <summary>One MLP layer, linear (bias fused) then ReLU, forward; shape batch, in, out.</summary>
+    public const string LinearForward = "linear_forward";
+    /// <summary>Its backward (input, weight and bias gradients); shape batch, in, out.</summary>
+    public const string LinearBackward = "linear_backward";
+    /// <summary>DLRM's dot interaction (stack, batched X·Xᵀ, upper triangle, concatenation) forward; shape batch, features, dim.</summary>
+    public const string InteractionForward = "interaction_forward";
+    /// <summary>Its backward; shape batch, features, dim.</summary>
+    public const string InteractionBackward = "interaction_backward";
+    /// <summary>One row-split table's indices bucketised by shard and the bucket sizes read by the host; shape batch, pooling, shards, lookups.</summary>
+    public const string InputBucketize = "input_bucketize";
+    public static readonly IReadOnlyList<string> All = [Gemm, EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer, SliceAssembly, Elementwise,
+        LinearForward, LinearBackward, InteractionForward, InteractionBackward, InputBucketize];
 }
 
 /// <summary>C[m,n] = A[m,k]·B[k,n]; <see cref="Label"/> says where the shape comes from (e.g. "dlrm-small bottom[0] fwd b=4096").</summary>
