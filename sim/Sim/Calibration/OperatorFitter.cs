@@ -51,7 +51,7 @@ public static class OperatorFitter
         var slices = sliceOps.Count == 0 ? CostPair.Zero
             : FitPair($"{stack} slice assembly", sliceOps, o => new()
             {
-                [CostTerms.Calls] = 1, [CostTerms.Slices] = S(o, "slices"), [CostTerms.Bytes] = S(o, "batch") * S(o, "slices") * S(o, "dim") * 4,
+                [CostTerms.Calls] = 1, [CostTerms.Slices] = S(o, "slices"), [CostTerms.Bytes] = CostTerms.SliceBytes(S(o, "slices"), S(o, "batch") * S(o, "slices") * S(o, "dim") * 4),
             }, [CostTerms.Calls, CostTerms.Slices, CostTerms.Bytes], [CostTerms.Calls, CostTerms.Slices], residuals);
 
         var elementwise = mine.Where(o => o.Op == OperatorNames.Elementwise).OrderBy(o => S(o, "elements")).ToList();
@@ -79,7 +79,30 @@ public static class OperatorFitter
             if (errs.Count > 0) residuals.Add(new Residuals($"{stack} gemm (each shape from its neighbours)", errs.Count, errs.Average(), errs.Max()));
         }
         if (stream <= 0) stream = 2e12; // only when no elementwise kernel was measured: a third of H100/H200 HBM, flagged by the domain
-        return new OperatorModels(stack, SoftwareStacks.FormOf(stack).Name(), forward, backward, dense, slices, issue, floor, stream, points);
+
+        // The fixed cost of one backward() call: the smallest slice-assembly call (one slice, little data) is little else.
+        var backwardCall = sliceOps.Count == 0 ? 0 : sliceOps.Min(o => o.WallSeconds ?? o.DeviceSeconds);
+        // Linear layers and the interaction run the same libtorch kernels on every stack on this card: a stack without
+        // its own grid uses another's (its device times; the host cost comes with them).
+        var shapes = new SortedDictionary<string, ShapeGrid>(StringComparer.Ordinal);
+        foreach (var (op, keys) in ShapeOps)
+        {
+            var pts = mine.Where(o => o.Op == op).ToList();
+            if (pts.Count == 0) pts = all.Where(o => o.Op == op).ToList();
+            if (pts.Count == 0) continue;
+            // A backward measured alone pays one autograd-engine start, which a step pays once for all its operators.
+            var once = op.EndsWith("backward", StringComparison.Ordinal) ? backwardCall : 0;
+            var grid = pts.Select(o => new GemmPoint(S(o, keys[0]), S(o, keys[1]), S(o, keys[2]), o.Dtype, Math.Max(o.DeviceSeconds - once, 0.2 * o.DeviceSeconds))).ToList();
+            var host = NonNegative(pts.Select(_ => new Dictionary<string, double> { [CostTerms.Calls] = 1 }).ToList(), pts.Select(o => o.HostSeconds).ToList(), [CostTerms.Calls]);
+            shapes[op] = new ShapeGrid(grid, host);
+        }
+        var bucket = mine.Where(o => o.Op == OperatorNames.InputBucketize).ToList();
+        if (bucket.Count == 0) bucket = all.Where(o => o.Op == OperatorNames.InputBucketize).ToList();
+        CostPair? bucketize = bucket.Count == 0 ? null
+            : FitPair($"{stack} input bucketize", bucket, o => new() { [CostTerms.Calls] = 1, [CostTerms.Lookups] = S(o, "lookups") },
+                [CostTerms.Calls, CostTerms.Lookups], [CostTerms.Calls], residuals);
+        return new OperatorModels(stack, SoftwareStacks.FormOf(stack).Name(), forward, backward, dense, slices, issue, floor, stream, points,
+            shapes.Count > 0 ? shapes : null, bucketize, backwardCall);
     }
 
     /// <summary>Features of an embedding microbenchmark in the terms of <see cref="Cost.ShardLoad"/>.</summary>
@@ -97,18 +120,32 @@ public static class OperatorFitter
         };
     }
 
+    /// <summary>Operators priced by a shape grid, and the shape keys that are its (m, k, n).</summary>
+    private static readonly (string Op, string[] Keys)[] ShapeOps =
+    [
+        (OperatorNames.LinearForward, ["batch", "in", "out"]), (OperatorNames.LinearBackward, ["batch", "in", "out"]),
+        (OperatorNames.InteractionForward, ["batch", "features", "dim"]), (OperatorNames.InteractionBackward, ["batch", "features", "dim"]),
+    ];
+
+    /// <summary>Calls that wait for the device: their host time is most of their wall time on an idle GPU.</summary>
+    public const double SynchronisingHostShare = 0.85;
+
     private static double S(OperatorResult o, string key) => o.Shape.TryGetValue(key, out var v) ? v : 0;
 
     private static CostPair FitPair(string name, List<OperatorResult> pts, Func<OperatorResult, Dictionary<string, double>> features,
         string[] deviceTerms, string[] hostTerms, List<Residuals> residuals)
     {
         var x = pts.Select(features).ToList();
-        var device = NonNegative(x, pts.Select(o => o.DeviceSeconds).ToList(), deviceTerms);
-        residuals.Add(Residual(name + " (device)", device, x, pts.Select(o => o.DeviceSeconds).ToList()));
+        // A call that waits for the device is priced by its wall time, and the host does not run ahead of it.
+        var walls = pts.Where(o => o.WallSeconds is > 0).ToList();
+        var sync = walls.Count > 0 && Statistics.Median(walls.Select(o => o.HostSeconds / o.WallSeconds!.Value).ToList()) >= SynchronisingHostShare;
+        var y = pts.Select(o => sync && o.WallSeconds is > 0 ? o.WallSeconds.Value : o.DeviceSeconds).ToList();
+        var device = NonNegative(x, y, deviceTerms);
+        residuals.Add(Residual(name + (sync ? " (wall, synchronising)" : " (device)"), device, x, y));
         var withHost = pts.Select((o, i) => (o, i)).Where(t => t.o.HostSeconds > 0).ToList();
-        var host = withHost.Count == 0 ? LinearCost.Zero
+        var host = withHost.Count == 0 || sync ? LinearCost.Zero
             : NonNegative(withHost.Select(t => x[t.i]).ToList(), withHost.Select(t => t.o.HostSeconds).ToList(), hostTerms);
-        return new CostPair(device, host);
+        return new CostPair(device, host, sync);
     }
 
     private static Residuals Residual(string name, LinearCost c, List<Dictionary<string, double>> x, List<double> y)

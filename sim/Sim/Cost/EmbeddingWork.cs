@@ -33,8 +33,10 @@ public sealed class EmbeddingWork
     public double DataParallelParameters { get; }
     /// <summary>Per rank, the features of every shard it owns (data-parallel replicas included), for the operator models.</summary>
     public List<ShardLoad>[] Shards { get; }
-    /// <summary>Embedding slices every rank cuts from what it receives and reassembles per table (one per shard; data-parallel tables one).</summary>
+    /// <summary>Embedding slices every rank cuts from the pooled vectors it receives and reassembles per table (one per shard of a sharded table).</summary>
     public int Slices { get; private set; }
+    /// <summary>Pooled elements per sample every rank receives from the shard owners (sharded tables; data-parallel ones stay local).</summary>
+    public double SlicedWidth { get; private set; }
     /// <summary>Pooled fp32 elements per sample every rank assembles for the dense model (Σ table dims × vectors per sample).</summary>
     public double PooledWidth { get; private set; }
 
@@ -75,7 +77,7 @@ public sealed class EmbeddingWork
             // (1 when pooled, the sequence length for sequence features).
             double L = t.LookupsPerSample, V = t.VectorsPerSample;
             var k = tp.Shards.Count;
-            w.Slices += tp.Scheme == ShardingScheme.DataParallel ? 1 : k;
+            if (tp.Scheme != ShardingScheme.DataParallel) { w.Slices += k; w.SlicedWidth += (double)t.Dim * V; }
             w.PooledWidth += (double)t.Dim * V;
             // Row traffic splits between HBM (cache hits, or everything on the HBM tier) and host memory.
             var hit = tp.Tier == MemoryTier.Hbm ? 1.0 : CacheModel.HitRate(t, tp.HbmFraction);

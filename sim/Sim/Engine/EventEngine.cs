@@ -149,9 +149,15 @@ public sealed class EventEngine
         _running[id] = run;
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
         var any = task.Collective.Kind == CollectiveKind.AllToAll ? !task.Collective.Demand!.IsEmpty && world > 1 : task.Collective.Bytes > 0 && world > 1;
-        if (!any)
+        if (!any && task.Collective.HostSeconds <= 0)
         {
             for (var r = 0; r < world; r++) RankDone(id, r);
+            return;
+        }
+        if (!any)
+        {
+            // Nothing to move, but the framework work around it (casts, packing) still takes its time.
+            Schedule(_now + task.Collective.HostSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));
             return;
         }
         Schedule(_now + _p.CollectiveOverheadSeconds * (run.Measured?.Scale ?? 1) + task.Collective.HostSeconds, new Event(Kind.CollectiveBegin, id, -1, 0, null));

@@ -36,14 +36,16 @@ public sealed class IterationGraph
         var pooledBwd = emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes());
         var arBytesPerParam = (double)w.Precision.AllReduce.Bytes();
         var ops = new OperatorCosts(gpu, p);
-        var phase = ops.Fitted ? FittedPhases.Of(ops, c, w, emb) : null;
-        var denseFwd = phase?.DenseForward ?? DenseWork.ForwardSeconds(gpu, p, w, localBatch);
-        var denseBwd = phase?.DenseBackward ?? DenseWork.BackwardSeconds(gpu, p, w, localBatch);
-        var opt = phase?.DenseOptimizer ?? DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
+        var phase = ops.Fitted ? FittedPhases.Of(ops, c, w, plan, emb, p) : null;
+        var denseFwd = phase?.Max(Phases.DenseForward) ?? DenseWork.ForwardSeconds(gpu, p, w, localBatch);
+        var denseBwd = phase?.Max(Phases.DenseBackward) ?? DenseWork.BackwardSeconds(gpu, p, w, localBatch);
+        var opt = phase?.Max(Phases.DenseOptimizer) ?? DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
         // Every rank bucketises its indices by row range for each row-split table before the exchange.
-        var Bucketise = phase?.InputDistributionHost ?? (world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0);
-        double Lookup(int r) => phase?.Lookup[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
-        double EmbBackward(int r) => phase?.EmbeddingBackward[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
+        var Bucketise = phase?.Max(Phases.InputDistribution) ?? (world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0);
+        var lookupOf = phase?.Of(Phases.EmbeddingLookup);
+        var backwardOf = phase?.Of(Phases.EmbeddingBackward);
+        double Lookup(int r) => (lookupOf?[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r])) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
+        double EmbBackward(int r) => (backwardOf?[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r])) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)
@@ -53,13 +55,13 @@ public sealed class IterationGraph
             var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             b.Compute(Phases.DenseForward, _ => denseFwd, []);
             var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
-            b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext], phase?.AllToAllHost ?? 0);
+            b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext], phase?.Max(Phases.AllToAllForward) ?? 0);
         }
         else
         {
             var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
-            var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup], phase?.AllToAllHost ?? 0);
+            var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup], phase?.Max(Phases.AllToAllForward) ?? 0);
             b.Compute(Phases.DenseForward, _ => denseFwd, [a2a]);
         }
 
@@ -69,9 +71,9 @@ public sealed class IterationGraph
         if (buckets == 0)
         {
             var bwd = b.Compute(Phases.DenseBackward, _ => denseBwd, []);
-            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd], phase?.AllToAllHost ?? 0);
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd], phase?.Max(Phases.AllToAllBackward) ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
-            var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd], phase?.AllReduceHost ?? 0);
+            var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd], phase?.Max(Phases.AllReduce) ?? 0);
             b.Compute(Phases.DenseOptimizer, _ => opt, [ar, embBwd]);
         }
         else
@@ -83,7 +85,7 @@ public sealed class IterationGraph
                 chunk = b.Compute(Phases.DenseBackward, _ => denseBwd / buckets, []);
                 lastBucket = b.AllReduce(Phases.AllReduce, denseBytes / buckets, [chunk]);
             }
-            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk], phase?.AllToAllHost ?? 0);
+            var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk], phase?.Max(Phases.AllToAllBackward) ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
             if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
             b.Compute(Phases.DenseOptimizer, _ => opt, [lastBucket]);

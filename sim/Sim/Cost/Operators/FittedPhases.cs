@@ -1,66 +1,151 @@
+using Sim.Collectives;
+using Sim.Engine;
+using Sim.Sharding;
 using Sim.Topology;
+using Sim.Validation;
 using Sim.Workload;
+using Sim.Workload.Ops;
 
 namespace Sim.Cost.Operators;
 
 /// <summary>
-/// The compute phases of one step priced by a fitted stack's operator models, per rank: each phase takes the larger
-/// of its kernels' device time and the host's time to issue them (an eager step whose GPU idles while Python issues
-/// kernels is host-bound, and is predicted so). Framework work around the collectives (casts, packing, the gradient
-/// concatenation before the all-reduce) is priced here too, as the kernels and issue costs it is.
+/// The phases of one step priced by a fitted stack's operator models, per rank, with the host as a stream of its own:
+/// the host issues every operator in the step's order (paying each one's issue time) while the device runs them; a
+/// kernel cannot start before it is issued, and a synchronising call (a sparse coalesce, a host read of bucket sizes)
+/// makes the host wait for the device. A phase lasts from the device reaching its start to the device finishing its
+/// last kernel, as CUDA events measure it: an eager step whose GPU idles while Python issues kernels is host-bound,
+/// and is predicted so. Framework work around the collectives (casts, packing, the gradient concatenation before the
+/// all-reduce) is priced here too, as the kernels and issue costs it is.
 /// </summary>
 public sealed class FittedPhases
 {
-    public required double[] Lookup { get; init; }
-    public required double[] EmbeddingBackward { get; init; }
-    public required double DenseForward { get; init; }
-    public required double DenseBackward { get; init; }
-    public required double DenseOptimizer { get; init; }
-    /// <summary>Seconds every rank spends before the index all-to-all: casts and, per row-split table, bucketising and a host read of the bucket sizes.</summary>
-    public required double InputDistributionHost { get; init; }
-    /// <summary>Seconds around each pooled all-to-all: a cast of what is sent and of what is received.</summary>
-    public required double AllToAllHost { get; init; }
-    /// <summary>Seconds before the all-reduce: flattening every gradient into one buffer.</summary>
-    public required double AllReduceHost { get; init; }
+    /// <summary>[rank][phase] seconds of the compute phases (collective phases: the framework work around the collective).</summary>
+    public required double[][] Seconds { get; init; }
 
-    // Kernels a step issues around its operators, counted from the harness's and the reference runner's code:
-    // per table a cast of its indices; per row-split table a bucketise, an argsort, gathers, a scatter of counts and a
-    // device-to-host read of the sizes; per gradient tensor one flattening copy.
-    private const double KernelsPerTableInput = 2, KernelsPerRowSplitTable = 12, KernelsAroundAllToAll = 3;
+    public double[] Of(string phase) => Seconds.Select(r => r[Phases.All.ToList().IndexOf(phase)]).ToArray();
+    public double Max(string phase) => Of(phase).Max();
 
-    public static FittedPhases Of(OperatorCosts ops, Cluster c, DlrmWorkload w, EmbeddingWork emb)
+    // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: per
+    // table a cast of its indices and its piece of the send buffer; around an all-to-all a concatenation and two casts;
+    // after the dense model, the loss (a few elementwise kernels) and its backward.
+    private const double KernelsPerTableInput = 2, KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
+
+    /// <summary>Host and device clocks of one rank through a step.</summary>
+    private struct Clock
     {
-        var world = c.WorldSize;
-        var lookup = new double[world];
-        var backward = new double[world];
-        for (var r = 0; r < world; r++)
+        public double Host, Device;
+
+        public void Run(StepOp op)
         {
-            DeviceHost f = default, g = default;
-            foreach (var s in emb.Shards[r])
-            {
-                f += ops.EmbeddingForward(s);
-                g += ops.EmbeddingBackward(s, w.Optimizer);
-            }
-            lookup[r] = f.Seconds + ComputeCost.UvmSeconds(c, ops.Parameters, emb.HostForwardBytes[r]);
-            backward[r] = g.Seconds + ComputeCost.UvmSeconds(c, ops.Parameters, emb.HostBackwardBytes[r]);
+            var issuedFrom = Host;
+            Host += op.Host;
+            // Kernels start as they are issued and end no earlier than the last one is issued.
+            Device = Math.Max(Math.Max(Device, issuedFrom) + op.Device, Host);
+            if (op.Sync) Host = Device;
         }
-        double b = emb.LocalBatch;
-        var slices = ops.SliceAssembly(emb.Slices, b * emb.PooledWidth * 4);
-        var denseParams = w.DenseParameters + emb.DataParallelParameters;
-        var gradTensors = 2.0 * w.DenseOperators.Count + emb.Shards[0].Count(s => s.DataParallel) + 1;
-        var tables = emb.Shards.Sum(l => l.Count);
-        return new FittedPhases
-        {
-            Lookup = lookup,
-            EmbeddingBackward = backward,
-            DenseForward = ops.Dense(w, b, forward: true).Seconds,
-            DenseBackward = (ops.Dense(w, b, forward: false) + slices).Seconds,
-            DenseOptimizer = ops.DenseOptimizer(denseParams, w.Optimizer).Seconds,
-            InputDistributionHost = ops.Issue(KernelsPerTableInput * tables / world + KernelsPerRowSplitTable * emb.RowSplitTables),
-            AllToAllHost = ops.Issue(KernelsAroundAllToAll) + ops.Stream(2 * b * emb.PooledWidth * 4).Device,
-            AllReduceHost = Math.Max(ops.Stream(2 * denseParams * 4).Device, ops.Issue(gradTensors)),
-        };
+
+        /// <summary>A collective of this many seconds on the device (issued like a kernel).</summary>
+        public void Collective(double seconds) => Device = Math.Max(Device, Host) + seconds;
+
+        public readonly double EventTime => Math.Max(Device, Host);
     }
 
-    private static CostParameters CostParametersOf(OperatorCosts ops) => ops.Parameters;
+    public static FittedPhases Of(OperatorCosts ops, Cluster c, DlrmWorkload w, ShardingPlan plan, EmbeddingWork emb, CostParameters p)
+    {
+        var world = c.WorldSize;
+        double b = emb.LocalBatch;
+        var dt = w.Precision.Compute;
+        var a2aIn = CollectiveCost.AllToAllPerRank(c, p, emb.InputDistribution);
+        var a2aFwd = CollectiveCost.AllToAllPerRank(c, p, emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes()));
+        var a2aBwd = CollectiveCost.AllToAllPerRank(c, p, emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes()));
+        var dpParams = emb.DataParallelParameters;
+        var allReduce = world > 1 ? CollectiveCost.AllReduceSeconds(c, p, (w.DenseParameters + dpParams) * w.Precision.AllReduce.Bytes()) : 0;
+        var tensors = ParameterTensors(w);
+        var dpTables = plan.Tables.Where(t => t.Scheme == ShardingScheme.DataParallel).Select(t => (double)t.Table.Parameters).ToList();
+        var sentTables = plan.Tables.Count(t => t.Scheme != ShardingScheme.DataParallel);
+        var rowSplit = plan.Tables.Where(t => t.Scheme.SplitsRows()).Select(t => b * t.Table.LookupsPerSample).ToList();
+        var pooledBytes = b * emb.SlicedWidth * 4;
+
+        var seconds = new double[world][];
+        for (var r = 0; r < world; r++)
+        {
+            var t = new Clock();
+            var phase = new double[Phases.All.Count];
+            var i = 0;
+            void Phase(Action body)
+            {
+                var start = t.EventTime;
+                body();
+                phase[i++] = t.EventTime - start;
+            }
+            var rank = r;
+            Phase(() =>
+            {
+                t.Run(ops.IssueOp(KernelsPerTableInput * sentTables));
+                foreach (var lookups in rowSplit) t.Run(ops.BucketizeOp(lookups));
+                t.Run(ops.IssueOp(KernelsAroundAllToAll));
+                t.Collective(a2aIn[rank]);
+            });
+            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingForwardOp(s)); });
+            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Collective(a2aFwd[rank]); });
+            Phase(() => { foreach (var o in w.DenseOperators) Dense(ref t, ops, o, b, dt, forward: true); t.Run(ops.IssueOp(KernelsOfLoss)); });
+            Phase(() =>
+            {
+                t.Run(ops.IssueOp(tensors.Count + KernelsOfLoss));
+                foreach (var o in w.DenseOperators.Reverse()) Dense(ref t, ops, o, b, dt, forward: false);
+                t.Run(new StepOp(ops.BackwardCallSeconds, 0));
+                var slices = ops.SliceAssembly(emb.Slices, CostTerms.SliceBytes(emb.Slices, b * emb.SlicedWidth * 4));
+                t.Run(new StepOp(slices.Device, slices.Host));
+            });
+            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Collective(a2aBwd[rank]); });
+            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingBackwardOp(s, w.Optimizer)); });
+            Phase(() =>
+            {
+                t.Run(ops.IssueOp(tensors.Count + dpTables.Count + 2));
+                t.Run(ops.StreamOp(2 * (w.DenseParameters + dpParams) * 4));
+                t.Collective(allReduce);
+            });
+            Phase(() =>
+            {
+                foreach (var n in tensors) t.Run(ops.DenseOptimizerOp(n, w.Optimizer));
+                foreach (var n in dpTables) t.Run(ops.DenseOptimizerOp(n, w.Optimizer));
+            });
+            seconds[r] = phase;
+        }
+        // The collectives themselves are the graph's own tasks: leave only the framework work around them here.
+        for (var r = 0; r < world; r++)
+        {
+            seconds[r][0] = Math.Max(0, seconds[r][0] - a2aIn[r]);
+            seconds[r][2] = Math.Max(0, seconds[r][2] - a2aFwd[r]);
+            seconds[r][5] = Math.Max(0, seconds[r][5] - a2aBwd[r]);
+            seconds[r][7] = Math.Max(0, seconds[r][7] - allReduce);
+        }
+        return new FittedPhases { Seconds = seconds };
+    }
+
+    /// <summary>One dense operator: from its measured shape grid where there is one, else kernel by kernel.</summary>
+    private static void Dense(ref Clock t, OperatorCosts ops, StackedOp o, double b, DType dt, bool forward)
+    {
+        var rows = b * o.RowsPerSample;
+        StepOp? measured = o.Op switch
+        {
+            LinearOp l => ops.ShapeOp(forward ? OperatorNames.LinearForward : OperatorNames.LinearBackward, rows, l.Layer.In, l.Layer.Out),
+            DotInteractionOp d => ops.ShapeOp(forward ? OperatorNames.InteractionForward : OperatorNames.InteractionBackward, rows, d.Vectors, d.Dim),
+            _ => null,
+        };
+        if (measured is { } m && dt is DType.Fp32) { t.Run(m); return; }
+        foreach (var k in forward ? o.Op.Forward(rows, dt.Bytes()) : o.Op.Backward(rows, dt.Bytes())) t.Run(ops.KernelOp(k, dt));
+    }
+
+    /// <summary>Element counts of the dense model's parameter tensors (a linear layer's weight and bias are two).</summary>
+    private static List<double> ParameterTensors(DlrmWorkload w)
+    {
+        var list = new List<double>();
+        foreach (var o in w.DenseOperators)
+        {
+            if (o.Op is LinearOp l) { list.Add((double)l.Layer.In * l.Layer.Out); list.Add(l.Layer.Out); }
+            else if (o.Op.Parameters > 0) list.Add(o.Op.Parameters);
+        }
+        return list;
+    }
 }

@@ -62,4 +62,10 @@ public static class CostTerms
     public const string Slices = "slices";
     /// <summary>Bytes of a tensor moved once.</summary>
     public const string Bytes = "bytes";
+
+    /// <summary>
+    /// Bytes the backward of cutting a buffer into slices moves: autograd gives each slice's gradient a zeroed buffer of
+    /// the whole input's size, so the traffic grows with slices × buffer bytes (quadratic in slices), as measured.
+    /// </summary>
+    public static double SliceBytes(double slices, double bufferBytes) => slices * bufferBytes;
 }

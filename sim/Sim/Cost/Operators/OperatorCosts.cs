@@ -12,6 +12,15 @@ public readonly record struct DeviceHost(double Device, double Host)
 }
 
 /// <summary>
+/// One operator call in a step's order: device seconds, host seconds to issue it, and whether the host waits for the
+/// device at its end (a synchronising call's <see cref="Device"/> is its whole wall time).
+/// </summary>
+public readonly record struct StepOp(double Device, double Host, bool Sync = false)
+{
+    public static StepOp Of(CostPair c, in ShardLoad s) => new(c.Device.Shard(s), c.Host.Shard(s), c.Synchronises);
+}
+
+/// <summary>
 /// Prices operators for the iteration graph: with a profile's <see cref="OperatorModels"/> (fitted per card and stack on
 /// microbenchmarks) by their fitted forms, device and host apart; without one by the built-in roofline of
 /// <see cref="ComputeCost"/> (no host term). The one place an operator's cost is computed, for both modes.
@@ -22,6 +31,7 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
     private readonly GemmGrid? _gemm = p.Operators is { Gemm.Count: > 0 } o ? new GemmGrid(o.Gemm) : null;
 
     public bool Fitted => _m is not null;
+    public double BackwardCallSeconds => _m?.BackwardCallSeconds ?? 0;
     public CostParameters Parameters => p;
 
     /// <summary>One shard's forward lookup and pooling (HBM rows).</summary>
@@ -79,6 +89,47 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
 
     /// <summary>Host seconds to issue <paramref name="kernels"/> small kernels (0 without a fitted stack).</summary>
     public double Issue(double kernels) => (_m?.KernelIssueSeconds ?? 0) * kernels;
+
+    /// <summary>One shard's forward lookup, as a step operator.</summary>
+    public StepOp EmbeddingForwardOp(in ShardLoad s) => _m is null ? new(EmbeddingForward(s).Device, 0) : StepOp.Of(_m.EmbeddingForward, s);
+
+    /// <summary>One shard's backward with its optimizer step, as a step operator (a data-parallel replica's dense gradient otherwise).</summary>
+    public StepOp EmbeddingBackwardOp(in ShardLoad s, Optimizer o)
+    {
+        if (_m is null || s.DataParallel) { var d = EmbeddingBackward(s, o); return new(d.Device, d.Host); }
+        return StepOp.Of(_m.EmbeddingBackward.TryGetValue(o.Name(), out var fit) ? fit : _m.EmbeddingBackward.Values.First(), s);
+    }
+
+    /// <summary>The optimizer step over one dense parameter tensor (each tensor is its own call on an eager stack).</summary>
+    public StepOp DenseOptimizerOp(double parameters, Optimizer o)
+    {
+        var d = DenseOptimizer(parameters, o);
+        return new(d.Device, d.Host);
+    }
+
+    /// <summary>An operator from a measured shape grid (linear layers, the interaction), or null when the profile has none.</summary>
+    public StepOp? ShapeOp(string op, double m, double k, double n)
+    {
+        if (_m?.Shapes is null || !_m.Shapes.TryGetValue(op, out var g)) return null;
+        if (!_shapeGrids.TryGetValue(op, out var grid)) _shapeGrids[op] = grid = new GemmGrid(g.Device);
+        return grid.Seconds(m, k, n, "fp32") is { } s ? new StepOp(s, g.Host.Step(0)) : null;
+    }
+
+    private readonly Dictionary<string, GemmGrid> _shapeGrids = [];
+
+    /// <summary>Bucketising one row-split table's lookups by shard (and reading the sizes on the host).</summary>
+    public StepOp BucketizeOp(double lookups) => _m?.InputBucketize is { } c
+        ? new(c.Device.Seconds(new Dictionary<string, double> { [CostTerms.Calls] = 1, [CostTerms.Lookups] = lookups }), c.Host.Step(0), c.Synchronises)
+        : new(0, Issue(12));
+
+    /// <summary>A dense kernel as a step operator.</summary>
+    public StepOp KernelOp(in KernelWork k, DType dt) { var d = Kernel(k, dt); return new(d.Device, d.Host); }
+
+    /// <summary>Small kernels that cost the host their issue time.</summary>
+    public StepOp IssueOp(double kernels) => new(0, Issue(kernels));
+
+    /// <summary>A streaming copy over <paramref name="bytes"/> (read + write), as a step operator.</summary>
+    public StepOp StreamOp(double bytes) { var d = Stream(bytes); return new(d.Device, d.Host); }
 
     /// <summary>Dense forward or backward of every operator of the model for a local batch.</summary>
     public DeviceHost Dense(DlrmWorkload w, double localBatch, bool forward)

@@ -1,7 +1,11 @@
 namespace Sim.Cost.Operators;
 
-/// <summary>Device seconds (the kernels) and host seconds (issuing them) of one operator call, each a <see cref="LinearCost"/>.</summary>
-public sealed record CostPair(LinearCost Device, LinearCost Host)
+/// <summary>
+/// Device seconds (the kernels) and host seconds (issuing them) of one operator call, each a <see cref="LinearCost"/>.
+/// <see cref="Synchronises"/>: the call waits for the device (a sparse coalesce, a device-to-host read of sizes); its
+/// <see cref="Device"/> is then its whole wall time, and the host cannot run ahead of it.
+/// </summary>
+public sealed record CostPair(LinearCost Device, LinearCost Host, bool Synchronises = false)
 {
     public static readonly CostPair Zero = new(LinearCost.Zero, LinearCost.Zero);
 }
@@ -22,6 +26,10 @@ public sealed record CostPair(LinearCost Device, LinearCost Host)
 /// <param name="KernelFloorSeconds">Device seconds of the smallest kernel (launch and ramp).</param>
 /// <param name="StreamBytesPerSecond">Achieved bytes per second (read + write) of a large elementwise kernel.</param>
 /// <param name="Gemm">Measured GEMM shapes and their device seconds.</param>
+/// <param name="Shapes">Operators priced by shape from a measured grid (linear layers and the dot interaction, forward
+/// and backward), by operator name (<see cref="Validation.OperatorNames"/>): (batch, in, out) or (batch, features, dim).</param>
+/// <param name="BackwardCallSeconds">The fixed cost of one autograd backward() call (engine start), paid once per step.</param>
+/// <param name="InputBucketize">Per row-split table: bucketising its indices by shard and reading the sizes on the host.</param>
 public sealed record OperatorModels(
     string MeasuredStack,
     string Form,
@@ -32,7 +40,13 @@ public sealed record OperatorModels(
     double KernelIssueSeconds,
     double KernelFloorSeconds,
     double StreamBytesPerSecond,
-    IReadOnlyList<GemmPoint> Gemm)
+    IReadOnlyList<GemmPoint> Gemm,
+    IReadOnlyDictionary<string, ShapeGrid>? Shapes = null,
+    CostPair? InputBucketize = null,
+    double BackwardCallSeconds = 0)
 {
     public SoftwareStack StackForm => SoftwareStacks.Words.TryGetValue(Form, out var s) ? s : SoftwareStack.Eager;
 }
+
+/// <summary>An operator measured over a grid of shapes: device seconds per shape (interpolated as GEMMs are) and its host cost.</summary>
+public sealed record ShapeGrid(IReadOnlyList<GemmPoint> Device, LinearCost Host);
