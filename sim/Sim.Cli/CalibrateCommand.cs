@@ -52,15 +52,30 @@ public static class CalibrateCommand
         var maxMape = new Option<double?>("--max-mape") { Description = "exit 1 when the iteration MAPE (percent) is above this" };
         var plot = new Option<string?>("--plot") { Description = "draw predicted vs measured (.png or .svg)" };
         var phases = new Option<bool>("--phases") { Description = "print per-phase measured and predicted seconds" };
+        var crossCard = new Option<bool>("--cross-card") { Description = "judge runs made on another card than the profile's (refused without it)" };
+        var json = new Option<bool>("--json") { Description = "print the report as JSON" };
         var cmd = new Command("validate", "Predict every measured plan and compare: per run, per phase, MAPE, max error, Kendall tau.")
         {
-            runs, profileOpt, cross, topology, maxMape, plot, phases,
+            runs, profileOpt, cross, topology, maxMape, plot, phases, crossCard, json,
         };
         cmd.SetAction(r =>
         {
             var files = ReadMeasurements(r.GetValue(runs)!);
             var profile = r.GetValue(profileOpt) is { } pp ? CalibrationProfileJson.Read(pp) : null;
-            var report = Validator.Compare(run => Validator.ForRun(profile, run), Validator.Runs(files), profile is null ? "uncalibrated defaults" : "profile");
+            var judged = Validator.Runs(files);
+            if (judged.Count == 0)
+                throw new SimInputException(string.Join(", ", r.GetValue(runs)!), "", "no successful end-to-end run to validate (only micro benchmarks, failed runs or no measurement files)");
+            if (profile is not null)
+            {
+                var card = profile.Domain?.Card ?? profile.Card;
+                var family = Extrapolations.CardFamily(card) ?? card;
+                var foreign = judged.Where(f => (Extrapolations.CardFamily(f.Measurement.Provenance.GpuModel) ?? f.Measurement.Provenance.GpuModel) != family).ToList();
+                if (foreign.Count > 0 && !r.GetValue(crossCard))
+                    throw new SimInputException(foreign[0].File, "provenance.gpu_model",
+                        $"measured on {foreign[0].Measurement.Provenance.GpuModel}, the profile on {card} ({foreign.Count} run(s)); pass --cross-card to judge a profile on another card");
+                if (foreign.Count > 0) stdout.WriteLine($"cross-card: {foreign.Count} run(s) measured on another card than the profile's {card}: every operator is borrowed from it");
+            }
+            var report = Validator.Compare(run => Validator.ForRun(profile, run), judged, profile is null ? "uncalibrated defaults" : "profile");
             var reports = new List<ValidationReport> { report };
             if (r.GetValue(cross))
             {
@@ -70,7 +85,8 @@ public static class CalibrateCommand
                 reports.Add(Validator.LeaveOnePlanOut(cluster, topoPath, files));
                 reports.Add(Validator.Extrapolate(cluster, topoPath, files, 2, 4));
             }
-            foreach (var rep in reports) Render(rep, stdout, r.GetValue(phases));
+            if (r.GetValue(json)) stdout.WriteLine(ValidationJson(reports));
+            else foreach (var rep in reports) Render(rep, stdout, r.GetValue(phases));
             if (r.GetValue(plot) is { } plotPath) { ValidationPlot.Save(plotPath, reports); stdout.WriteLine($"plot written to {plotPath}"); }
             if (r.GetValue(maxMape) is { } limit && report.AnalyticalMape * 100 > limit)
             {
@@ -82,16 +98,49 @@ public static class CalibrateCommand
         return cmd;
     }
 
+    /// <summary>The reports as one JSON object: per report the runs, the iteration and per-phase errors, Kendall tau.</summary>
+    private static string ValidationJson(IReadOnlyList<ValidationReport> reports)
+    {
+        var arr = new System.Text.Json.Nodes.JsonArray();
+        foreach (var rep in reports)
+        {
+            var runs = new System.Text.Json.Nodes.JsonArray();
+            foreach (var x in rep.Runs)
+            {
+                var measured = new System.Text.Json.Nodes.JsonObject();
+                var predicted = new System.Text.Json.Nodes.JsonObject();
+                for (var i = 0; i < Engine.Phases.All.Count; i++) { measured[Engine.Phases.All[i]] = x.MeasuredPhases[i]; predicted[Engine.Phases.All[i]] = x.PredictedPhases[i]; }
+                runs.Add(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["file"] = x.File, ["workload"] = x.Workload, ["plan"] = x.Plan, ["stack"] = x.Stack, ["optimizer"] = x.Optimizer, ["card"] = x.Card,
+                    ["gpus"] = x.Gpus, ["measured_seconds"] = x.MeasuredSeconds, ["analytical_seconds"] = x.AnalyticalSeconds, ["event_seconds"] = x.EventSeconds,
+                    ["analytical_error"] = x.AnalyticalError, ["event_error"] = x.EventError, ["measured_phases"] = measured, ["predicted_phases"] = predicted,
+                });
+            }
+            var phases = new System.Text.Json.Nodes.JsonObject();
+            foreach (var p in rep.PhaseErrors)
+                phases[p.Phase] = new System.Text.Json.Nodes.JsonObject { ["judged"] = p.Judged, ["within_10_percent"] = p.Within10, ["mape"] = p.Mape, ["worst"] = p.Worst };
+            var (agree, groups) = rep.BestPlanAgreement;
+            arr.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["label"] = rep.Label, ["runs"] = runs, ["iteration_mape_analytical"] = rep.AnalyticalMape, ["iteration_mape_event"] = rep.EventMape,
+                ["max_abs_error"] = rep.MaxAbsError, ["kendall_tau"] = double.IsNaN(rep.KendallTau) ? null : rep.KendallTau,
+                ["best_plan_agreement"] = agree, ["groups"] = groups, ["phases"] = phases,
+            });
+        }
+        return new System.Text.Json.Nodes.JsonObject { ["reports"] = arr }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
     private static void Render(ValidationReport rep, TextWriter stdout, bool phases)
     {
         var inv = CultureInfo.InvariantCulture;
         var console = Terminal.For(stdout);
         stdout.WriteLine();
         stdout.WriteLine($"== {rep.Label}: {rep.Runs.Count} run(s)");
-        var t = new Table().AddColumns("plan", "GPUs", "measured", "analytical", "error", "event", "error");
-        foreach (var c in t.Columns.Skip(1)) c.RightAligned();
+        var t = new Table().AddColumns("plan", "stack", "optimizer", "GPUs", "measured", "analytical", "error", "event", "error");
+        foreach (var c in t.Columns.Skip(3)) c.RightAligned();
         foreach (var x in rep.Runs)
-            t.AddRow(Markup.Escape(x.Plan), x.Gpus.ToString(inv), Units.Seconds(x.MeasuredSeconds), Units.Seconds(x.AnalyticalSeconds),
+            t.AddRow(Markup.Escape(x.Plan), Markup.Escape(x.Stack), Markup.Escape(x.Optimizer), x.Gpus.ToString(inv), Units.Seconds(x.MeasuredSeconds), Units.Seconds(x.AnalyticalSeconds),
                 x.AnalyticalError.ToString("+0.0%;-0.0%", inv), Units.Seconds(x.EventSeconds), x.EventError.ToString("+0.0%;-0.0%", inv));
         console.Write(t);
         if (phases)
@@ -100,11 +149,14 @@ public static class CalibrateCommand
             foreach (var ph in Engine.Phases.All) pt.AddColumn(new TableColumn(ph).RightAligned());
             foreach (var x in rep.Runs)
             {
-                pt.AddRow([Markup.Escape(x.Plan) + " measured", .. x.MeasuredPhases.Select(Units.Seconds)]);
+                pt.AddRow([Markup.Escape($"{x.Plan} {x.Stack} {x.Optimizer}") + " measured", .. x.MeasuredPhases.Select(Units.Seconds)]);
                 pt.AddRow(["  predicted", .. x.PredictedPhases.Select(Units.Seconds)]);
             }
             console.Write(pt);
         }
+        var pe = rep.PhaseErrors.Where(p => p.Judged > 0).ToList();
+        stdout.WriteLine($"phases (where >= {ValidationReport.JudgedPhaseShare:P0} of the iteration): " +
+            string.Join("; ", pe.Select(p => $"{p.Phase} {p.Within10}/{p.Judged} within 10% (mean {p.Mape.ToString("P1", inv)}, worst {p.Worst.ToString("P1", inv)})")));
         var (agree, groups) = rep.BestPlanAgreement;
         stdout.WriteLine($"iteration MAPE: analytical {rep.AnalyticalMape:P2}, event {rep.EventMape:P2}; max |error| {rep.MaxAbsError:P2}; " +
                          $"Kendall tau {(double.IsNaN(rep.KendallTau) ? "n/a" : rep.KendallTau.ToString("0.000", inv))}; best plan predicted in {agree} of {groups} group(s)");

@@ -23,6 +23,22 @@ public static class ModeOption
         new("--profile") { Description = "calibration profile (sim calibrate): fitted cost parameters, measured collective curves and an error band" };
 
     /// <summary>The predictor of a profile file, or the uncalibrated defaults when none is given.</summary>
-    public static Predictor Predictor(string? profilePath) =>
-        Predictions.Predictor.For(profilePath is null ? null : CalibrationProfileJson.Read(profilePath));
+    public static Predictor Predictor(string? profilePath, string? stack = null) =>
+        Predictions.Predictor.For(profilePath is null ? null : CalibrationProfileJson.Read(profilePath), stack);
+
+    /// <summary>`--stack`: the software stack whose operator models price the prediction (overrides the workload's `stack:`).</summary>
+    public static Option<string?> Stack()
+    {
+        var o = new Option<string?>("--stack")
+        {
+            Description = "software stack: eager (PyTorch eager, the default), fused (FBGEMM/TorchRec-style), or a measured stack " +
+                          "(pytorch-eager, harness-eager, harness-fused); overrides the workload's stack:",
+        };
+        o.AcceptOnlyFromAmong("eager", "fused", "pytorch-eager", "harness-eager", "harness-fused");
+        return o;
+    }
+
+    /// <summary>The stack asked for: --stack, else the workload file's <c>stack:</c>, else eager.</summary>
+    public static string StackFor(string? option, string workloadPath) =>
+        option ?? Workload.WorkloadLoader.Load(workloadPath).Stack ?? Predictions.Predictor.DefaultStack;
 }

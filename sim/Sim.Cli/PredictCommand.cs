@@ -21,13 +21,14 @@ public static class PredictCommand
         var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace of the iteration (JSON; open in ui.perfetto.dev)" };
         var plot = new Option<string?>("--plot") { Description = "draw the iteration as a Gantt chart (.png or .svg)" };
         var profile = ModeOption.Profile();
+        var stack = ModeOption.Stack();
         var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
         {
-            topology, workload, plan, planner, json, mode, trace, plot, profile,
+            topology, workload, plan, planner, json, mode, trace, plot, profile, stack,
         };
         cmd.SetAction(r =>
         {
-            var predictor = ModeOption.Predictor(r.GetValue(profile));
+            var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(r.GetValue(stack), r.GetValue(workload)!));
             var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner), predictor);
             var tracePath = r.GetValue(trace);
             var plotPath = r.GetValue(plot);
@@ -74,5 +75,7 @@ public static class PredictCommand
         stdout.WriteLine($"communication:    {Units.Seconds(p.ExposedCommunicationSeconds)} exposed ({(p.ExposedCommunicationSeconds / p.IterationSeconds).ToString("P1", inv)} of the iteration), {Units.Seconds(p.HiddenCommunicationSeconds)} hidden behind compute");
         stdout.WriteLine($"memory per GPU:   max {Units.Bytes(p.MemoryBytesMax)}, mean {Units.Bytes(p.MemoryBytesMean)} of {Units.Bytes(p.MemoryCapacityBytesPerGpu)}");
         stdout.WriteLine($"cost parameters:  {p.CostSource}");
+        if (p.Stack is { } stack) stdout.WriteLine($"stack:            {stack}");
+        foreach (var e in p.Extrapolations ?? []) stdout.WriteLine($"extrapolation:    {e}");
     }
 }

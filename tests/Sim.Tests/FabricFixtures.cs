@@ -37,6 +37,10 @@ fabric:
     public static IEnumerable<string> ShippedTopologies() =>
         Directory.GetFiles(Fixtures.Repo("topologies"), "*.yaml").Order(StringComparer.Ordinal);
 
+    /// <summary>Shipped clusters of two GPUs or more: the ones with a bisection and collectives (h100x1, h200x1 have neither).</summary>
+    public static IEnumerable<string> ShippedMultiGpuTopologies() =>
+        ShippedTopologies().Where(f => TopologyLoader.Load(f).WorldSize > 1);
+
     // One spine per pod: a single path between two GPUs, so exact flows see no hash collisions of ECMP (which the
     // coalesced flows, spread evenly by construction, cannot reproduce: up to 30% on 4 spines at this tiny scale).
     public static Cluster Tapered(string name) => name switch

@@ -98,7 +98,7 @@ public class GraphCollectiveTests
         Assert.Equal(2.0, leaf / full, 2);
     }
 
-    public static TheoryData<string> Shipped => new(FabricFixtures.ShippedTopologies().Select(Path.GetFileName)!);
+    public static TheoryData<string> Shipped => new(FabricFixtures.ShippedMultiGpuTopologies().Select(Path.GetFileName)!);
 
     [Theory]
     [MemberData(nameof(Shipped))]

@@ -7,7 +7,18 @@ namespace Sim.Tests;
 /// <summary>`sim topology describe` and `sim topology export-astra` on the shipped files and on bad input.</summary>
 public class TopologyCliTests
 {
-    public static TheoryData<string> Shipped => new(FabricFixtures.ShippedTopologies().Select(Path.GetFileName)!);
+    public static TheoryData<string> Shipped => new(FabricFixtures.ShippedMultiGpuTopologies().Select(Path.GetFileName)!);
+
+    [Theory]
+    [InlineData("h100x1.yaml")]
+    [InlineData("h200x1.yaml")]
+    public void Single_gpu_topologies_load_and_describe(string file)
+    {
+        var path = Fixtures.Repo($"topologies/{file}");
+        Assert.Equal(1, TopologyLoader.Load(path).WorldSize);
+        var r = CliRunner.Run("topology", "describe", path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+    }
 
     [Theory]
     [MemberData(nameof(Shipped))]

@@ -1,6 +1,7 @@
 using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
+using Sim.Workload;
 
 namespace Sim.Calibration;
 
@@ -14,7 +15,10 @@ public sealed record RunComparison(
     double AnalyticalSeconds,
     double EventSeconds,
     IReadOnlyList<double> MeasuredPhases,
-    IReadOnlyList<double> PredictedPhases)
+    IReadOnlyList<double> PredictedPhases,
+    string Stack = "",
+    string Optimizer = "",
+    string Card = "")
 {
     public double AnalyticalError => Statistics.RelativeError(AnalyticalSeconds, MeasuredSeconds);
     public double EventError => Statistics.RelativeError(EventSeconds, MeasuredSeconds);
@@ -49,7 +53,20 @@ public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string 
         }
     }
 
-    private IEnumerable<IGrouping<(string, int), RunComparison>> Groups => Runs.GroupBy(r => (r.Workload, r.Gpus));
+    // Plans compete within one model, GPU count, stack and optimizer: that is the order a user picks a plan from.
+    private IEnumerable<IGrouping<(string, int, string, string), RunComparison>> Groups => Runs.GroupBy(r => (r.Workload, r.Gpus, r.Stack, r.Optimizer));
+
+    /// <summary>A phase is judged where it holds at least this share of its run's measured iteration (smaller ones matter little and are noisy).</summary>
+    public const double JudgedPhaseShare = 0.05;
+
+    /// <summary>Per phase: runs where it was judged, how many of them within 10%, its mean and worst absolute relative error.</summary>
+    public IReadOnlyList<(string Phase, int Judged, int Within10, double Mape, double Worst)> PhaseErrors =>
+        Engine.Phases.All.Select((ph, i) =>
+        {
+            var errs = Runs.Where(r => r.MeasuredPhases[i] >= JudgedPhaseShare * r.MeasuredSeconds)
+                .Select(r => Math.Abs(Statistics.RelativeError(r.PredictedPhases[i], r.MeasuredPhases[i]))).ToList();
+            return (ph, errs.Count, errs.Count(e => e <= 0.10), errs.Count == 0 ? 0 : errs.Average(), errs.DefaultIfEmpty(0).Max());
+        }).ToList();
 }
 
 /// <summary>Predicts measured runs with a predictor (a profile's, or the defaults) and compares, plus the cross-validations a user can trust.</summary>
@@ -73,7 +90,8 @@ public static class Validator
         var ev = predictor.Predict(s, PredictionMode.Event);
         var e2e = run.Measurement.EndToEnd!;
         return new RunComparison(run.File, s.Workload.Name, s.Plan.Name, s.Cluster.WorldSize, e2e.Iteration.Median,
-            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, predictor.Cost));
+            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, predictor.Cost),
+            run.Measurement.Provenance.StackOrDefault, s.Workload.Optimizer.Name(), run.Measurement.Provenance.GpuModel);
     }
 
     /// <summary>Each run predicted by a profile fitted without it (micro benchmarks stay in).</summary>

@@ -24,7 +24,9 @@ public sealed record Prediction(
     double HiddenCommunicationSeconds,
     IReadOnlyList<RankTime> Ranks,
     IReadOnlyList<PathSegment> CriticalPath,
-    double? ErrorBand = null)
+    double? ErrorBand = null,
+    string? Stack = null,
+    IReadOnlyList<string>? Extrapolations = null)
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>

@@ -25,18 +25,31 @@ public sealed class Predictor
     /// <summary>The profile's iteration error band, reported with every prediction; null when uncalibrated.</summary>
     public double? ErrorBand { get; }
 
+    /// <summary>The profile the parameters came from (null: uncalibrated, or parameters given as they are).</summary>
+    public CalibrationProfile? Profile { get; private init; }
+
+    /// <summary>The software stack asked for (eager, fused, or a measured stack's name).</summary>
+    public string Stack { get; private init; } = DefaultStack;
+
+    /// <summary>The stack most users run, and so the default: PyTorch eager.</summary>
+    public const string DefaultStack = "eager";
+
     /// <summary>A predictor with these parameters as they are (calibration's fitters try candidates this way).</summary>
     public Predictor(CostParameters cost, double? errorBand = null)
     {
         Cost = cost; ErrorBand = errorBand;
     }
 
+    /// <summary>The stack whose operator models price this prediction, in words.</summary>
+    public string StackUsed => Cost.Operators is { } o ? $"{o.MeasuredStack} ({o.Form}, fitted)" : $"{Stack} (roofline defaults: no fitted operator models)";
+
     /// <summary>
     /// The predictor of a calibration profile (its fitted parameters, the operator models of <paramref name="stack"/>,
     /// and its error band), or the defaults for none.
     /// </summary>
     public static Predictor For(CalibrationProfile? profile, string? stack = null) =>
-        profile is null ? Uncalibrated : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand);
+        profile is null ? (stack is null ? Uncalibrated : new Predictor(CostParameters.Default) { Stack = stack })
+            : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand) { Profile = profile, Stack = stack ?? DefaultStack };
 
     public Prediction Predict(Scenario s, PredictionMode mode) => Run(s, mode).Prediction;
 
@@ -49,6 +62,7 @@ public sealed class Predictor
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
         var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
         if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
+        prediction = prediction with { Stack = StackUsed, Extrapolations = Extrapolations.Of(Profile, s.Cluster, s.Workload, s.Plan, Stack) };
         return new PredictionRun(prediction, timeline, run);
     }
 

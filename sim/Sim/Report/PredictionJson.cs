@@ -40,6 +40,8 @@ public static class PredictionJson
             ["memory_capacity_bytes_per_gpu"] = p.MemoryCapacityBytesPerGpu,
             ["cost_parameters_source"] = p.CostSource,
             ["iteration_error_band"] = p.ErrorBand,
+            ["stack"] = p.Stack,
+            ["extrapolations"] = p.Extrapolations is { } ex ? new JsonArray(ex.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray()) : null,
             ["critical_path"] = Array(p.CriticalPath.Select(s => (JsonNode)new JsonObject
             {
                 ["task"] = s.Task, ["phase"] = s.Phase, ["rank"] = s.Rank, ["seconds"] = s.Seconds,

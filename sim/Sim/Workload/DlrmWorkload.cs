@@ -38,6 +38,9 @@ public sealed record DlrmWorkload(
     /// <summary>A hint for planners: the scheme tables take unless there is a reason not to (C-LSTM: data_parallel).</summary>
     public ShardingScheme? DefaultScheme { get; init; }
 
+    /// <summary>The software stack that trains it (eager, fused, or a measured stack's name); null: the default, eager.</summary>
+    public string? Stack { get; init; }
+
     public EmbeddingTable Table(string name) => Tables.First(t => t.Name == name);
 
     public IReadOnlyList<DenseLayer> BottomLayers => Chain(DenseFeatures, BottomMlp);

@@ -31,6 +31,10 @@ public static class WorkloadLoader
         ["conv1d"] = SequenceLayerKind.Conv1d, ["lstm"] = SequenceLayerKind.Lstm,
     };
 
+    /// <summary>The stacks a workload may name (issue 14): a form (eager, fused) or a measured stack.</summary>
+    private static readonly IReadOnlyDictionary<string, string> StackWords =
+        new[] { "eager", "fused", "pytorch-eager", "harness-eager", "harness-fused" }.ToDictionary(w => w, w => w);
+
     private static DlrmWorkload Read(YamlMap root)
     {
         var name = root.RequireString("name");
@@ -48,6 +52,7 @@ public static class WorkloadLoader
         var sequenceLayers = ReadSequenceLayers(root);
         var tsl = root.OptionalMap("tsl") is { } tslMap ? ReadTsl(tslMap) : null;
         ShardingScheme? defaultScheme = root.Has("default_scheme") ? root.RequireEnum("default_scheme", ShardingSchemes.Words) : null;
+        string? stack = root.Has("stack") ? root.RequireEnum("stack", StackWords) : null;
         var tables = ReadTables(root, "tables");
         root.EnsureNoUnknownKeys();
 
@@ -65,6 +70,7 @@ public static class WorkloadLoader
             SequenceLayers = sequenceLayers,
             Tsl = tsl,
             DefaultScheme = defaultScheme,
+            Stack = stack,
         };
         CheckSequences(root, workload, tables);
         CheckInteraction(root, workload, tables);

@@ -50,18 +50,21 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
             var zero = Stream(s.Rows * s.Columns * 4);
             return zero + EmbeddingForward(s);
         }
-        if (_m is null)
+        if (BackwardFit(o) is not { } c)
             return new(ComputeCost.EmbeddingBackwardSeconds(gpu, p, s.PooledBytes + 2 * s.LookupBytes, 1), 0);
-        var c = _m.EmbeddingBackward.TryGetValue(o.Name(), out var fit) ? fit : _m.EmbeddingBackward.Values.First();
         return new(c.Device.Shard(s), c.Host.Shard(s));
     }
+
+    /// <summary>The fitted backward of an optimizer, else of another optimizer the stack measured, else none.</summary>
+    private CostPair? BackwardFit(Optimizer o) => _m is null || _m.EmbeddingBackward.Count == 0 ? null
+        : _m.EmbeddingBackward.TryGetValue(o.Name(), out var fit) ? fit : _m.EmbeddingBackward.Values.First();
 
     /// <summary>The optimizer step over dense (replicated) parameters: Adagrad for a row-wise Adagrad workload, SGD otherwise.</summary>
     public DeviceHost DenseOptimizer(double parameters, Optimizer o)
     {
         if (parameters <= 0) return default;
-        if (_m is null) return new(DenseWork.OptimizerSeconds(gpu, p, o, parameters), 0);
         var name = o == Optimizer.Sgd ? "sgd" : "adagrad";
+        if (_m is null || _m.DenseOptimizer.Count == 0) return new(DenseWork.OptimizerSeconds(gpu, p, o, parameters), 0);
         var c = _m.DenseOptimizer.TryGetValue(name, out var fit) ? fit : _m.DenseOptimizer.Values.First();
         return new(c.Device.Step(parameters), c.Host.Step(parameters));
     }
@@ -96,8 +99,10 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
     /// <summary>One shard's backward with its optimizer step, as a step operator (a data-parallel replica's dense gradient otherwise).</summary>
     public StepOp EmbeddingBackwardOp(in ShardLoad s, Optimizer o)
     {
-        if (_m is null || s.DataParallel) { var d = EmbeddingBackward(s, o); return new(d.Device, d.Host); }
-        return StepOp.Of(_m.EmbeddingBackward.TryGetValue(o.Name(), out var fit) ? fit : _m.EmbeddingBackward.Values.First(), s);
+        // A data-parallel replica's gradient comes from its own backward() call: one autograd-engine start each.
+        if (s.DataParallel) { var d = EmbeddingBackward(s, o); return new(d.Device, d.Host + BackwardCallSeconds); }
+        if (BackwardFit(o) is not { } c) { var d = EmbeddingBackward(s, o); return new(d.Device, d.Host); }
+        return StepOp.Of(c, s);
     }
 
     /// <summary>The optimizer step over one dense parameter tensor (each tensor is its own call on an eager stack).</summary>
