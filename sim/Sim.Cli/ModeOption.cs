@@ -38,7 +38,4 @@ public static class ModeOption
         return o;
     }
 
-    /// <summary>The stack asked for: --stack, else the workload file's <c>stack:</c>, else eager.</summary>
-    public static string StackFor(string? option, string workloadPath) =>
-        option ?? Workload.WorkloadLoader.Load(workloadPath).Stack ?? Predictions.Predictor.DefaultStack;
 }

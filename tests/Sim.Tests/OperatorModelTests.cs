@@ -140,3 +140,89 @@ tables:
         p.EmbeddingBackwardEfficiency, p.EmbeddingBackwardShardSeconds, p.RowSplitBucketiseSeconds, p.KernelOverheadSeconds,
         p.IntraNodeCollectiveEfficiency, p.CollectiveOverheadSeconds, [], new Dictionary<string, PhaseCorrection>());
 }
+
+/// <summary>Calibration from an operator grid alone (issue 14), and `sim validate`'s gates on what it judges.</summary>
+public class OperatorCalibrationTests
+{
+    private static MeasurementProvenance Provenance(string stack) =>
+        new("cuda", "NVIDIA H200", 1, "580", "13.0", "13.0", "2.28.9", "2.11.0", "none", "none", "2026-12-04T00:00:00Z", "abc", "micro", stack);
+
+    /// <summary>An eager stack whose backward costs 40 us + 0.6 ns per lookup + bytes at 0.5 TB/s, and whose row-wise
+    /// Adagrad backward waits for the GPU (host time ≈ wall time).</summary>
+    private static Measurement Grid()
+    {
+        var ops = new List<OperatorResult>();
+        foreach (var batch in new[] { 8192.0, 65536 })
+            foreach (var pool in new[] { 1.0, 8, 32 })
+                foreach (var dim in new[] { 32.0, 128, 256 })
+                {
+                    var shape = new Dictionary<string, double> { ["rows"] = 1e6, ["dim"] = dim, ["batch"] = batch, ["pooling"] = pool, ["unique_rows"] = 1e6 * -double.ExpM1(-batch * pool / 1e6) };
+                    var l = batch * pool;
+                    var fwd = 10e-6 + l * dim * 4 / 1.2e12;
+                    var bwd = 40e-6 + 0.6e-9 * l + l * dim * 4 / 0.5e12;
+                    ops.Add(new OperatorResult(OperatorNames.EmbeddingForward, MeasurementStacks.PytorchEager, "fp32", null, shape, fwd, 20e-6, fwd));
+                    ops.Add(new OperatorResult(OperatorNames.EmbeddingBackward, MeasurementStacks.PytorchEager, "fp32", "sgd", shape, bwd, 100e-6, bwd));
+                    ops.Add(new OperatorResult(OperatorNames.EmbeddingBackward, MeasurementStacks.PytorchEager, "fp32", "rowwise_adagrad", shape, 2 * bwd, 1.95 * bwd, 2 * bwd));
+                }
+        ops.Add(new OperatorResult(OperatorNames.Elementwise, MeasurementStacks.PytorchEager, "fp32", null, new Dictionary<string, double> { ["elements"] = 1 }, 3e-6, 8e-6, 9e-6));
+        ops.Add(new OperatorResult(OperatorNames.Elementwise, MeasurementStacks.PytorchEager, "fp32", null, new Dictionary<string, double> { ["elements"] = 1e8 }, 8e8 / 3e12, 8e-6, 8e8 / 3e12));
+        return new Measurement(1, MeasurementKinds.Micro, Provenance(MeasurementStacks.PytorchEager), [], MeasurementStatus.Ok, Micro: new MicroResults(3, 10, Operators: ops));
+    }
+
+    [Fact]
+    public void An_operator_grid_alone_gives_a_profile_with_the_forms_that_made_it()
+    {
+        var profile = Calibrator.Fit(Fixtures.Cluster(1, 1), "t.yaml", [new MeasurementFile("micro.json", Grid())]);
+        var m = Assert.Single(profile.Operators!);
+        Assert.Equal(MeasurementStacks.PytorchEager, m.MeasuredStack);
+        Assert.Equal("eager", m.Form);
+        var sgd = m.EmbeddingBackward["sgd"];
+        Assert.False(sgd.Synchronises);
+        Assert.Equal(40, sgd.Device.Coefficient(CostTerms.Calls) * 1e6, 6);
+        Assert.Equal(0.6, sgd.Device.Coefficient(CostTerms.Lookups) * 1e9, 6);
+        Assert.True(m.EmbeddingBackward["rowwise_adagrad"].Synchronises);
+        Assert.Equal(8e-6, m.KernelIssueSeconds, 12);
+        Assert.Equal(3e12, m.StreamBytesPerSecond, 0);
+        // No end-to-end run was given: nothing is corrected per phase.
+        Assert.Empty(profile.Parameters.PhaseCorrections);
+        Assert.Equal(["rowwise_adagrad", "sgd"], profile.Domain!.Optimizers);
+        Assert.Equal("NVIDIA H200", profile.Domain.Card);
+    }
+
+    [Fact]
+    public void A_synchronising_backward_costs_its_wall_time_per_shard_and_a_host_bound_one_its_issue_time()
+    {
+        var profile = Calibrator.Fit(Fixtures.Cluster(1, 1), "t.yaml", [new MeasurementFile("micro.json", Grid())]);
+        var m = profile.Operators![0];
+        var c = Fixtures.Cluster(1, 1);
+        var w = Fixtures.Workload();
+        var plan = Fixtures.Greedy(c, w);
+        var shards = EmbeddingWork.Compute(c, w, plan).Shards[0];
+        double Backward(string opt)
+        {
+            var wl = w with { Optimizer = Sim.Workload.Optimizers.Words[opt] };
+            return IterationGraph.Build(c, wl, plan, profile.ToCostParameters()).Tasks.Where(t => t.Phase == Phases.EmbeddingBackward).Sum(t => t.Seconds);
+        }
+        // Row-wise Adagrad waits for the GPU after every shard: the phase is the sum of the calls' wall times.
+        var adagrad = m.EmbeddingBackward["rowwise_adagrad"];
+        Assert.Equal(shards.Sum(s => adagrad.Device.Shard(s)), Backward("rowwise_adagrad"), 12);
+        // SGD's calls do not wait: the host issues them one after another while the GPU runs; on these small shards
+        // the host (100 us a call) is slower than the GPU, so the phase is the host's time plus the last call's kernels.
+        var sgd = m.EmbeddingBackward["sgd"];
+        var host = shards.Sum(s => sgd.Host.Shard(s));
+        Assert.InRange(Backward("sgd"), host - 1e-12, host + shards.Max(s => sgd.Device.Shard(s)) + 1e-12);
+        Assert.True(host > shards.Sum(s => sgd.Device.Shard(s)));
+    }
+
+    [Fact]
+    public void Validate_refuses_another_cards_runs_without_cross_card_and_an_empty_set_of_runs()
+    {
+        var foreign = CliRunner.Run("validate", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"), Fixtures.Repo("validation/runs/2026-11-26-h100x2-run1"));
+        Assert.Equal(2, foreign.ExitCode);
+        Assert.Contains("--cross-card", foreign.Stderr);
+        using var dir = new Fixtures.TempDir();
+        var empty = CliRunner.Run("validate", dir.Path);
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Contains("no successful end-to-end run", empty.Stderr);
+    }
+}

@@ -51,6 +51,9 @@ public sealed class Predictor
         profile is null ? (stack is null ? Uncalibrated : new Predictor(CostParameters.Default) { Stack = stack })
             : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand) { Profile = profile, Stack = stack ?? DefaultStack };
 
+    /// <summary>The same profile with another stack's operator models.</summary>
+    public Predictor WithStack(string stack) => Profile is null ? new Predictor(Cost, ErrorBand) { Stack = stack } : For(Profile, stack);
+
     public Prediction Predict(Scenario s, PredictionMode mode) => Run(s, mode).Prediction;
 
     /// <param name="recordFlows">event mode: keep every network flow (for traces).</param>

@@ -73,6 +73,7 @@ public static class PredictionJson
             o["iteration_seconds"]!.GetValue<double>(), phases,
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
             o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>(),
-            o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path, o["iteration_error_band"]?.GetValue<double>());
+            o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path, o["iteration_error_band"]?.GetValue<double>(),
+            o["stack"]?.GetValue<string>(), o["extrapolations"]?.AsArray().Select(n => n!.GetValue<string>()).ToList());
     }
 }
