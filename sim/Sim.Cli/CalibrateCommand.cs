@@ -62,19 +62,24 @@ public static class CalibrateCommand
         {
             var files = ReadMeasurements(r.GetValue(runs)!);
             var profile = r.GetValue(profileOpt) is { } pp ? CalibrationProfileJson.Read(pp) : null;
-            var judged = Validator.Runs(files);
-            if (judged.Count == 0)
-                throw new SimInputException(string.Join(", ", r.GetValue(runs)!), "", "no successful end-to-end run to validate (only micro benchmarks, failed runs or no measurement files)");
-            if (profile is not null)
+            if (profile is not null && !r.GetValue(crossCard))
             {
+                // Runs (and micro benchmarks) of another card are left out, and the output says so.
                 var card = profile.Domain?.Card ?? profile.Card;
                 var family = Extrapolations.CardFamily(card) ?? card;
-                var foreign = judged.Where(f => (Extrapolations.CardFamily(f.Measurement.Provenance.GpuModel) ?? f.Measurement.Provenance.GpuModel) != family).ToList();
-                if (foreign.Count > 0 && !r.GetValue(crossCard))
-                    throw new SimInputException(foreign[0].File, "provenance.gpu_model",
-                        $"measured on {foreign[0].Measurement.Provenance.GpuModel}, the profile on {card} ({foreign.Count} run(s)); pass --cross-card to judge a profile on another card");
-                if (foreign.Count > 0) stdout.WriteLine($"cross-card: {foreign.Count} run(s) measured on another card than the profile's {card}: every operator is borrowed from it");
+                var foreign = files.Where(f => (Extrapolations.CardFamily(f.Measurement.Provenance.GpuModel) ?? f.Measurement.Provenance.GpuModel) != family).ToList();
+                if (foreign.Count > 0)
+                {
+                    stdout.WriteLine($"left out {foreign.Count} measurement(s) made on another card than the profile's {card} " +
+                                     $"({string.Join(", ", foreign.Select(f => f.Measurement.Provenance.GpuModel).Distinct())}); --cross-card judges them too");
+                    files = files.Except(foreign).ToList();
+                }
             }
+            var judged = Validator.Runs(files);
+            if (judged.Count == 0)
+                throw new SimInputException(string.Join(", ", r.GetValue(runs)!), "", profile is not null && !r.GetValue(crossCard)
+                    ? "no successful end-to-end run of the profile's card to validate (--cross-card judges other cards' runs)"
+                    : "no successful end-to-end run to validate (only micro benchmarks, failed runs or no measurement files)");
             var report = Validator.Compare(run => Validator.ForRun(profile, run), judged, profile is null ? "uncalibrated defaults" : "profile");
             var reports = new List<ValidationReport> { report };
             if (r.GetValue(cross))
@@ -136,6 +141,12 @@ public static class CalibrateCommand
         var inv = CultureInfo.InvariantCulture;
         var console = Terminal.For(stdout);
         stdout.WriteLine();
+        if (rep.Runs.Count == 0)
+        {
+            // Nothing measured to judge: say so rather than print a MAPE of nothing.
+            stdout.WriteLine($"== {rep.Label}: no runs to judge (none measured)");
+            return;
+        }
         stdout.WriteLine($"== {rep.Label}: {rep.Runs.Count} run(s)");
         var t = new Table().AddColumns("plan", "stack", "optimizer", "GPUs", "measured", "analytical", "error", "event", "error");
         foreach (var c in t.Columns.Skip(3)) c.RightAligned();

@@ -220,6 +220,10 @@ public class OperatorCalibrationTests
         var foreign = CliRunner.Run("validate", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"), Fixtures.Repo("validation/runs/2026-11-26-h100x2-run1"));
         Assert.Equal(2, foreign.ExitCode);
         Assert.Contains("--cross-card", foreign.Stderr);
+        var mixed = CliRunner.Run("validate", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"), Fixtures.Repo("validation/runs/2026-11-26-h100x2-run1"),
+            Fixtures.Repo("validation/runs/2026-12-04-h200x1"));
+        Assert.True(mixed.ExitCode == 0, mixed.Stderr);
+        Assert.Contains("left out", mixed.Stdout);
         using var dir = new Fixtures.TempDir();
         var empty = CliRunner.Run("validate", dir.Path);
         Assert.Equal(2, empty.ExitCode);
