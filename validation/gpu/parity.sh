@@ -61,6 +61,8 @@ nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1 | grep 
     python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1
 } >> "$log"
 
+# The reference runner records the commit the harness was built from (the device copy's git metadata may be stale).
+[ -z "${REFERENCE_GIT_COMMIT:-}" ] && [ -f .gpu/harness/git-commit.txt ] && export REFERENCE_GIT_COMMIT="$(cat .gpu/harness/git-commit.txt)"
 # The reference runner, one process per GPU (an array, not a function: `timeout` runs programs only).
 ref=(python3 validation/reference/dlrm_reference.py)
 [ "$count" -gt 1 ] && ref=(python3 -m torch.distributed.run --standalone --nproc_per_node="$count" validation/reference/dlrm_reference.py)
