@@ -135,17 +135,4 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
 
     /// <summary>A streaming copy over <paramref name="bytes"/> (read + write), as a step operator.</summary>
     public StepOp StreamOp(double bytes) { var d = Stream(bytes); return new(d.Device, d.Host); }
-
-    /// <summary>Dense forward or backward of every operator of the model for a local batch.</summary>
-    public DeviceHost Dense(DlrmWorkload w, double localBatch, bool forward)
-    {
-        var dt = w.Precision.Compute;
-        DeviceHost t = default;
-        foreach (var o in w.DenseOperators)
-        {
-            var rows = localBatch * o.RowsPerSample;
-            foreach (var k in forward ? o.Op.Forward(rows, dt.Bytes()) : o.Op.Backward(rows, dt.Bytes())) t += Kernel(k, dt);
-        }
-        return t;
-    }
 }
