@@ -34,6 +34,28 @@ public sealed record CalibrationProfile(
     public CostParameters ToCostParameters(string? stack = null) =>
         Parameters.Apply(CostParameters.Default) with { Source = Source, Operators = OperatorsFor(stack) };
 
+    /// <summary>
+    /// The cost parameters for a cluster's GPU: on another card than the measured one (and where the profile knows the
+    /// measured card's spec), the operator models are transferred to it (<see cref="OperatorModels.TransferredTo"/>).
+    /// </summary>
+    public CostParameters ToCostParameters(string? stack, Hardware.GpuSpec target)
+    {
+        var p = ToCostParameters(stack);
+        return Transfer(target) is { } t && p.Operators is { } o ? p with { Operators = o.TransferredTo(t.PerByte, t.PerFlop) } : p;
+    }
+
+    /// <summary>
+    /// How the target card's time per byte and per FLOP compare with the measured card's (spec-sheet ratios), or null
+    /// when it is the same card (or the profile does not know its card's spec).
+    /// </summary>
+    public (double PerByte, double PerFlop)? Transfer(Hardware.GpuSpec target)
+    {
+        if (Domain is not { CardHbmBytesPerSecond: { } bw, CardPeakFlopsPerSecond: { } flops }) return null;
+        var same = (Extrapolations.CardFamily(Domain.Card) ?? Domain.Card.ToUpperInvariant()) == (Extrapolations.CardFamily(target.Model) ?? target.Model.ToUpperInvariant());
+        if (same) return null;
+        return (bw / target.HbmBytesPerSecond, flops / target.PeakFlops(Workload.DType.Fp32));
+    }
+
     /// <summary>The operator models for a stack: its exact measured name, else the first of its form; null when the profile has none.</summary>
     public Cost.Operators.OperatorModels? OperatorsFor(string? stack)
     {
@@ -47,7 +69,8 @@ public sealed record CalibrationProfile(
 }
 
 /// <summary>
-/// Where a profile's numbers hold: the card and software they were measured with, the stacks, optimizers and dtypes
+/// Where a profile's numbers hold (with <see cref="CardHbmBytesPerSecond"/> and <see cref="CardPeakFlopsPerSecond"/>, the
+/// spec-sheet HBM bandwidth and fp32 peak of the measured card, which a transfer to another card scales by): the card and software they were measured with, the stacks, optimizers and dtypes
 /// measured, the GPU counts of its collectives and the size ranges of its operator grid. A prediction outside it
 /// names each extrapolation.
 /// </summary>
@@ -63,7 +86,9 @@ public sealed record ProfileDomain(
     IReadOnlyList<int> CollectiveGpuCounts,
     ValueRange LookupsPerCall,
     ValueRange Dim,
-    ValueRange Batch);
+    ValueRange Batch,
+    double? CardHbmBytesPerSecond = null,
+    double? CardPeakFlopsPerSecond = null);
 
 /// <summary>The smallest and largest value measured.</summary>
 public sealed record ValueRange(double Min, double Max)

@@ -69,5 +69,65 @@ public static class CalibrationProfileCheck
             Require(double.IsFinite(r.MaxAbsoluteRelativeError) && r.MaxAbsoluteRelativeError >= 0, $"residuals[{i}].max_absolute_relative_error", r.MaxAbsoluteRelativeError, "finite and non-negative");
         }
         for (var i = 0; i < p.Runs.Count; i++) NonNull(p.Runs[i], $"runs[{i}]");
+
+        // Operator models: every coefficient a finite, non-negative number of seconds per unit (at most a second),
+        // every measured shape positive: a profile that passes gives finite predictions.
+        void Cost(string f, Cost.Operators.LinearCost? c)
+        {
+            NonNull(c, f);
+            NonNull(c!.Terms, $"{f}.terms");
+            foreach (var (k, v) in c.Terms) Require(double.IsFinite(v) && v >= 0 && v <= 1, $"{f}.terms.{k}", v, "from 0 to 1 seconds per unit");
+        }
+        void Pair(string f, Cost.Operators.CostPair? c)
+        {
+            NonNull(c, f);
+            Cost($"{f}.device", c!.Device);
+            Cost($"{f}.host", c.Host);
+        }
+        void Points(string f, IReadOnlyList<Cost.Operators.GemmPoint>? pts)
+        {
+            NonNull(pts, f);
+            for (var j = 0; j < pts!.Count; j++)
+            {
+                NonNull(pts[j], $"{f}[{j}]");
+                foreach (var (k, v) in new[] { ("m", pts[j].M), ("k", pts[j].K), ("n", pts[j].N) })
+                    Require(double.IsFinite(v) && v >= 1 && v <= 1e12, $"{f}[{j}].{k}", v, "from 1 to 1e12");
+                Require(double.IsFinite(pts[j].Seconds) && pts[j].Seconds > 0 && pts[j].Seconds <= 3600, $"{f}[{j}].seconds", pts[j].Seconds, "positive and at most 3600");
+                NonNull(pts[j].Dtype, $"{f}[{j}].dtype");
+            }
+        }
+        for (var i = 0; i < (p.Operators?.Count ?? 0); i++)
+        {
+            var f = $"operators[{i}]";
+            var o = p.Operators![i];
+            NonNull(o, f);
+            NonNull(o.MeasuredStack, $"{f}.measured_stack");
+            NonNull(o.Form, $"{f}.form");
+            Pair($"{f}.embedding_forward", o.EmbeddingForward);
+            NonNull(o.EmbeddingBackward, $"{f}.embedding_backward");
+            foreach (var (k, c) in o.EmbeddingBackward) Pair($"{f}.embedding_backward.{k}", c);
+            NonNull(o.DenseOptimizer, $"{f}.dense_optimizer");
+            foreach (var (k, c) in o.DenseOptimizer) Pair($"{f}.dense_optimizer.{k}", c);
+            Pair($"{f}.slice_assembly", o.SliceAssembly);
+            if (o.InputBucketize is { } b) Pair($"{f}.input_bucketize", b);
+            Seconds($"{f}.kernel_issue_seconds", o.KernelIssueSeconds);
+            Seconds($"{f}.kernel_floor_seconds", o.KernelFloorSeconds);
+            Seconds($"{f}.backward_call_seconds", o.BackwardCallSeconds);
+            Require(double.IsFinite(o.StreamBytesPerSecond) && o.StreamBytesPerSecond >= 1e6 && o.StreamBytesPerSecond <= 1e18,
+                $"{f}.stream_bytes_per_second", o.StreamBytesPerSecond, "from 1e6 to 1e18");
+            Points($"{f}.gemm", o.Gemm);
+            foreach (var (k, g) in o.Shapes ?? new Dictionary<string, Cost.Operators.ShapeGrid>())
+            {
+                NonNull(g, $"{f}.shapes.{k}");
+                Points($"{f}.shapes.{k}.device", g.Device);
+                Cost($"{f}.shapes.{k}.host", g.Host);
+            }
+        }
+        if (p.Domain is { } d)
+        {
+            foreach (var (k, v) in new[] { ("card_hbm_bytes_per_second", d.CardHbmBytesPerSecond), ("card_peak_flops_per_second", d.CardPeakFlopsPerSecond) })
+                if (v is { } x) Require(double.IsFinite(x) && x >= 1e6 && x <= 1e20, $"domain.{k}", x, "from 1e6 to 1e20");
+            NonNull(d.Card, "domain.card");
+        }
     }
 }

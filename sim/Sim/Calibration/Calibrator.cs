@@ -133,7 +133,10 @@ public static class Calibrator
         var source = $"calibration profile: {group.Card} x{group.Count}, {group.Software}; fitted on {fitted.Count} measurement(s) from {string.Join(", ", fitted.Select(f => f.File).Distinct())}"
                      + (fromMicroOnly ? " (microbenchmarks only)" : "");
         return new CalibrationProfile(group.Card, group.Count, group.Software, topologyName, ok.Select(f => f.File).Distinct().ToList(), parameters, residuals, band, source,
-            operators.Count > 0 ? operators : null, Domain(ok, operators, fits));
+            operators.Count > 0 ? operators : null, Domain(ok, operators, fits) with
+            {
+                CardHbmBytesPerSecond = cluster.Gpu.HbmBytesPerSecond, CardPeakFlopsPerSecond = cluster.Gpu.PeakFlops(DType.Fp32),
+            });
     }
 
     /// <summary>The operator models of a measured stack, else the first of the same form, else none.</summary>

@@ -24,7 +24,10 @@ public static partial class Extrapolations
         }
         var d = profile.Domain;
         var card = d?.Card ?? profile.Card;
-        if ((CardFamily(card) ?? card.ToUpperInvariant()) != (CardFamily(c.Gpu.Model) ?? c.Gpu.Model.ToUpperInvariant()))
+        if (profile.Transfer(c.Gpu) is { } t)
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"profile measured on {card}, topology's GPU is {c.Gpu.Model}: operators transferred by spec ratios (time per byte x{t.PerByte:0.00}, per FLOP x{t.PerFlop:0.00})"));
+        else if ((CardFamily(card) ?? card.ToUpperInvariant()) != (CardFamily(c.Gpu.Model) ?? c.Gpu.Model.ToUpperInvariant()))
             lines.Add($"profile measured on {card}, topology's GPU is {c.Gpu.Model}: its fitted operators and collectives are borrowed from another card");
         var models = profile.OperatorsFor(stack);
         if (profile.Operators is not { Count: > 0 })

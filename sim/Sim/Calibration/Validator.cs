@@ -90,7 +90,7 @@ public static class Validator
         var ev = predictor.Predict(s, PredictionMode.Event);
         var e2e = run.Measurement.EndToEnd!;
         return new RunComparison(run.File, s.Workload.Name, s.Plan.Name, s.Cluster.WorldSize, e2e.Iteration.Median,
-            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, predictor.Cost),
+            analytical.IterationSeconds, ev.IterationSeconds, Calibrator.MeasuredPhases(run), Calibrator.PhaseMaxima(run, predictor.CostFor(s.Cluster)),
             run.Measurement.Provenance.StackOrDefault, s.Workload.Optimizer.Name(), run.Measurement.Provenance.GpuModel);
     }
 

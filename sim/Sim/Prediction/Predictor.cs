@@ -51,6 +51,16 @@ public sealed class Predictor
         profile is null ? (stack is null ? Uncalibrated : new Predictor(CostParameters.Default) { Stack = stack })
             : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand) { Profile = profile, Stack = stack ?? DefaultStack };
 
+    // Parameters transferred to each other card this predictor has been asked about (sweeps share a predictor across threads).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CostParameters> _transferred = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The parameters for a cluster: the profile's, transferred to the cluster's card when the profile was measured on
+    /// another one (<see cref="CalibrationProfile.ToCostParameters(string?, Hardware.GpuSpec)"/>).
+    /// </summary>
+    public CostParameters CostFor(Topology.Cluster c) =>
+        Profile?.Transfer(c.Gpu) is null ? Cost : _transferred.GetOrAdd(c.Gpu.Model, _ => Profile.ToCostParameters(Stack, c.Gpu) with { Source = Cost.Source });
+
     /// <summary>The same profile with another stack's operator models.</summary>
     public Predictor WithStack(string stack) => Profile is null ? new Predictor(Cost, ErrorBand) { Stack = stack } : For(Profile, stack);
 
@@ -60,8 +70,9 @@ public sealed class Predictor
     /// <param name="memory">per-GPU bytes when the caller has computed them already.</param>
     public PredictionRun Run(Scenario s, PredictionMode mode, bool recordFlows = false, IReadOnlyList<long>? memory = null)
     {
-        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, Cost);
-        EngineRun? run = mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, graph, Cost, recordFlows) : null;
+        var cost = CostFor(s.Cluster);
+        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
+        EngineRun? run = mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, graph, cost, recordFlows) : null;
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
         var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
         if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
@@ -71,7 +82,7 @@ public sealed class Predictor
 
     /// <summary>Only the analytical iteration time: what planners and sweep benchmarks call thousands of times.</summary>
     public double IterationSeconds(Scenario s) =>
-        Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, Cost)).End;
+        Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, CostFor(s.Cluster))).End;
 
     /// <summary>Bytes each GPU holds (<see cref="MemoryModel"/>).</summary>
     public static long[] Memory(Scenario s) =>

@@ -81,7 +81,7 @@ public static class SweepBenchmark
                 var t2 = Stopwatch.GetTimestamp();
                 var mem = MemoryModel.PerRank(cluster, workload, sp);
                 var t3 = Stopwatch.GetTimestamp();
-                var graph = IterationGraph.Build(cluster, workload, sp, inputs.Predictor.Cost);
+                var graph = IterationGraph.Build(cluster, workload, sp, inputs.Predictor.CostFor(cluster));
                 var t4 = Stopwatch.GetTimestamp();
                 var tl = Engine.Timeline.Analytical(graph);
                 var t5 = Stopwatch.GetTimestamp();

@@ -46,6 +46,49 @@ public sealed record OperatorModels(
     double BackwardCallSeconds = 0)
 {
     public SoftwareStack StackForm => SoftwareStacks.Words.TryGetValue(Form, out var s) ? s : SoftwareStack.Eager;
+
+    /// <summary>
+    /// These models moved to another card: every per-byte term (rows, pooled vectors, unique rows, optimizer state,
+    /// streamed bytes) scales by the cards' time per byte (<paramref name="perByte"/> = measured HBM bandwidth over the
+    /// target's), GEMMs by the time per FLOP (<paramref name="perFlop"/>), and a measured MLP layer splits into its GEMMs
+    /// (by FLOP) and the rest (by byte). Per-call, per-lookup and host terms stay: the same software issues the same
+    /// kernels. The interaction and bucketing grids scale by byte (batched small products and index work are memory-bound).
+    /// </summary>
+    public OperatorModels TransferredTo(double perByte, double perFlop)
+    {
+        CostPair Pair(CostPair c) => c with { Device = Scaled(c.Device, perByte) };
+        var gemm = new GemmGrid(Gemm);
+        ShapeGrid Shape(string op, ShapeGrid g) => g with
+        {
+            Device = g.Device.Select(p =>
+            {
+                var gemmSeconds = op switch
+                {
+                    Validation.OperatorNames.LinearForward => gemm.Seconds(p.M, p.K, p.N, p.Dtype) ?? 0,
+                    Validation.OperatorNames.LinearBackward => (gemm.Seconds(p.M, p.N, p.K, p.Dtype) ?? 0) + (gemm.Seconds(p.K, p.M, p.N, p.Dtype) ?? 0),
+                    _ => 0,
+                };
+                gemmSeconds = Math.Min(gemmSeconds, p.Seconds);
+                return p with { Seconds = gemmSeconds * perFlop + (p.Seconds - gemmSeconds) * perByte };
+            }).ToList(),
+        };
+        return this with
+        {
+            EmbeddingForward = Pair(EmbeddingForward),
+            EmbeddingBackward = EmbeddingBackward.ToDictionary(kv => kv.Key, kv => Pair(kv.Value)),
+            DenseOptimizer = DenseOptimizer.ToDictionary(kv => kv.Key, kv => Pair(kv.Value)),
+            SliceAssembly = Pair(SliceAssembly),
+            StreamBytesPerSecond = StreamBytesPerSecond / perByte,
+            Gemm = Gemm.Select(p => p with { Seconds = p.Seconds * perFlop }).ToList(),
+            Shapes = Shapes?.ToDictionary(kv => kv.Key, kv => Shape(kv.Key, kv.Value)),
+            InputBucketize = InputBucketize is { } b ? Pair(b) : null,
+        };
+    }
+
+    /// <summary>A cost with its per-byte and per-parameter terms scaled.</summary>
+    private static LinearCost Scaled(LinearCost c, double perByte) => new(c.Terms.ToDictionary(kv => kv.Key,
+        kv => kv.Key is CostTerms.LookupBytes or CostTerms.PooledBytes or CostTerms.UniqueRowBytes or CostTerms.Parameters or CostTerms.Bytes
+            ? kv.Value * perByte : kv.Value));
 }
 
 /// <summary>An operator measured over a grid of shapes: device seconds per shape (interpolated as GEMMs are) and its host cost.</summary>

@@ -18,7 +18,7 @@ public sealed record PlannerContext(
     bool PredictResult = true)
 {
     /// <summary>The cost parameters of <see cref="Predictor"/>: what the planners' load estimates are priced with.</summary>
-    public CostParameters Cost => Predictor.Cost;
+    public CostParameters Cost => Predictor.CostFor(Cluster);
 
     /// <summary>The plan's predicted seconds for a <see cref="PlannerResult"/>; NaN when the caller only wants the plan.</summary>
     public double PredictIfWanted(ShardingPlan plan) => PredictResult ? Predict(plan) : double.NaN;
