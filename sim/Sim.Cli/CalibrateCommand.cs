@@ -80,7 +80,7 @@ public static class CalibrateCommand
                 throw new SimInputException(string.Join(", ", r.GetValue(runs)!), "", profile is not null && !r.GetValue(crossCard)
                     ? "no successful end-to-end run of the profile's card to validate (--cross-card judges other cards' runs)"
                     : "no successful end-to-end run to validate (only micro benchmarks, failed runs or no measurement files)");
-            var report = Validator.Compare(run => Validator.ForRun(profile, run), judged, profile is null ? "uncalibrated defaults" : "profile");
+            var report = Validator.Compare(run => Validator.ForRun(profile, run), judged, profile is null ? "built-in defaults" : "profile");
             var reports = new List<ValidationReport> { report };
             if (r.GetValue(cross))
             {

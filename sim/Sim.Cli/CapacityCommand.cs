@@ -42,12 +42,12 @@ public static class CapacityCommand
         };
         cmd.SetAction(r =>
         {
-            var predictor = ModeOption.Predictor(r.GetValue(profile));
             var goal = Target(r.GetValue(target), r.GetValue(samples), r.GetValue(hours), out var goalText);
             var topologyPath = r.GetValue(topology)!;
             var cluster = TopologyLoader.Load(topologyPath);
             var workloadPath = r.GetValue(workload)!;
             var model = WorkloadLoader.Load(workloadPath);
+            var predictor = ModeOption.Predictor(r.GetValue(profile), model.Stack);
             if (r.GetValue(perGpu) is { } b && (b < 1 || b > 1L << 30)) throw new SimInputException("--batch-per-gpu", "", $"must be from 1 to 2^30, found {b}");
             var query = new CapacityQuery(goal, r.GetValue(maxNodes), r.GetValue(every) ? CapacitySizes.Every : CapacitySizes.PowersOfTwo,
                 r.GetValue(planner)!, ModeOption.Parse(r.GetValue(mode)), r.GetValue(overlap), r.GetValue(perGpu));

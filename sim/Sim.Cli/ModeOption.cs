@@ -26,6 +26,17 @@ public static class ModeOption
     public static Predictor Predictor(string? profilePath, string? stack = null) =>
         Predictions.Predictor.For(profilePath is null ? null : CalibrationProfileJson.Read(profilePath), stack);
 
+    /// <summary>
+    /// The stack asked for: --stack, else the workload file's <c>stack:</c> (null when the file cannot be read yet: the
+    /// scenario's loading then reports that, in its own order).
+    /// </summary>
+    public static string? StackFor(string? option, string workloadPath)
+    {
+        if (option is not null) return option;
+        try { return Workload.WorkloadLoader.Load(workloadPath).Stack; }
+        catch (Config.SimInputException) { return null; }
+    }
+
     /// <summary>`--stack`: the software stack whose operator models price the prediction (overrides the workload's `stack:`).</summary>
     public static Option<string?> Stack()
     {

@@ -38,7 +38,7 @@ public static class PlanCommand
             if (r.GetValue(timeLimit) is var limit && (limit <= 0 || !double.IsFinite(limit)))
                 throw new SimInputException("--time-limit", "", $"must be a positive number of seconds, found {limit}");
             var progress = new Progress<string>(line => Console.Error.WriteLine($"  {line}"));
-            var predictor = ModeOption.Predictor(r.GetValue(profile));
+            var predictor = ModeOption.Predictor(r.GetValue(profile), model.Stack);
             var ctx = new PlannerContext(cluster, model, predictor, workloadName, limit, r.GetValue(seed), progress);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = Scenario.Planner(r.GetValue(planner)!).Plan(ctx);

@@ -28,10 +28,8 @@ public static class PredictCommand
         };
         cmd.SetAction(r =>
         {
-            var predictor = ModeOption.Predictor(r.GetValue(profile), r.GetValue(stack));
+            var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(r.GetValue(stack), r.GetValue(workload)!));
             var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner), predictor);
-            // Without --stack, the workload's own stack: (the plan above was made with the default stack's models).
-            if (r.GetValue(stack) is null && scenario.Workload.Stack is { } own) predictor = predictor.WithStack(own);
             var tracePath = r.GetValue(trace);
             var plotPath = r.GetValue(plot);
             var (prediction, timeline, engine) = predictor.Run(scenario, ModeOption.Parse(r.GetValue(mode)), recordFlows: tracePath is not null);

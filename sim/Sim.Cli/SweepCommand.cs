@@ -44,7 +44,7 @@ public static class SweepCommand
             if (t < 1) throw new SimInputException("--threads", "", $"must be at least 1, found {t}");
             var modeWord = r.GetValue(mode);
             if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), modeWord, stdout);
-            var predictor = ModeOption.Predictor(r.GetValue(profile));
+            var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(null, spec.WorkloadPath));
             var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : SweepShard.All;
             var outPath = r.GetValue(output) ?? DefaultOut(path, part);
             return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = modeWord is null ? null : ModeOption.Parse(modeWord), Predictor = predictor },

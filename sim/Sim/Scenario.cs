@@ -46,7 +46,7 @@ public sealed record Scenario(Cluster Cluster, DlrmWorkload Workload, ShardingPl
     }
 
     public static ShardingPlan MakePlan(Cluster cluster, DlrmWorkload workload, string planner, string workloadName, Predictor? predictor = null) =>
-        Planner(planner).Plan(new PlannerContext(cluster, workload, predictor ?? Predictor.Uncalibrated, workloadName, PredictResult: false)).Plan;
+        Planner(planner).Plan(new PlannerContext(cluster, workload, predictor ?? Predictor.ForWorkload(workload), workloadName, PredictResult: false)).Plan;
 
     public static void CheckBatch(Cluster cluster, DlrmWorkload workload, string workloadName)
     {

@@ -215,6 +215,26 @@ public class OperatorCalibrationTests
     }
 
     [Fact]
+    public void Without_a_profile_an_eager_workload_uses_the_built_in_operator_models_and_a_fused_one_the_roofline()
+    {
+        var eager = CliRunner.Run("predict", Fixtures.Repo("topologies/h200x1.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"),
+            Fixtures.Repo("validation/plans/val-base.1gpu.tw.yaml"), "--json");
+        Assert.True(eager.ExitCode == 0, eager.Stderr);
+        var e = Sim.Report.PredictionJson.Parse(eager.Stdout);
+        Assert.StartsWith(MeasurementStacks.PytorchEager, e.Stack);
+        Assert.Contains(e.Extrapolations!, l => l.StartsWith("no --profile: the built-in operator models"));
+        // The built-in models are the committed profile's: the same seconds as with --profile of that file.
+        var same = CliRunner.Run("predict", Fixtures.Repo("topologies/h200x1.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"),
+            Fixtures.Repo("validation/plans/val-base.1gpu.tw.yaml"), "--json", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"));
+        Assert.Equal(Sim.Report.PredictionJson.Parse(same.Stdout).IterationSeconds, e.IterationSeconds, 12);
+        var fused = CliRunner.Run("predict", Fixtures.Repo("topologies/h200x1.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"),
+            Fixtures.Repo("validation/plans/val-base.1gpu.tw.yaml"), "--json", "--stack", "fused");
+        var f = Sim.Report.PredictionJson.Parse(fused.Stdout);
+        Assert.StartsWith("fused (roofline", f.Stack);
+        Assert.NotEqual(e.IterationSeconds, f.IterationSeconds, 6);
+    }
+
+    [Fact]
     public void Validate_refuses_another_cards_runs_without_cross_card_and_an_empty_set_of_runs()
     {
         var foreign = CliRunner.Run("validate", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"), Fixtures.Repo("validation/runs/2026-11-26-h100x2-run1"));

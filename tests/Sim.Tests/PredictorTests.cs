@@ -85,12 +85,13 @@ public class PredictorTests
         }
         var scenario = new Scenario(family, w, Fixtures.Greedy(family, w));
         Assert.Equal(measured.Predict(scenario, mode).IterationSeconds, Row(measured).IterationSeconds!.Value, 12);
-        Assert.Equal(Predictor.Uncalibrated.Predict(scenario, mode).IterationSeconds, Row(null).IterationSeconds!.Value, 12);
+        // Without a profile: the workload's stack default (eager: the built-in operator models).
+        Assert.Equal(Predictor.ForWorkload(w).Predict(scenario, mode).IterationSeconds, Row(null).IterationSeconds!.Value, 12);
 
         CapacityResult Capacity(Predictor? p) => CapacitySearch.Run(family, w, "work.yaml", new CapacityQuery(1, 1, Mode: mode), predictor: p);
         var (cal, uncal) = (Capacity(measured).Prediction!, Capacity(null).Prediction!);
         Assert.Equal(measured.Predict(scenario, mode).IterationSeconds, cal.IterationSeconds, 12);
-        Assert.Equal(Predictor.Uncalibrated.Predict(scenario, mode).IterationSeconds, uncal.IterationSeconds, 12);
+        Assert.Equal(Predictor.ForWorkload(w).Predict(scenario, mode).IterationSeconds, uncal.IterationSeconds, 12);
         Assert.NotEqual(uncal.IterationSeconds, cal.IterationSeconds, 9);
     }
 

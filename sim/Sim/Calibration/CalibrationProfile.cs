@@ -148,9 +148,15 @@ public static class CalibrationProfileJson
     {
         var shown = YamlDocument.DisplayName(path);
         if (!File.Exists(path)) throw new SimInputException(shown, "", "file not found");
+        return Parse(File.ReadAllText(path), shown);
+    }
+
+    /// <summary>A profile from its JSON text; <paramref name="shown"/> names it in errors.</summary>
+    public static CalibrationProfile Parse(string json, string shown)
+    {
         try
         {
-            var profile = JsonSerializer.Deserialize<CalibrationProfile>(File.ReadAllText(path), Options)
+            var profile = JsonSerializer.Deserialize<CalibrationProfile>(json, Options)
                 ?? throw new SimInputException(shown, "", "expected a calibration profile object");
             CalibrationProfileCheck.Check(profile, shown);
             return profile;
@@ -160,4 +166,25 @@ public static class CalibrationProfileJson
             throw new SimInputException(shown, (e.Path ?? "").TrimStart('$', '.'), $"not a calibration profile: {e.Message.Split(" Path:")[0]}");
         }
     }
+}
+
+/// <summary>
+/// The operator models Sim uses for the eager stack when no profile is given: the committed profile measured on
+/// 1 x H200 (validation/profiles/h200x1.json, built into the library), transferred to the cluster's card by spec ratios.
+/// Every prediction made with it says so.
+/// </summary>
+public static class BuiltInProfile
+{
+    public const string Name = "validation/profiles/h200x1.json";
+
+    private static readonly Lazy<CalibrationProfile> Profile = new(() =>
+    {
+        using var stream = typeof(BuiltInProfile).Assembly.GetManifestResourceStream("built-in-profile.json")
+            ?? throw new InvalidOperationException("the built-in profile is missing from the library");
+        using var reader = new StreamReader(stream);
+        var p = CalibrationProfileJson.Parse(reader.ReadToEnd(), Name);
+        return p with { Source = $"built-in operator models measured on {p.Domain?.Card ?? p.Card} ({Name}), no --profile given" };
+    });
+
+    public static CalibrationProfile Value => Profile.Value;
 }

@@ -47,9 +47,27 @@ public sealed class Predictor
     /// The predictor of a calibration profile (its fitted parameters, the operator models of <paramref name="stack"/>,
     /// and its error band), or the defaults for none.
     /// </summary>
-    public static Predictor For(CalibrationProfile? profile, string? stack = null) =>
-        profile is null ? (stack is null ? Uncalibrated : new Predictor(CostParameters.Default) { Stack = stack })
-            : new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand) { Profile = profile, Stack = stack ?? DefaultStack };
+    /// <remarks>
+    /// Without a profile, an eager stack is priced by the built-in operator models (<see cref="BuiltInProfile"/>: measured
+    /// on one H200, moved to the cluster's card by spec ratios), a fused one by the roofline defaults.
+    /// </remarks>
+    public static Predictor For(CalibrationProfile? profile, string? stack = null)
+    {
+        if (profile is not null)
+            return new Predictor(profile.ToCostParameters(stack), profile.IterationErrorBand) { Profile = profile, Stack = stack ?? DefaultStack };
+        if (Sim.Cost.Operators.SoftwareStacks.FormOf(stack ?? DefaultStack) == Sim.Cost.Operators.SoftwareStack.Eager)
+        {
+            var builtIn = BuiltInProfile.Value;
+            return new Predictor(builtIn.ToCostParameters(stack)) { Profile = builtIn, Stack = stack ?? DefaultStack, BuiltIn = true };
+        }
+        return stack is null ? Uncalibrated : new Predictor(CostParameters.Default) { Stack = stack };
+    }
+
+    /// <summary>The stack's default when the workload names none and no profile is given.</summary>
+    public static Predictor ForWorkload(Workload.DlrmWorkload w) => For(null, w.Stack);
+
+    /// <summary>Whether the profile is the built-in one (no --profile was given).</summary>
+    public bool BuiltIn { get; private init; }
 
     // Parameters transferred to each other card this predictor has been asked about (sweeps share a predictor across threads).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CostParameters> _transferred = new(StringComparer.Ordinal);
@@ -62,7 +80,7 @@ public sealed class Predictor
         Profile?.Transfer(c.Gpu) is null ? Cost : _transferred.GetOrAdd(c.Gpu.Model, _ => Profile.ToCostParameters(Stack, c.Gpu) with { Source = Cost.Source });
 
     /// <summary>The same profile with another stack's operator models.</summary>
-    public Predictor WithStack(string stack) => Profile is null ? new Predictor(Cost, ErrorBand) { Stack = stack } : For(Profile, stack);
+    public Predictor WithStack(string stack) => BuiltIn || Profile is null ? For(null, stack) : For(Profile, stack);
 
     public Prediction Predict(Scenario s, PredictionMode mode) => Run(s, mode).Prediction;
 
@@ -76,7 +94,9 @@ public sealed class Predictor
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
         var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
         if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
-        prediction = prediction with { Stack = StackUsed, Extrapolations = Extrapolations.Of(Profile, s.Cluster, s.Workload, s.Plan, Stack) };
+        var extrapolations = Extrapolations.Of(Profile, s.Cluster, s.Workload, s.Plan, Stack);
+        if (BuiltIn) extrapolations = [$"no --profile: the built-in operator models of {Profile!.Domain?.Card ?? Profile.Card} ({BuiltInProfile.Name}); calibrate on your own machine for a measured profile", .. extrapolations];
+        prediction = prediction with { Stack = StackUsed, Extrapolations = extrapolations };
         return new PredictionRun(prediction, timeline, run);
     }
 

@@ -31,7 +31,7 @@ public sealed class SweepInputs
         string? planText = null, string? planFile = null, int overlapBuckets = 4, Predictor? predictor = null, string topologyFile = "topology")
     {
         Cluster = cluster; Workload = workload; WorkloadFile = workloadFile; TopologyFile = topologyFile; PlanText = planText; PlanFile = planFile;
-        OverlapBuckets = overlapBuckets; Predictor = predictor ?? Predictor.Uncalibrated;
+        OverlapBuckets = overlapBuckets; Predictor = predictor ?? Predictor.ForWorkload(workload);
         Fingerprint = string.Join('\n',
             KeyVersion,
             "topology " + Sha(topologyText),
