@@ -37,9 +37,7 @@ public static class PredictCommand
             var stats = engine?.Stats;
             if (tracePath is not null)
             {
-                using (var f = File.Create(tracePath + ".tmp"))
-                    ChromeTrace.Write(f, scenario.Cluster, timeline, flows);
-                File.Move(tracePath + ".tmp", tracePath, overwrite: true);
+                AtomicFile.Write(tracePath, f => ChromeTrace.Write(f, scenario.Cluster, timeline, flows));
             }
             if (plotPath is not null)
                 TimelinePlot.Save(plotPath, scenario.Cluster, timeline, prediction.CriticalPath,

@@ -24,7 +24,7 @@ public class AtomicWriteTests
     {
         using var dir = new Fixtures.TempDir();
         var trace = dir.Write("trace.json", Old);
-        Directory.CreateDirectory(trace + ".tmp");
+        Directory.CreateDirectory(trace + ".tmp-" + Environment.ProcessId); // AtomicFile's temporary name
         var r = CliRunner.Run("predict", Fixtures.Repo("topologies/h100x4.yaml"), Fixtures.Repo("workloads/dlrm-small.yaml"), "--trace", trace);
         AssertFailedCleanly(r);
         Assert.Equal(Old, File.ReadAllText(trace));

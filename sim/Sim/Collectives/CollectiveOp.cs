@@ -3,12 +3,15 @@ namespace Sim.Collectives;
 /// <summary>The collectives Sim models on the cluster graph.</summary>
 public enum CollectiveOp { AllToAll, AllReduce, ReduceScatter, AllGather }
 
+/// <summary>The one list of collective names (as nccl-tests, measurements, profiles and the CLI write them) and factors.</summary>
 public static class CollectiveOps
 {
+    public const string AllToAllName = "all_to_all", AllReduceName = "all_reduce", ReduceScatterName = "reduce_scatter", AllGatherName = "all_gather";
+
     public static IReadOnlyDictionary<string, CollectiveOp> Words { get; } = new Dictionary<string, CollectiveOp>
     {
-        ["all_to_all"] = CollectiveOp.AllToAll, ["all_reduce"] = CollectiveOp.AllReduce,
-        ["reduce_scatter"] = CollectiveOp.ReduceScatter, ["all_gather"] = CollectiveOp.AllGather,
+        [AllToAllName] = CollectiveOp.AllToAll, [AllReduceName] = CollectiveOp.AllReduce,
+        [ReduceScatterName] = CollectiveOp.ReduceScatter, [AllGatherName] = CollectiveOp.AllGather,
     };
 
     public static string Word(this CollectiveOp op) => Words.First(kv => kv.Value == op).Key;

@@ -9,8 +9,8 @@ namespace Sim.Cost;
 /// </summary>
 public static class CollectiveCost
 {
-    public const string AllToAllOp = "all_to_all";
-    public const string AllReduceOp = "all_reduce";
+    public const string AllToAllOp = Collectives.CollectiveOps.AllToAllName;
+    public const string AllReduceOp = Collectives.CollectiveOps.AllReduceName;
 
     public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
     {

@@ -286,15 +286,15 @@ public sealed class ResultStore : IDisposable
 
     private void Export(string path, string options)
     {
-        var full = Path.GetFullPath(path);
-        var tmp = full + ".tmp-" + Environment.ProcessId;
-        try { Exec($"COPY (SELECT * FROM results ORDER BY key) TO {Quote(tmp)} ({options})"); }
-        catch (DuckDBException e)
+        AtomicFile.Write(path, (string tmp) =>
         {
-            // The target is the user's (a missing folder, no room): a file error, not a bug; the old export stays.
-            throw new IOException($"cannot write {YamlDocument.DisplayName(path)}: {e.Message}", e);
-        }
-        System.IO.File.Move(tmp, full, overwrite: true);
+            try { Exec($"COPY (SELECT * FROM results ORDER BY key) TO {Quote(tmp)} ({options})"); }
+            catch (DuckDBException e)
+            {
+                // The target is the user's (a missing folder, no room): a file error, not a bug; the old export stays.
+                throw new IOException($"cannot write {YamlDocument.DisplayName(path)}: {e.Message}", e);
+            }
+        });
     }
 
     /// <summary>

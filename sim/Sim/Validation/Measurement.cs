@@ -263,21 +263,18 @@ public sealed record CollectiveResult(string Op, int WorldSize, long Bytes, doub
 /// <summary>nccl-tests' bandwidth definitions.</summary>
 public static class CollectiveBandwidth
 {
-    public const string AllReduce = "all_reduce";
-    public const string ReduceScatter = "reduce_scatter";
-    public const string AllGather = "all_gather";
-    public const string AllToAll = "all_to_all";
+    public const string AllReduce = Collectives.CollectiveOps.AllReduceName;
+    public const string ReduceScatter = Collectives.CollectiveOps.ReduceScatterName;
+    public const string AllGather = Collectives.CollectiveOps.AllGatherName;
+    public const string AllToAll = Collectives.CollectiveOps.AllToAllName;
     public static readonly IReadOnlyList<string> Ops = [AllReduce, ReduceScatter, AllGather, AllToAll];
 
     public static double AlgbwGbPerSecond(long bytes, double seconds) => seconds > 0 ? bytes / 1e9 / seconds : 0;
 
-    /// <summary>2(n-1)/n for all-reduce; (n-1)/n for reduce-scatter, all-gather and all-to-all.</summary>
-    public static double BusFactor(string op, int n) => op switch
-    {
-        AllReduce => 2.0 * (n - 1) / n,
-        ReduceScatter or AllGather or AllToAll => (n - 1.0) / n,
-        _ => throw new ArgumentException($"unknown collective '{op}'", nameof(op)),
-    };
+    /// <summary>nccl-tests' factor of a named collective (<see cref="Collectives.CollectiveOps.BusBandwidthFactor"/>).</summary>
+    public static double BusFactor(string op, int n) => Collectives.CollectiveOps.Words.TryGetValue(op, out var o)
+        ? Collectives.CollectiveOps.BusBandwidthFactor(o, n)
+        : throw new ArgumentException($"unknown collective '{op}'", nameof(op));
 }
 
 /// <summary>
@@ -305,22 +302,7 @@ public static class MeasurementJson
     /// <summary>Writes <paramref name="m"/> to <paramref name="path"/> atomically: readers see the old file or the new one, never half.</summary>
     public static void WriteFile(string path, Measurement m, bool indented = true) => WriteTextAtomically(path, Write(m, indented) + "\n");
 
-    public static void WriteTextAtomically(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(tmp, text, new UTF8Encoding(false));
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public static void WriteTextAtomically(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     /// <summary>Parses one measurement object and checks it against the schema.</summary>
     public static Measurement Read(string json, string fileName = "measurement")
