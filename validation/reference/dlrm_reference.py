@@ -1513,6 +1513,64 @@ def cmd_micro(args, argv):
             del p, gs
         log(f"dense_optimizer done ({time.perf_counter() - t_start:.0f} s)")
 
+    # -- dense_optimizer over several parameter tensors, as dense_optimizer runs it: each tensor a narrow/view of the
+    #    reduced flat buffer, then its own step (the per-tensor host cost is what an eager step pays) ----------------
+    if want("dense_optimizer"):
+        for tensors in ([1, 4] if quick else [1, 4, 12, 24]):
+            for total in ([10000] if quick else [100000, 1000000, 10000000]):
+                per = max(1, total // tensors)
+                ps = [torch.randn(per, device=device, generator=gen) for _ in range(tensors)]
+                flats = [torch.randn(per * tensors, device=device, generator=gen) * 1e-3 for _ in range(nsets)]
+                for opt in ("sgd", "adagrad"):
+                    sts = [torch.rand(per, device=device, generator=gen) for _ in range(tensors)] if opt == "adagrad" else None
+
+                    def step(flat, sts=sts):
+                        at = 0
+                        for i, q in enumerate(ps):
+                            g = flat.narrow(0, at, q.numel()).view(q.shape)
+                            at += q.numel()
+                            dense_step(torch, q, g, sts[i] if sts else None, 1e-3)
+                    add("dense_optimizer", "fp32", opt, {"params": per * tensors, "tensors": tensors}, bench.measure(flats, step))
+                del ps, flats
+        log(f"dense_optimizer over tensors done ({time.perf_counter() - t_start:.0f} s)")
+
+    # -- gradient_pack: the gradients flattened into one buffer before the all-reduce, as all_reduce runs it -------
+    if want("gradient_pack"):
+        for tensors in ([1, 4] if quick else [1, 4, 12, 24, 48]):
+            for total in ([10000] if quick else [100000, 1000000, 10000000]):
+                per = max(1, total // tensors)
+                sets = [[torch.randn(per, device=device, generator=gen) for _ in range(tensors)] for _ in range(nsets)]
+                loss = torch.randn((), device=device, generator=gen)
+
+                def pack(gs):
+                    parts = [g.reshape(-1) for g in gs]
+                    parts.append(loss.detach().reshape(1))
+                    return torch.cat(parts, 0).to(torch.float32)
+                add("gradient_pack", "fp32", None, {"params": per * tensors, "tensors": tensors}, bench.measure(sets, pack))
+                del sets
+        log(f"gradient_pack done ({time.perf_counter() - t_start:.0f} s)")
+
+    # -- input_pack: the table-wise part of input_distribution (each table's indices into the send buffer, and each
+    #    owned table's indices and offsets out of the receive buffer), without the all-to-all itself ---------------
+    if want("input_pack"):
+        for tables in ([1, 8] if quick else [1, 4, 8, 16, 32]):
+            for lookups in ([2048] if quick else [8192, 65536, 524288]):
+                sets = [[torch.randint(0, 100000, (lookups,), dtype=torch.int64, device=device, generator=gen) for _ in range(tables)] for _ in range(nsets)]
+
+                def inpack(idx):
+                    pieces = [i.to(torch.int64) for i in idx]
+                    send = torch.cat(pieces, 0)
+                    recv = send  # the all-to-all is timed as a collective
+                    out, cursor = [], 0
+                    for i in idx:
+                        n = i.shape[0]
+                        out.append(torch.cat([recv.narrow(0, cursor, n)], 0).to(torch.int64))
+                        cursor += n
+                    return out
+                add("input_pack", "fp32", None, {"tables": tables, "lookups": lookups * tables}, bench.measure(sets, inpack))
+                del sets
+        log(f"input_pack done ({time.perf_counter() - t_start:.0f} s)")
+
     # -- slice_assembly --------------------------------------------------------------------------------------------
     if want("slice_assembly"):
         for slices in [1, 4, 16, 64]:

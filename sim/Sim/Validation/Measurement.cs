@@ -210,7 +210,7 @@ public static class OperatorNames
     public const string EmbeddingBackward = "embedding_backward";
     /// <summary>Eager only: the optimizer step alone on an uncoalesced sparse gradient; shape rows, dim, batch, pooling, unique_rows.</summary>
     public const string SparseOptimizer = "sparse_optimizer";
-    /// <summary>Optimizer step over dense parameters; shape params.</summary>
+    /// <summary>Optimizer step over dense parameters; shape params and (optional, default 1) tensors: each tensor its own step.</summary>
     public const string DenseOptimizer = "dense_optimizer";
     /// <summary>
     /// Framework work per embedding slice: forward and backward of cutting a (batch x slices·dim) buffer into
@@ -229,8 +229,12 @@ public static class OperatorNames
     public const string InteractionBackward = "interaction_backward";
     /// <summary>One row-split table's indices bucketised by shard and the bucket sizes read by the host; shape batch, pooling, shards, lookups.</summary>
     public const string InputBucketize = "input_bucketize";
+    /// <summary>The gradients flattened into one buffer before the all-reduce; shape tensors, params.</summary>
+    public const string GradientPack = "gradient_pack";
+    /// <summary>The table-wise part of the input distribution around its all-to-all (send pieces, receive unpacking); shape tables, lookups.</summary>
+    public const string InputPack = "input_pack";
     public static readonly IReadOnlyList<string> All = [Gemm, EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer, SliceAssembly, Elementwise,
-        LinearForward, LinearBackward, InteractionForward, InteractionBackward, InputBucketize];
+        LinearForward, LinearBackward, InteractionForward, InteractionBackward, InputBucketize, GradientPack, InputPack];
 }
 
 /// <summary>C[m,n] = A[m,k]·B[k,n]; <see cref="Label"/> says where the shape comes from (e.g. "dlrm-small bottom[0] fwd b=4096").</summary>
