@@ -27,6 +27,15 @@ public class LaunchEnvironmentTests
     }
 
     [Fact]
+    public void UnderTorchrunsAgentStoreTheHarnessTakesTheNextPortUnlessToldOtherwise()
+    {
+        (string, string)[] vars = [("RANK", "0"), ("WORLD_SIZE", "2"), ("MASTER_ADDR", "h"), ("MASTER_PORT", "29500"), ("TORCHELASTIC_USE_AGENT_STORE", "True")];
+        Assert.Equal(29501, LaunchEnvironment.Resolve(LaunchMode.Auto, Env(vars))!.MasterPort);
+        Assert.Equal(40000, LaunchEnvironment.Resolve(LaunchMode.Auto, Env([.. vars, ("HARNESS_MASTER_PORT", "40000")]))!.MasterPort);
+        Assert.Equal(29500, LaunchEnvironment.Resolve(LaunchMode.Auto, Env(vars[..4]))!.MasterPort);
+    }
+
+    [Fact]
     public void SlurmVariablesGiveTheRankAndNeedAMasterAddress()
     {
         var l = LaunchEnvironment.Resolve(LaunchMode.Auto, Env(("SLURM_PROCID", "6"), ("SLURM_NTASKS", "8"), ("SLURM_LOCALID", "2"), ("MASTER_ADDR", "10.0.0.7"), ("MASTER_PORT", "29400")));

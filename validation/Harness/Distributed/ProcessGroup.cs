@@ -105,7 +105,7 @@ public sealed class ProcessGroup : IDisposable
             try { l = listener ?? Listen(launch.MasterAddr, launch.MasterPort); }
             catch (SocketException e)
             {
-                throw new RankFailureException(0, "rendezvous", $"cannot listen on {launch.Master}: {e.Message}");
+                throw new RankFailureException(0, "rendezvous", $"cannot listen on {launch.Master}: {e.Message} (set HARNESS_MASTER_PORT to a free port, the same for every rank)");
             }
             try { return Host(l, launch, runKey, timeout, makeId); }
             finally { l.Stop(); }

@@ -105,7 +105,18 @@ public static class LaunchEnvironment
                 $"{launcher} is set but MASTER_ADDR and MASTER_PORT are not: rank 0's host and a free port are needed for the rendezvous " +
                 "(under Slurm: export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n1) MASTER_PORT=29500), " +
                 "or pass --launch threads to run every rank in this process");
-        return (addr.Trim(), Port(port.Trim(), "MASTER_PORT"));
+        var p = Port(port.Trim(), "MASTER_PORT");
+        // HARNESS_MASTER_PORT, the same on every rank, overrides. torchrun's agent already serves its own store on
+        // MASTER_PORT (it tells workers so with TORCHELASTIC_USE_AGENT_STORE=True), so the harness takes the next port.
+        var own = env("HARNESS_MASTER_PORT");
+        if (!string.IsNullOrWhiteSpace(own)) return (addr.Trim(), Port(own.Trim(), "HARNESS_MASTER_PORT"));
+        var agentStore = env("TORCHELASTIC_USE_AGENT_STORE")?.Trim();
+        if (string.Equals(agentStore, "true", StringComparison.OrdinalIgnoreCase) || agentStore == "1")
+        {
+            if (p == 65535) throw new SimInputException("MASTER_PORT", "", "torchrun's store has port 65535, so the harness has no next port: set HARNESS_MASTER_PORT");
+            p++;
+        }
+        return (addr.Trim(), p);
     }
 
     /// <summary>"host:port", "1.2.3.4:port" or "[::1]:port".</summary>
