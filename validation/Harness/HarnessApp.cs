@@ -59,6 +59,30 @@ public static class HarnessApp
         return backend;
     }
 
+    /// <summary>
+    /// The backend for one rank of a multi-process run, and the device it drives: LOCAL_RANK on cuda (or the only
+    /// visible GPU when CUDA_VISIBLE_DEVICES leaves one per process). Bad input (exit 2) when there is no such GPU.
+    /// </summary>
+    public static IBackend CreateProcessBackend(string device, Distributed.ProcessLaunch launch, out int localDevice)
+    {
+        IBackend backend;
+        try { backend = Backend.Create(device); }
+        catch (Exception e) when (e is not SimInputException)
+        {
+            throw new SimInputException("--device", "", $"device '{device}' is not available here: {FirstLine(e.Message)}");
+        }
+        localDevice = 0;
+        if (device != "cuda") return backend;
+        var localField = launch.Source switch { "torchrun" => "LOCAL_RANK", "slurm" => "SLURM_LOCALID", _ => "--local-rank" };
+        if (backend.MaxWorld == 0)
+            throw new SimInputException("--device", "", $"rank {launch.Rank}: this machine has no CUDA device");
+        if (launch.LocalRank < backend.MaxWorld) localDevice = launch.LocalRank;
+        else if (backend.MaxWorld == 1) localDevice = 0; // one GPU visible per process (CUDA_VISIBLE_DEVICES)
+        else
+            throw new SimInputException(localField, "", $"rank {launch.Rank}: local rank {launch.LocalRank} but this machine has {backend.MaxWorld} CUDA devices");
+        return backend;
+    }
+
     private static string FirstLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? s;
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sim.Config;
 using Sim.Engine;
+using Sim.Harness.Distributed;
 using Sim.Harness.Training;
 using Sim.Validation;
 
@@ -29,9 +30,26 @@ public static class RunCommand
             DefaultValueFactory = _ => "eager",
         };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or rowwise_adagrad: replaces the workload's optimizer" };
+        var launchMode = new Option<string>("--launch")
+        {
+            Description = "auto: one rank in this process when torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), " +
+                          "Slurm (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, with MASTER_ADDR and MASTER_PORT) or --rank/--world-size/--master " +
+                          "say so and the world is larger than 1, else every rank a thread of this process; threads: always threads; process: require a rank",
+            DefaultValueFactory = _ => "auto",
+        };
+        var rankOpt = new Option<int?>("--rank") { Description = "this process's rank (one process per GPU; overrides RANK/SLURM_PROCID)" };
+        var worldOpt = new Option<int?>("--world-size") { Description = "number of processes, one per GPU of the topology" };
+        var localOpt = new Option<int?>("--local-rank") { Description = "this process's GPU on its host (default LOCAL_RANK, SLURM_LOCALID, or the rank)" };
+        var masterOpt = new Option<string?>("--master") { Description = "ADDR:PORT where rank 0 listens for the rendezvous" };
+        var rvTimeout = new Option<double>("--rendezvous-timeout")
+        {
+            Description = "seconds a rank waits for its peers at the rendezvous, at each barrier and for the results before it fails",
+            DefaultValueFactory = _ => 120,
+        };
         var cmd = new Command("run", "Train the scenario for real (warm-up, then measured iterations) and report per-phase times.")
         {
             topology, workload, plan, device, iterations, warmup, seed, lr, stack, optimizer, output, compact,
+            launchMode, rankOpt, worldOpt, localOpt, masterOpt, rvTimeout,
         };
         cmd.SetAction(r =>
         {
@@ -44,13 +62,24 @@ public static class RunCommand
             var embeddingStack = EmbeddingStacks.Parse(r.GetValue(stack)!, "--stack");
             var optimizerOverride = ParseOptimizer(r.GetValue(optimizer));
             var (topoPath, workPath, planPath) = (r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan)!);
+            var launch = LaunchEnvironment.Resolve(LaunchEnvironment.ParseMode(r.GetValue(launchMode)!), Environment.GetEnvironmentVariable,
+                r.GetValue(rankOpt), r.GetValue(worldOpt), r.GetValue(masterOpt), r.GetValue(localOpt));
+            var timeoutSeconds = r.GetValue(rvTimeout);
+            if (!(timeoutSeconds > 0) || timeoutSeconds > 86_400)
+                throw new SimInputException("--rendezvous-timeout", "", $"must be between 0 and 86400 seconds, got {timeoutSeconds}");
             // Everything Sim checks (memory per GPU, ranks that exist, batch divisibility) is refused here, before any launch.
             var scenario = Scenario.Load(topoPath, workPath, planPath);
             if (optimizerOverride is { } opt) scenario = scenario with { Workload = scenario.Workload with { Optimizer = opt } };
             HarnessApp.EnsureSupported(scenario, YamlDocument.DisplayName(workPath), YamlDocument.DisplayName(planPath));
             var dev = r.GetValue(device)!;
             var date = MeasurementJson.UtcNow();
-            var backend = HarnessApp.CreateBackend(dev, scenario.Cluster.WorldSize, YamlDocument.DisplayName(topoPath));
+            if (launch is not null && launch.WorldSize != scenario.Cluster.WorldSize)
+                throw new SimInputException(launch.WorldField, "",
+                    $"{launch.WorldSize} processes were launched but {YamlDocument.DisplayName(topoPath)} has {scenario.Cluster.WorldSize} GPUs; launch one process per GPU");
+            var localDevice = 0;
+            var backend = launch is null
+                ? HarnessApp.CreateBackend(dev, scenario.Cluster.WorldSize, YamlDocument.DisplayName(topoPath))
+                : HarnessApp.CreateProcessBackend(dev, launch, out localDevice);
             var inputs = new[]
             {
                 MeasurementInput.FromFile("topology", topoPath),
@@ -58,38 +87,87 @@ public static class RunCommand
                 MeasurementInput.FromFile("plan", planPath),
             };
             var provenance = ProvenanceInfo.Collect(backend, rawArgs, date) with { Stack = embeddingStack.MeasurementName() };
+            if (launch is not null && provenance.Device == "cuda")
+                provenance = provenance with { GpuCount = Math.Max(provenance.GpuCount, launch.WorldSize) }; // across hosts: the run's GPUs
             var w = scenario.Workload;
             var settings = new RunSettings(scenario.Cluster.Name, w.Name, scenario.Plan.Name, scenario.Cluster.WorldSize,
                 w.GlobalBatchSize, w.GlobalBatchSize / scenario.Cluster.WorldSize, k, n, r.GetValue(seed), rate,
                 Workload.Optimizers.Name(w.Optimizer), Workload.DTypes.Name(w.Precision.Compute));
             var opts = new RunOptions(n, k, r.GetValue(seed), rate, embeddingStack);
-            var outcome = TrainingRun.Execute(scenario, backend, opts, progress: (it, t, loss) =>
+            void Progress(int it, Backends.IterationTiming t, double loss)
             {
                 if (it == 0 || it == opts.Warmup || it == opts.Total - 1)
                     stderr.WriteLine(FormattableString.Invariant($"harness: iteration {it + 1}/{opts.Total}: {t.IterationSeconds * 1e3:F2} ms, loss {loss:G6}"));
-            });
-            var e2e = TrainingRun.Summarise(outcome, w.GlobalBatchSize);
-            var status = outcome.Failure is { } f ? MeasurementStatus.Failed(f.Rank, f.Call, f.Error) : MeasurementStatus.Ok;
-            var m = new Measurement(MeasurementJson.SchemaVersion, MeasurementKinds.Run, provenance, inputs, status, settings, e2e, null);
-            var outPath = r.GetValue(output);
-            if (outPath is not null)
-            {
-                MeasurementJson.WriteFile(outPath, m, indented: !r.GetValue(compact));
-                Summary(m, stdout);
             }
+            ProcessGroup? group = null;
+            RunOutcome outcome;
+            if (launch is null) outcome = TrainingRun.Execute(scenario, backend, opts, progress: Progress);
             else
             {
-                stdout.WriteLine(MeasurementJson.Write(m, indented: !r.GetValue(compact)));
-                Summary(m, stderr);
+                // Every process must train the same thing: the key covers the three files and every setting.
+                var key = RunKey(inputs, settings, embeddingStack, dev);
+                stderr.WriteLine($"harness: rank {launch.Rank} of {launch.WorldSize} ({launch.Source}, {dev}:{localDevice}): rendezvous at {launch.Master}");
+                group = ProcessGroup.Join(launch, key, TimeSpan.FromSeconds(timeoutSeconds),
+                    dev == "cuda" ? Backends.GpuBackend.NewUniqueId : () => System.Security.Cryptography.RandomNumberGenerator.GetBytes(ProcessGroup.IdBytes));
+                var got = TrainingRun.ExecuteProcess(scenario, backend, group, localDevice, opts, progress: Progress);
+                if (got is null)
+                {
+                    // Not rank 0: rank 0 writes the measurement; end with its exit code once it has.
+                    using (group)
+                    {
+                        var end = group.WaitForEnd();
+                        if (end is { } c) return c;
+                        stderr.WriteLine($"error: rank {launch.Rank}: end: rank 0 did not confirm the end of the run within {timeoutSeconds:0.###} s");
+                        return HarnessApp.RunFailed;
+                    }
+                }
+                outcome = got;
             }
-            if (outcome.Failure is { } failure)
+            try
             {
-                stderr.WriteLine($"error: {failure.Message}");
-                return HarnessApp.RunFailed;
+                return Report(outcome);
             }
-            return 0;
+            finally
+            {
+                group?.Dispose();
+            }
+
+            int Report(RunOutcome outcome)
+            {
+                var e2e = TrainingRun.Summarise(outcome, w.GlobalBatchSize);
+                var status = outcome.Failure is { } f ? MeasurementStatus.Failed(f.Rank, f.Call, f.Error) : MeasurementStatus.Ok;
+                var m = new Measurement(MeasurementJson.SchemaVersion, MeasurementKinds.Run, provenance, inputs, status, settings, e2e, null);
+                var outPath = r.GetValue(output);
+                if (outPath is not null)
+                {
+                    MeasurementJson.WriteFile(outPath, m, indented: !r.GetValue(compact));
+                    Summary(m, stdout);
+                }
+                else
+                {
+                    stdout.WriteLine(MeasurementJson.Write(m, indented: !r.GetValue(compact)));
+                    Summary(m, stderr);
+                }
+                var code = 0;
+                if (outcome.Failure is { } failure)
+                {
+                    stderr.WriteLine($"error: {failure.Message}");
+                    code = HarnessApp.RunFailed;
+                }
+                group?.End(code);
+                return code;
+            }
         });
         return cmd;
+    }
+
+    /// <summary>SHA-256 of the inputs' hashes and every setting that changes what is trained: mismatched launches fail at the rendezvous.</summary>
+    public static string RunKey(IEnumerable<MeasurementInput> inputs, RunSettings settings, EmbeddingStack stack, string device)
+    {
+        var text = string.Join("\n", inputs.Select(i => $"{i.Role}:{i.Sha256}")) + "\n" +
+                   string.Join("\n", System.Text.Json.JsonSerializer.Serialize(settings),
+                       stack.MeasurementName(), device);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
     }
 
     private static Workload.Optimizer? ParseOptimizer(string? text) =>

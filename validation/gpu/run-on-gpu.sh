@@ -27,8 +27,12 @@ done
 
 dotnet_dir="${DOTNET_DIR:-/tmp/dotnet}"
 if [ ! -x "$dotnet_dir/dotnet" ]; then
-    mkdir -p "$dotnet_dir"
-    tar -xJf "$gpu/dotnet-rt.tar.xz" -C "$dotnet_dir"
+    # Several processes (one per GPU under torchrun or srun) may get here at once: unpack aside, then rename.
+    mkdir -p "$(dirname "$dotnet_dir")"
+    tmp="$(mktemp -d "$dotnet_dir.XXXXXX")"
+    tar -xJf "$gpu/dotnet-rt.tar.xz" -C "$tmp"
+    mv -T "$tmp" "$dotnet_dir" 2>/dev/null || rm -rf "$tmp"   # another process was first
+    [ -x "$dotnet_dir/dotnet" ] || { echo "run-on-gpu: no dotnet in $dotnet_dir after unpacking" >&2; exit 1; }
 fi
 export DOTNET_ROOT="$dotnet_dir" PATH="$dotnet_dir:$PATH" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -27,6 +27,9 @@ public sealed class CpuBackend : IBackend
         RankThreads.Run(world, rank => body(new RankContext(rank, world, CPU, new CpuComm(group, rank), this)), group.Cancel);
     }
 
+    public void RunProcessRank(Distributed.ProcessGroup group, int localDevice, Action<RankContext> body) =>
+        Distributed.ProcessRank.Run(group, () => body(new RankContext(group.Rank, group.World, CPU, new Distributed.TcpComm(group), this)));
+
     private sealed class CpuGroup(int world)
     {
         public readonly int World = world;

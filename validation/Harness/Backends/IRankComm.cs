@@ -77,6 +77,14 @@ public interface IBackend
     /// a <see cref="RankFailureException"/> for the first failure is thrown here.
     /// </summary>
     void RunRanks(int world, Action<RankContext> body);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as this process's one rank of a multi-process run (one process per GPU), on
+    /// device <paramref name="localDevice"/>: collectives through NCCL (cuda, with the id from the rendezvous) or
+    /// over the group's TCP channel (cpu). Throws <see cref="RankCancelledException"/> when another rank's failure
+    /// stopped this one, or a <see cref="RankFailureException"/> for this rank's own failure.
+    /// </summary>
+    void RunProcessRank(Distributed.ProcessGroup group, int localDevice, Action<RankContext> body);
 }
 
 /// <summary>A rank failed: which rank, in which call (e.g. "all_to_all_forward: ncclGroupEnd"), and the error text.</summary>

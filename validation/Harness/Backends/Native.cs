@@ -26,6 +26,7 @@ internal static class Nccl
     [DllImport(Lib)] public static extern int ncclGetUniqueId(out NcclUniqueId uniqueId);
     [DllImport(Lib)] public static extern int ncclCommInitRank(out IntPtr comm, int nranks, NcclUniqueId commId, int rank);
     [DllImport(Lib)] public static extern int ncclCommDestroy(IntPtr comm);
+    [DllImport(Lib)] public static extern int ncclCommAbort(IntPtr comm);
     [DllImport(Lib)] public static extern IntPtr ncclGetErrorString(int result);
     [DllImport(Lib)] public static extern IntPtr ncclGetLastError(IntPtr comm);
     [DllImport(Lib)] public static extern int ncclGroupStart();

@@ -1,5 +1,7 @@
 using Sim.Engine;
+using System.Text.Json;
 using Sim.Harness.Backends;
+using Sim.Harness.Distributed;
 using Sim.Validation;
 using TorchSharp;
 
@@ -48,31 +50,87 @@ public static class TrainingRun
         if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = tf32;
         try
         {
-            backend.RunRanks(world, ctx =>
-            {
-                using var trainer = new RankTrainer(ctx, scenario.Workload, layout, settings);
-                using var timer = ctx.CreateTimer(Phases.All.Count);
-                for (var it = 0; it < o.Total; it++)
-                {
-                    using var batch = BatchGenerator.Generate(scenario.Workload, o.Seed, it, ctx.Rank, layout.LocalBatch, ctx.Device);
-                    ctx.Comm.Barrier();
-                    timer.StartIteration();
-                    var loss = trainer.Step(batch, timer);
-                    var timing = timer.FinishIteration();
-                    var value = loss.item<float>();
-                    loss.Dispose();
-                    timings[it][ctx.Rank] = timing;
-                    if (ctx.Rank == 0)
-                    {
-                        losses[it] = value;
-                        progress?.Invoke(it, timing, value);
-                    }
-                }
-                ctx.Comm.Barrier();
-                inspect?.Invoke(trainer);
-            });
+            backend.RunRanks(world, RankBody(scenario, layout, settings, o, timings, losses, inspect, progress));
         }
         catch (RankFailureException e) { failure = e; }
+        return new RunOutcome { Timings = timings, Losses = losses, Failure = failure, Warmup = o.Warmup };
+    }
+
+    private static Action<RankContext> RankBody(Scenario scenario, EmbeddingLayout layout, TrainerSettings settings, RunOptions o,
+        IterationTiming?[][] timings, double[] losses, Action<RankTrainer>? inspect, Action<int, IterationTiming, double>? progress) => ctx =>
+    {
+        using var trainer = new RankTrainer(ctx, scenario.Workload, layout, settings);
+        using var timer = ctx.CreateTimer(Phases.All.Count);
+        for (var it = 0; it < o.Total; it++)
+        {
+            using var batch = BatchGenerator.Generate(scenario.Workload, o.Seed, it, ctx.Rank, layout.LocalBatch, ctx.Device);
+            ctx.Comm.Barrier();
+            timer.StartIteration();
+            var loss = trainer.Step(batch, timer);
+            var timing = timer.FinishIteration();
+            var value = loss.item<float>();
+            loss.Dispose();
+            timings[it][ctx.Rank] = timing;
+            if (ctx.Rank == 0)
+            {
+                losses[it] = value;
+                progress?.Invoke(it, timing, value);
+            }
+        }
+        ctx.Comm.Barrier();
+        inspect?.Invoke(trainer);
+    };
+
+    /// <summary>What one process sends rank 0 at the end of a multi-process run.</summary>
+    private static readonly JsonSerializerOptions ResultJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private sealed record RankResult(int Rank, double[]?[] Timings, double[]? Losses, bool Cancelled, int FailedRank, string? FailedCall, string? Error);
+
+    /// <summary>
+    /// Runs this process's one rank of a multi-process run (<paramref name="group"/> from the rendezvous), then sends
+    /// its timings to rank 0 over the group's TCP channel. Rank 0 gets the whole run's outcome, exactly as a threaded
+    /// run gives it (every rank's timings, rank 0's losses, the first failure); other ranks get null.
+    /// </summary>
+    public static RunOutcome? ExecuteProcess(Scenario scenario, IBackend backend, ProcessGroup group, int localDevice, RunOptions o,
+        Action<RankTrainer>? inspect = null, Action<int, IterationTiming, double>? progress = null)
+    {
+        if (o.Optimizer is { } opt && opt != scenario.Workload.Optimizer)
+            scenario = scenario with { Workload = scenario.Workload with { Optimizer = opt } };
+        var world = scenario.Cluster.WorldSize;
+        if (group.World != world) throw new ArgumentException($"the group has {group.World} ranks, the scenario {world}");
+        var layout = new EmbeddingLayout(scenario.Workload, scenario.Plan, world);
+        var settings = new TrainerSettings(o.Seed, o.LearningRate, o.Stack);
+        var timings = Enumerable.Range(0, o.Total).Select(_ => new IterationTiming?[world]).ToArray();
+        var losses = Enumerable.Repeat(double.NaN, o.Total).ToArray();
+        if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = scenario.Workload.Precision.Compute == Workload.DType.Tf32;
+        RankFailureException? own = null;
+        var cancelled = false;
+        try { backend.RunProcessRank(group, localDevice, RankBody(scenario, layout, settings, o, timings, losses, inspect, progress)); }
+        catch (RankCancelledException) { cancelled = true; }
+        catch (RankFailureException e) { own = e; }
+
+        var me = group.Rank;
+        var mine = new RankResult(me,
+            timings.Select<IterationTiming?[], double[]?>(t => t[me] is { } x ? [.. x.PhaseSeconds, x.IterationSeconds] : null).ToArray(),
+            me == 0 ? losses : null, cancelled, own?.Rank ?? -1, own?.Call, own?.Error);
+        var all = group.GatherResults(JsonSerializer.SerializeToUtf8Bytes(mine, ResultJson), own is not null, out var missing);
+        if (all is null) return null;
+
+        var results = all.Select(b => b is null ? null : JsonSerializer.Deserialize<RankResult>(b, ResultJson)).ToArray();
+        foreach (var r in results.OfType<RankResult>())
+            for (var it = 0; it < Math.Min(o.Total, r.Timings.Length); it++)
+                if (r.Timings[it] is { } v && r.Rank >= 0 && r.Rank < world)
+                    timings[it][r.Rank] = new IterationTiming(v[..^1], v[^1]);
+        RankFailureException? Failure(RankResult? r) => r?.FailedCall is null ? null : new RankFailureException(r.FailedRank, r.FailedCall, r.Error ?? "");
+        var first = group.FirstFailedRank;
+        var failure = (first >= 0 && first < world ? Failure(results[first]) : null)
+            ?? results.Select(Failure).FirstOrDefault(f => f is not null);
+        if (failure is null && group.IsCancelled)
+            failure = new RankFailureException(Math.Max(first, 0), "run", group.CancelReason ?? "cancelled");
+        if (missing is not null)
+            failure = failure is null
+                ? new RankFailureException(0, "gather", missing)
+                : new RankFailureException(failure.Rank, failure.Call, $"{failure.Error} ({missing})", failure);
         return new RunOutcome { Timings = timings, Losses = losses, Failure = failure, Warmup = o.Warmup };
     }
 
