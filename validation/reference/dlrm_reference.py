@@ -1534,6 +1534,33 @@ def cmd_micro(args, argv):
                 del ps, flats
         log(f"dense_optimizer over tensors done ({time.perf_counter() - t_start:.0f} s)")
 
+    # -- collective_call: one torch.distributed call on a 1-rank group, as the step issues it (the host's cost of a
+    #    collective call: argument checks, split lists, work objects, stream events), all-reduce and all-to-all ------
+    if want("collective_call"):
+        import torch.distributed as dist
+        made = False
+        try:
+            if not dist.is_initialized():
+                backend = "nccl" if device.type == "cuda" else "gloo"
+                dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1)
+                made = True
+            for elements in ([1024, 262144] if quick else [1024, 262144, 16777216]):
+                sets = [torch.randn(elements, device=device, generator=gen) for _ in range(nsets)]
+                add("collective_call", "fp32", None, {"all_to_all": 0, "bytes": elements * 4}, bench.measure(sets, lambda x: dist.all_reduce(x)))
+
+                def a2a(x, n=elements):
+                    out = torch.empty(n, device=device)
+                    dist.all_to_all_single(out, x, output_split_sizes=[n], input_split_sizes=[n])
+                    return out
+                add("collective_call", "fp32", None, {"all_to_all": 1, "bytes": elements * 4}, bench.measure(sets, a2a))
+                del sets
+            log(f"collective_call done ({time.perf_counter() - t_start:.0f} s)")
+        except Exception as e:  # a machine without the backend: leave the op out and say so
+            log(f"collective_call skipped: {type(e).__name__}: {e}")
+        finally:
+            if made:
+                dist.destroy_process_group()
+
     # -- gradient_pack: the gradients flattened into one buffer before the all-reduce, as all_reduce runs it -------
     if want("gradient_pack"):
         for tensors in ([1, 4] if quick else [1, 4, 12, 24, 48]):

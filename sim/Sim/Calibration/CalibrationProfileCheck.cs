@@ -110,6 +110,8 @@ public static class CalibrationProfileCheck
             foreach (var (k, c) in o.DenseOptimizer) Pair($"{f}.dense_optimizer.{k}", c);
             Pair($"{f}.slice_assembly", o.SliceAssembly);
             if (o.InputBucketize is { } b) Pair($"{f}.input_bucketize", b);
+            if (o.GradientPack is { } gp) Pair($"{f}.gradient_pack", gp);
+            if (o.InputPack is { } ip) Pair($"{f}.input_pack", ip);
             Seconds($"{f}.kernel_issue_seconds", o.KernelIssueSeconds);
             Seconds($"{f}.kernel_floor_seconds", o.KernelFloorSeconds);
             Seconds($"{f}.backward_call_seconds", o.BackwardCallSeconds);

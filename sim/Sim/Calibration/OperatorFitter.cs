@@ -45,8 +45,10 @@ public static class OperatorFitter
             backward[g.Key] = FitPair($"{stack} embedding backward + {g.Key}", g.ToList(), ShardFeatures, shardTerms, hostTerms, residuals);
         var dense = new SortedDictionary<string, CostPair>(StringComparer.Ordinal);
         foreach (var g in mine.Where(o => o.Op == OperatorNames.DenseOptimizer && o.Optimizer is not null).GroupBy(o => o.Optimizer!).OrderBy(g => g.Key, StringComparer.Ordinal))
-            dense[g.Key] = FitPair($"{stack} dense optimizer {g.Key}", g.ToList(), o => new() { [CostTerms.Calls] = 1, [CostTerms.Parameters] = S(o, "params") },
-                [CostTerms.Calls, CostTerms.Parameters], [CostTerms.Calls], residuals);
+            dense[g.Key] = FitPair($"{stack} dense optimizer {g.Key}", g.ToList(), o => new()
+            {
+                [CostTerms.Calls] = 1, [CostTerms.Tensors] = o.Shape.TryGetValue("tensors", out var t) ? t : 1, [CostTerms.Parameters] = S(o, "params"),
+            }, [CostTerms.Calls, CostTerms.Tensors, CostTerms.Parameters], [CostTerms.Calls, CostTerms.Tensors], residuals);
         var sliceOps = mine.Where(o => o.Op == OperatorNames.SliceAssembly).ToList();
         var slices = sliceOps.Count == 0 ? CostPair.Zero
             : FitPair($"{stack} slice assembly", sliceOps, o => new()
@@ -101,8 +103,18 @@ public static class OperatorFitter
         CostPair? bucketize = bucket.Count == 0 ? null
             : FitPair($"{stack} input bucketize", bucket, o => new() { [CostTerms.Calls] = 1, [CostTerms.Lookups] = S(o, "lookups") },
                 [CostTerms.Calls, CostTerms.Lookups], [CostTerms.Calls], residuals);
+        CostPair? Framework(string op, string countKey, string sizeKey, string sizeTerm)
+        {
+            var pts = mine.Where(o => o.Op == op).ToList();
+            if (pts.Count == 0) pts = all.Where(o => o.Op == op).ToList();
+            return pts.Count == 0 ? null : FitPair($"{stack} {op.Replace('_', ' ')}", pts,
+                o => new() { [CostTerms.Calls] = 1, [CostTerms.Tensors] = S(o, countKey), [sizeTerm] = S(o, sizeKey) },
+                [CostTerms.Calls, CostTerms.Tensors, sizeTerm], [CostTerms.Calls, CostTerms.Tensors], residuals);
+        }
         return new OperatorModels(stack, SoftwareStacks.FormOf(stack).Name(), forward, backward, dense, slices, issue, floor, stream, points,
-            shapes.Count > 0 ? shapes : null, bucketize, backwardCall);
+            shapes.Count > 0 ? shapes : null, bucketize, backwardCall,
+            Framework(OperatorNames.GradientPack, "tensors", "params", CostTerms.Parameters),
+            Framework(OperatorNames.InputPack, "tables", "lookups", CostTerms.Lookups));
     }
 
     /// <summary>Features of an embedding microbenchmark in the terms of <see cref="Cost.ShardLoad"/>.</summary>
@@ -127,6 +139,15 @@ public static class OperatorFitter
         (OperatorNames.InteractionForward, ["batch", "features", "dim"]), (OperatorNames.InteractionBackward, ["batch", "features", "dim"]),
     ];
 
+    /// <summary>
+    /// Operators that loop on the host over small tensors (a step per parameter tensor, a piece per table): their events
+    /// span the host's issue gaps, so the GPU's own work is what the events saw beyond the issue time.
+    /// </summary>
+    private static readonly HashSet<string> HostLoops = [OperatorNames.DenseOptimizer, OperatorNames.GradientPack, OperatorNames.InputPack];
+
+    /// <summary>Operators whose code can make the host wait for the device.</summary>
+    private static readonly HashSet<string> MaySynchronise = [OperatorNames.EmbeddingBackward, OperatorNames.SparseOptimizer, OperatorNames.InputBucketize];
+
     /// <summary>Calls that wait for the device: their host time is most of their wall time on an idle GPU.</summary>
     public const double SynchronisingHostShare = 0.85;
 
@@ -136,10 +157,14 @@ public static class OperatorFitter
         string[] deviceTerms, string[] hostTerms, List<Residuals> residuals)
     {
         var x = pts.Select(features).ToList();
-        // A call that waits for the device is priced by its wall time, and the host does not run ahead of it.
+        // A call that waits for the device is priced by its wall time, and the host does not run ahead of it. Only
+        // calls whose code can wait (a sparse coalesce, a host read of sizes) are asked; the data says whether they do.
         var walls = pts.Where(o => o.WallSeconds is > 0).ToList();
-        var sync = walls.Count > 0 && Statistics.Median(walls.Select(o => o.HostSeconds / o.WallSeconds!.Value).ToList()) >= SynchronisingHostShare;
-        var y = pts.Select(o => sync && o.WallSeconds is > 0 ? o.WallSeconds.Value : o.DeviceSeconds).ToList();
+        var sync = MaySynchronise.Contains(pts[0].Op) && walls.Count > 0
+            && Statistics.Median(walls.Select(o => o.HostSeconds / o.WallSeconds!.Value).ToList()) >= SynchronisingHostShare;
+        var y = pts.Select(o => sync && o.WallSeconds is > 0 ? o.WallSeconds.Value
+            : HostLoops.Contains(o.Op) && o.WallSeconds is > 0 ? Math.Max(o.DeviceSeconds - o.HostSeconds, 0.05 * o.DeviceSeconds)
+            : o.DeviceSeconds).ToList();
         var device = NonNegative(x, y, deviceTerms);
         residuals.Add(Residual(name + (sync ? " (wall, synchronising)" : " (device)"), device, x, y));
         var withHost = pts.Select((o, i) => (o, i)).Where(t => t.o.HostSeconds > 0).ToList();

@@ -233,8 +233,10 @@ public static class OperatorNames
     public const string GradientPack = "gradient_pack";
     /// <summary>The table-wise part of the input distribution around its all-to-all (send pieces, receive unpacking); shape tables, lookups.</summary>
     public const string InputPack = "input_pack";
+    /// <summary>One torch.distributed collective call on a one-rank group: the host's cost of issuing a collective; shape all_to_all (0 or 1), bytes.</summary>
+    public const string CollectiveCall = "collective_call";
     public static readonly IReadOnlyList<string> All = [Gemm, EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer, SliceAssembly, Elementwise,
-        LinearForward, LinearBackward, InteractionForward, InteractionBackward, InputBucketize, GradientPack, InputPack];
+        LinearForward, LinearBackward, InteractionForward, InteractionBackward, InputBucketize, GradientPack, InputPack, CollectiveCall];
 }
 
 /// <summary>C[m,n] = A[m,k]·B[k,n]; <see cref="Label"/> says where the shape comes from (e.g. "dlrm-small bottom[0] fwd b=4096").</summary>

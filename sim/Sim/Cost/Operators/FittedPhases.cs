@@ -25,10 +25,9 @@ public sealed class FittedPhases
     public double[] Of(string phase) => Seconds.Select(r => r[Phases.All.ToList().IndexOf(phase)]).ToArray();
     public double Max(string phase) => Of(phase).Max();
 
-    // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: per
-    // table a cast of its indices and its piece of the send buffer; around an all-to-all a concatenation and two casts;
-    // after the dense model, the loss (a few elementwise kernels) and its backward.
-    private const double KernelsPerTableInput = 2, KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
+    // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: around an
+    // all-to-all a concatenation and two casts; after the dense model, the loss (a few elementwise kernels) and its backward.
+    private const double KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
 
     /// <summary>Host and device clocks of one rank through a step.</summary>
     private struct Clock
@@ -81,7 +80,7 @@ public sealed class FittedPhases
             var rank = r;
             Phase(() =>
             {
-                t.Run(ops.IssueOp(KernelsPerTableInput * sentTables));
+                t.Run(ops.InputPackOp(sentTables, b * plan.Tables.Where(x => x.Scheme != ShardingScheme.DataParallel).Sum(x => x.Table.LookupsPerSample)));
                 foreach (var lookups in rowSplit) t.Run(ops.BucketizeOp(lookups));
                 t.Run(ops.IssueOp(KernelsAroundAllToAll));
                 t.Collective(a2aIn[rank]);
@@ -101,14 +100,12 @@ public sealed class FittedPhases
             Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingBackwardOp(s, w.Optimizer)); });
             Phase(() =>
             {
-                t.Run(ops.IssueOp(tensors.Count + dpTables.Count + 2));
-                t.Run(ops.StreamOp(2 * (w.DenseParameters + dpParams) * 4));
+                t.Run(ops.GradientPackOp(tensors.Count + dpTables.Count + 1, w.DenseParameters + dpParams));
                 t.Collective(allReduce);
             });
             Phase(() =>
             {
-                foreach (var n in tensors) t.Run(ops.DenseOptimizerOp(n, w.Optimizer));
-                foreach (var n in dpTables) t.Run(ops.DenseOptimizerOp(n, w.Optimizer));
+                t.Run(ops.DenseOptimizerOp(tensors.Sum() + dpTables.Sum(), tensors.Count + dpTables.Count, w.Optimizer));
             });
             seconds[r] = phase;
         }

@@ -60,6 +60,8 @@ public static class CostTerms
     public const string Parameters = "params";
     /// <summary>Slices autograd cuts and reassembles.</summary>
     public const string Slices = "slices";
+    /// <summary>Tensors (or tables) a call loops over, each with its own kernels and host work.</summary>
+    public const string Tensors = "tensors";
     /// <summary>Bytes of a tensor moved once.</summary>
     public const string Bytes = "bytes";
 

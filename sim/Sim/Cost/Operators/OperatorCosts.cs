@@ -105,11 +105,28 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
         return StepOp.Of(c, s);
     }
 
-    /// <summary>The optimizer step over one dense parameter tensor (each tensor is its own call on an eager stack).</summary>
-    public StepOp DenseOptimizerOp(double parameters, Optimizer o)
+    /// <summary>The optimizer step over dense parameters held in <paramref name="tensors"/> tensors (each its own step on an eager stack).</summary>
+    public StepOp DenseOptimizerOp(double parameters, double tensors, Optimizer o)
     {
-        var d = DenseOptimizer(parameters, o);
-        return new(d.Device, d.Host);
+        if (parameters <= 0) return default;
+        var name = o == Optimizer.Sgd ? "sgd" : "adagrad";
+        if (_m is null || _m.DenseOptimizer.Count == 0) return new(DenseWork.OptimizerSeconds(gpu, p, o, parameters), 0);
+        var c = _m.DenseOptimizer.TryGetValue(name, out var fit) ? fit : _m.DenseOptimizer.Values.First();
+        return Counted(c, tensors, CostTerms.Parameters, parameters);
+    }
+
+    /// <summary>Flattening <paramref name="tensors"/> gradients of <paramref name="parameters"/> in all before the all-reduce.</summary>
+    public StepOp GradientPackOp(double tensors, double parameters) => _m?.GradientPack is { } c
+        ? Counted(c, tensors, CostTerms.Parameters, parameters) : new StepOp(Stream(2 * parameters * 4).Device, Issue(tensors));
+
+    /// <summary>The table-wise input distribution's packing and unpacking of <paramref name="tables"/> tables' indices.</summary>
+    public StepOp InputPackOp(double tables, double lookups) => _m?.InputPack is { } c
+        ? Counted(c, tables, CostTerms.Lookups, lookups) : new StepOp(0, Issue(2 * tables));
+
+    private static StepOp Counted(CostPair c, double count, string sizeTerm, double size)
+    {
+        var x = new Dictionary<string, double> { [CostTerms.Calls] = 1, [CostTerms.Tensors] = count, [sizeTerm] = size };
+        return new(c.Device.Seconds(x), c.Host.Seconds(x), c.Synchronises);
     }
 
     /// <summary>An operator from a measured shape grid (linear layers, the interaction), or null when the profile has none.</summary>

@@ -28,6 +28,8 @@ public sealed record CostPair(LinearCost Device, LinearCost Host, bool Synchroni
 /// <param name="Gemm">Measured GEMM shapes and their device seconds.</param>
 /// <param name="Shapes">Operators priced by shape from a measured grid (linear layers and the dot interaction, forward
 /// and backward), by operator name (<see cref="Validation.OperatorNames"/>): (batch, in, out) or (batch, features, dim).</param>
+/// <param name="GradientPack">Flattening the gradients into one buffer before the all-reduce: calls, tensors, params.</param>
+/// <param name="InputPack">The table-wise input distribution around its all-to-all: calls, tensors (tables), lookups.</param>
 /// <param name="BackwardCallSeconds">The fixed cost of one autograd backward() call (engine start), paid once per step.</param>
 /// <param name="InputBucketize">Per row-split table: bucketising its indices by shard and reading the sizes on the host.</param>
 public sealed record OperatorModels(
@@ -43,7 +45,9 @@ public sealed record OperatorModels(
     IReadOnlyList<GemmPoint> Gemm,
     IReadOnlyDictionary<string, ShapeGrid>? Shapes = null,
     CostPair? InputBucketize = null,
-    double BackwardCallSeconds = 0)
+    double BackwardCallSeconds = 0,
+    CostPair? GradientPack = null,
+    CostPair? InputPack = null)
 {
     public SoftwareStack StackForm => SoftwareStacks.Words.TryGetValue(Form, out var s) ? s : SoftwareStack.Eager;
 
@@ -82,6 +86,8 @@ public sealed record OperatorModels(
             Gemm = Gemm.Select(p => p with { Seconds = p.Seconds * perFlop }).ToList(),
             Shapes = Shapes?.ToDictionary(kv => kv.Key, kv => Shape(kv.Key, kv.Value)),
             InputBucketize = InputBucketize is { } b ? Pair(b) : null,
+            GradientPack = GradientPack is { } gp ? Pair(gp) : null,
+            InputPack = InputPack is { } ip ? Pair(ip) : null,
         };
     }
 
