@@ -112,6 +112,7 @@ public static class CalibrationProfileCheck
             if (o.InputBucketize is { } b) Pair($"{f}.input_bucketize", b);
             if (o.GradientPack is { } gp) Pair($"{f}.gradient_pack", gp);
             if (o.InputPack is { } ip) Pair($"{f}.input_pack", ip);
+            foreach (var (k, c) in o.CollectiveCall ?? new Dictionary<string, Cost.Operators.LinearCost>()) Cost($"{f}.collective_call.{k}", c);
             Seconds($"{f}.kernel_issue_seconds", o.KernelIssueSeconds);
             Seconds($"{f}.kernel_floor_seconds", o.KernelFloorSeconds);
             Seconds($"{f}.backward_call_seconds", o.BackwardCallSeconds);

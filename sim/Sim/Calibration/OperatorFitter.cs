@@ -114,7 +114,8 @@ public static class OperatorFitter
         return new OperatorModels(stack, SoftwareStacks.FormOf(stack).Name(), forward, backward, dense, slices, issue, floor, stream, points,
             shapes.Count > 0 ? shapes : null, bucketize, backwardCall,
             Framework(OperatorNames.GradientPack, "tensors", "params", CostTerms.Parameters),
-            Framework(OperatorNames.InputPack, "tables", "lookups", CostTerms.Lookups));
+            Framework(OperatorNames.InputPack, "tables", "lookups", CostTerms.Lookups),
+            CollectiveCalls(mine.Any(o => o.Op == OperatorNames.CollectiveCall) ? mine : all));
     }
 
     /// <summary>Features of an embedding microbenchmark in the terms of <see cref="Cost.ShardLoad"/>.</summary>
@@ -130,6 +131,16 @@ public static class OperatorFitter
             [CostTerms.Calls] = 1, [CostTerms.Lookups] = lookups, [CostTerms.LookupBytes] = lookups * dim * bytes,
             [CostTerms.PooledBytes] = batch * dim * 4, [CostTerms.UniqueRowBytes] = unique * (dim * bytes + state),
         };
+    }
+
+    /// <summary>The host's cost of one collective call, per collective (the median over sizes: it does not grow with them).</summary>
+    private static IReadOnlyDictionary<string, LinearCost>? CollectiveCalls(List<OperatorResult> ops)
+    {
+        var calls = ops.Where(o => o.Op == OperatorNames.CollectiveCall).ToList();
+        if (calls.Count == 0) return null;
+        return calls.GroupBy(o => S(o, "all_to_all") > 0 ? Collectives.CollectiveOps.AllToAllName : Collectives.CollectiveOps.AllReduceName)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => LinearCost.Of((CostTerms.Calls, Statistics.Median(g.Select(o => o.HostSeconds).ToList()))));
     }
 
     /// <summary>Operators priced by a shape grid, and the shape keys that are its (m, k, n).</summary>

@@ -28,6 +28,7 @@ public sealed class FittedPhases
     // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: around an
     // all-to-all a concatenation and two casts; after the dense model, the loss (a few elementwise kernels) and its backward.
     private const double KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
+    private const string A2a = Collectives.CollectiveOps.AllToAllName;
 
     /// <summary>Host and device clocks of one rank through a step.</summary>
     private struct Clock
@@ -82,11 +83,14 @@ public sealed class FittedPhases
             {
                 t.Run(ops.InputPackOp(sentTables, b * plan.Tables.Where(x => x.Scheme != ShardingScheme.DataParallel).Sum(x => x.Table.LookupsPerSample)));
                 foreach (var lookups in rowSplit) t.Run(ops.BucketizeOp(lookups));
+                // Row-split tables need a first exchange of bucket sizes, read back on the host before the indices go.
+                if (rowSplit.Count > 0) { t.Run(ops.CollectiveCallOp(A2a)); t.Run(new StepOp(0, 0, Sync: true)); }
                 t.Run(ops.IssueOp(KernelsAroundAllToAll));
+                t.Run(ops.CollectiveCallOp(A2a));
                 t.Collective(a2aIn[rank]);
             });
             Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingForwardOp(s)); });
-            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Collective(a2aFwd[rank]); });
+            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Run(ops.CollectiveCallOp(A2a)); t.Collective(a2aFwd[rank]); });
             Phase(() => { foreach (var o in w.DenseOperators) Dense(ref t, ops, o, b, dt, forward: true); t.Run(ops.IssueOp(KernelsOfLoss)); });
             Phase(() =>
             {
@@ -96,11 +100,12 @@ public sealed class FittedPhases
                 var slices = ops.SliceAssembly(emb.Slices, CostTerms.SliceBytes(emb.Slices, b * emb.SlicedWidth * 4));
                 t.Run(new StepOp(slices.Device, slices.Host));
             });
-            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Collective(a2aBwd[rank]); });
+            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Run(ops.CollectiveCallOp(A2a)); t.Collective(a2aBwd[rank]); });
             Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingBackwardOp(s, w.Optimizer)); });
             Phase(() =>
             {
                 t.Run(ops.GradientPackOp(tensors.Count + dpTables.Count + 1, w.DenseParameters + dpParams));
+                t.Run(ops.CollectiveCallOp(Collectives.CollectiveOps.AllReduceName));
                 t.Collective(allReduce);
             });
             Phase(() =>

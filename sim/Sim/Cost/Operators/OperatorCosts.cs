@@ -115,6 +115,10 @@ public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
         return Counted(c, tensors, CostTerms.Parameters, parameters);
     }
 
+    /// <summary>The host's cost of issuing one collective call (nothing without a fitted stack: the link model prices collectives).</summary>
+    public StepOp CollectiveCallOp(string collective) =>
+        _m?.CollectiveCall is { } c && c.TryGetValue(collective, out var cost) ? new StepOp(0, cost.Step(0)) : default;
+
     /// <summary>Flattening <paramref name="tensors"/> gradients of <paramref name="parameters"/> in all before the all-reduce.</summary>
     public StepOp GradientPackOp(double tensors, double parameters) => _m?.GradientPack is { } c
         ? Counted(c, tensors, CostTerms.Parameters, parameters) : new StepOp(Stream(2 * parameters * 4).Device, Issue(tensors));

@@ -28,6 +28,7 @@ public sealed record CostPair(LinearCost Device, LinearCost Host, bool Synchroni
 /// <param name="Gemm">Measured GEMM shapes and their device seconds.</param>
 /// <param name="Shapes">Operators priced by shape from a measured grid (linear layers and the dot interaction, forward
 /// and backward), by operator name (<see cref="Validation.OperatorNames"/>): (batch, in, out) or (batch, features, dim).</param>
+/// <param name="CollectiveCall">Host seconds to issue one collective call, by collective (all_reduce, all_to_all).</param>
 /// <param name="GradientPack">Flattening the gradients into one buffer before the all-reduce: calls, tensors, params.</param>
 /// <param name="InputPack">The table-wise input distribution around its all-to-all: calls, tensors (tables), lookups.</param>
 /// <param name="BackwardCallSeconds">The fixed cost of one autograd backward() call (engine start), paid once per step.</param>
@@ -47,7 +48,8 @@ public sealed record OperatorModels(
     CostPair? InputBucketize = null,
     double BackwardCallSeconds = 0,
     CostPair? GradientPack = null,
-    CostPair? InputPack = null)
+    CostPair? InputPack = null,
+    IReadOnlyDictionary<string, LinearCost>? CollectiveCall = null)
 {
     public SoftwareStack StackForm => SoftwareStacks.Words.TryGetValue(Form, out var s) ? s : SoftwareStack.Eager;
 
