@@ -21,19 +21,25 @@ public static class CalibrateCommand
         var runs = new Argument<string[]>("runs") { Description = "measurement files or folders (validation/runs/...)", Arity = ArgumentArity.OneOrMore };
         var topology = new Option<string>("--topology") { Description = "the measured machine's topology (peak rates and link speeds)", Required = true };
         var output = new Option<string>("--out") { Description = "profile file to write", Required = true };
-        var cmd = new Command("calibrate", "Fit the cost models' parameters to measurements of one card and software stack.") { runs, topology, output };
+        var collectivesFrom = new Option<string?>("--collectives-from")
+        {
+            Description = "take the measured collectives of another profile (a card on the same interconnect, when this machine had too few GPUs to measure them); predictions name where they came from",
+        };
+        var cmd = new Command("calibrate", "Fit the cost models' parameters to measurements of one card and software stack.") { runs, topology, output, collectivesFrom };
         cmd.SetAction(r =>
         {
             var cluster = TopologyLoader.Load(r.GetValue(topology)!);
             var files = ReadMeasurements(r.GetValue(runs)!);
             var profile = Calibrator.Fit(cluster, YamlDocument.DisplayName(r.GetValue(topology)!), files);
+            if (r.GetValue(collectivesFrom) is { } from)
+                profile = profile.WithCollectivesFrom(CalibrationProfileJson.Read(from), YamlDocument.DisplayName(from));
             AtomicFile.WriteAllText(r.GetValue(output)!, CalibrationProfileJson.Write(profile) + "\n");
             var inv = CultureInfo.InvariantCulture;
             var console = Terminal.For(stdout);
             stdout.WriteLine($"{profile.Card} x{profile.GpuCount}, {profile.Software}: {files.Count} measurement(s)");
             var t = new Table().AddColumns("fitted quantity", "points", "mean |error|", "max |error|");
             foreach (var res in profile.Residuals)
-                t.AddRow(res.Quantity, res.Points.ToString(inv), res.MeanAbsoluteRelativeError.ToString("P1", inv), res.MaxAbsoluteRelativeError.ToString("P1", inv));
+                t.AddRow(Markup.Escape(res.Quantity), res.Points.ToString(inv), res.MeanAbsoluteRelativeError.ToString("P1", inv), res.MaxAbsoluteRelativeError.ToString("P1", inv));
             console.Write(t);
             var p = profile.Parameters;
             stdout.WriteLine($"GEMM efficiency {p.GemmEfficiency:0.000} (half at {p.GemmHalfSaturationFlops:0.###e0} FLOPs); embedding fwd/bwd efficiency {p.EmbeddingEfficiency:0.000}/{p.EmbeddingBackwardEfficiency:0.000}; kernel overhead {Units.Seconds(p.KernelOverheadSeconds)}");

@@ -235,6 +235,25 @@ public class OperatorCalibrationTests
     }
 
     [Fact]
+    public void Collectives_taken_from_another_profile_are_used_and_named()
+    {
+        var h200 = CalibrationProfileJson.Read(Fixtures.Repo("validation/profiles/h200x1.json"));
+        var h100 = CalibrationProfileJson.Read(Fixtures.Repo("validation/profiles/h100x2.json"));
+        var both = h200.WithCollectivesFrom(h100, "h100x2.json");
+        Assert.Equal(h100.Parameters.Collectives.Count, both.Parameters.Collectives.Count);
+        Assert.Contains("h100x2.json", both.Domain!.CollectivesFrom);
+        Assert.Contains(2, both.Domain.CollectiveGpuCounts);
+        var c = Sim.Topology.TopologyLoader.Load(Fixtures.Repo("topologies/h200x2.yaml"));
+        var w = Sim.Workload.WorkloadLoader.Load(Fixtures.Repo("workloads/validation/val-base.yaml"));
+        var plan = Sim.Sharding.PlanLoader.Load(Fixtures.Repo("validation/plans/val-base.2gpu.rw.yaml"), w, c);
+        Assert.Contains(Extrapolations.Of(both, c, w, plan, "eager"), l => l.StartsWith("collectives at 2 GPUs were measured on NVIDIA H100"));
+        // The measured curve, not the link model, prices the all-to-all: same as the H100 profile's own.
+        var a2a = new Sim.Collectives.AllToAllDemand(2);
+        a2a.ToEachPeer[0] = a2a.ToEachPeer[1] = 1 << 26;
+        Assert.Equal(CollectiveCost.AllToAllPerRank(c, h100.ToCostParameters(), a2a)[0], CollectiveCost.AllToAllPerRank(c, both.ToCostParameters(), a2a)[0], 12);
+    }
+
+    [Fact]
     public void Validate_refuses_another_cards_runs_without_cross_card_and_an_empty_set_of_runs()
     {
         var foreign = CliRunner.Run("validate", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"), Fixtures.Repo("validation/runs/2026-11-26-h100x2-run1"));

@@ -56,6 +56,28 @@ public sealed record CalibrationProfile(
         return (bw / target.HbmBytesPerSecond, flops / target.PeakFlops(Workload.DType.Fp32));
     }
 
+    /// <summary>
+    /// This profile with another profile's measured collectives (curves, fitted link efficiency and overhead), for a card
+    /// whose collectives could not be measured but run on the same interconnect; the domain records where they came from.
+    /// </summary>
+    public CalibrationProfile WithCollectivesFrom(CalibrationProfile other, string otherName) => this with
+    {
+        Parameters = Parameters with
+        {
+            Collectives = other.Parameters.Collectives,
+            IntraNodeCollectiveEfficiency = other.Parameters.IntraNodeCollectiveEfficiency,
+            CollectiveOverheadSeconds = other.Parameters.CollectiveOverheadSeconds,
+        },
+        Residuals = [.. Residuals, .. other.Residuals.Where(r => r.Quantity.Contains(" x", StringComparison.Ordinal) && r.Quantity.Contains("MiB", StringComparison.Ordinal))
+            .Select(r => r with { Quantity = $"{r.Quantity}, measured with {otherName}" })],
+        Domain = Domain is null ? null : Domain with
+        {
+            CollectiveGpuCounts = other.Parameters.Collectives.Select(f => f.WorldSize).Distinct().Order().ToList(),
+            CollectivesFrom = $"{other.Domain?.Card ?? other.Card} ({otherName})",
+        },
+        Source = $"{Source}; collectives from {otherName}",
+    };
+
     /// <summary>The operator models for a stack: its exact measured name, else the first of its form; null when the profile has none.</summary>
     public Cost.Operators.OperatorModels? OperatorsFor(string? stack)
     {
@@ -70,7 +92,8 @@ public sealed record CalibrationProfile(
 
 /// <summary>
 /// Where a profile's numbers hold (with <see cref="CardHbmBytesPerSecond"/> and <see cref="CardPeakFlopsPerSecond"/>, the
-/// spec-sheet HBM bandwidth and fp32 peak of the measured card, which a transfer to another card scales by): the card and software they were measured with, the stacks, optimizers and dtypes
+/// spec-sheet HBM bandwidth and fp32 peak of the measured card, which a transfer to another card scales by; and
+/// <see cref="CollectivesFrom"/>, the card and profile the collective curves were taken from when not measured here): the card and software they were measured with, the stacks, optimizers and dtypes
 /// measured, the GPU counts of its collectives and the size ranges of its operator grid. A prediction outside it
 /// names each extrapolation.
 /// </summary>
@@ -88,7 +111,8 @@ public sealed record ProfileDomain(
     ValueRange Dim,
     ValueRange Batch,
     double? CardHbmBytesPerSecond = null,
-    double? CardPeakFlopsPerSecond = null);
+    double? CardPeakFlopsPerSecond = null,
+    string? CollectivesFrom = null);
 
 /// <summary>The smallest and largest value measured.</summary>
 public sealed record ValueRange(double Min, double Max)

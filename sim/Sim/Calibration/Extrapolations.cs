@@ -43,6 +43,8 @@ public static partial class Extrapolations
         foreach (var dt in plan.Tables.Select(t => t.Table.DType.Name()).Append(w.Precision.Compute.Name()).Distinct())
             if (d.Dtypes.Count > 0 && !d.Dtypes.Contains(dt) && !(dt == "fp32" && d.Dtypes.Contains("tf32")))
                 lines.Add($"dtype {dt} was never measured (measured: {string.Join(", ", d.Dtypes)})");
+        if (c.WorldSize > 1 && d.CollectivesFrom is { } from && d.CollectiveGpuCounts.Contains(c.WorldSize))
+            lines.Add($"collectives at {c.WorldSize} GPUs were measured on {from}, not on this profile's card (same interconnect assumed)");
         if (c.WorldSize > 1 && !d.CollectiveGpuCounts.Contains(c.WorldSize))
             lines.Add(d.CollectiveGpuCounts.Count == 0
                 ? $"no collectives were measured: {c.WorldSize}-GPU collectives come from the link model (spec-sheet bandwidths)"
