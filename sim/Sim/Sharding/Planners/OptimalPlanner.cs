@@ -42,7 +42,7 @@ public sealed class OptimalPlanner : IPlanner
             ? $"CP-SAT load makespan {proxyObjective * 1e3:0.000} ms, bound {proxyBound * 1e3:0.000} ms (gap {(proxyObjective - proxyBound) / proxyObjective:P1})"
             : "CP-SAT found no placement within its share of the time limit";
         var summary = $"{(greedySeconds - bestSeconds) / greedySeconds:P1} faster than greedy ({greedySeconds * 1e3:0.000} ms -> {bestSeconds * 1e3:0.000} ms); " +
-                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s";
+                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s" + TierChoice.Suffix(best);
         return new PlannerResult(best with { Name = Name }, bestSeconds, summary);
     }
 
@@ -106,6 +106,8 @@ public sealed class OptimalPlanner : IPlanner
         int moves = 0, accepted = 0;
         var lastReport = clock.Elapsed.TotalSeconds;
         var stale = 0;
+        // Tier moves only where the start plan already keeps tables outside HBM: all-HBM plans search as before.
+        var tiered = tables.Any(tp => tp.Tier != MemoryTier.Hbm);
         while (clock.Elapsed.TotalSeconds < limit && stale < 20 * Math.Max(1, tables.Length))
         {
             var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
@@ -115,27 +117,35 @@ public sealed class OptimalPlanner : IPlanner
             var onBusiest = Enumerable.Range(0, tables.Length).Where(i => tables[i].Shards.Any(s => s.Rank == busiest)).ToArray();
             var i = onBusiest.Length > 0 && rng.NextDouble() < 0.7 ? onBusiest[rng.Next(onBusiest.Length)] : rng.Next(tables.Length);
             var t = tables[i].Table;
-            switch (rng.Next(4))
+            switch (rng.Next(tiered ? 5 : 4))
             {
                 case 0: // move the table whole to a random GPU
-                    candidate[i] = Placements.TableWise(t, rng.Next(c.WorldSize));
+                    candidate[i] = Kept(tables[i], Placements.TableWise(t, rng.Next(c.WorldSize)));
                     break;
                 case 1: // swap two whole tables
                     var j = rng.Next(tables.Length);
                     if (tables[i].Scheme != ShardingScheme.TableWise || tables[j].Scheme != ShardingScheme.TableWise) continue;
-                    candidate[i] = Placements.TableWise(t, tables[j].Shards[0].Rank);
-                    candidate[j] = Placements.TableWise(tables[j].Table, tables[i].Shards[0].Rank);
+                    candidate[i] = Kept(tables[i], Placements.TableWise(t, tables[j].Shards[0].Rank));
+                    candidate[j] = Kept(tables[j], Placements.TableWise(tables[j].Table, tables[i].Shards[0].Rank));
                     break;
                 case 2: // split the columns over k distinct GPUs: spreads the sender's all-to-all load
                     var k = Math.Min(c.WorldSize, Math.Min(t.Dim, 1 << rng.Next(1, 4)));
                     if (k < 2) continue;
-                    candidate[i] = Placements.ColumnWise(t, Enumerable.Range(0, c.WorldSize).OrderBy(_ => rng.Next()).Take(k).Order().ToArray());
+                    candidate[i] = Kept(tables[i], Placements.ColumnWise(t, Enumerable.Range(0, c.WorldSize).OrderBy(_ => rng.Next()).Take(k).Order().ToArray()));
                     break;
-                default: // split the rows over all GPUs or over one node
+                case 3: // split the rows over all GPUs or over one node
                     if (t.Rows < c.WorldSize) continue;
-                    candidate[i] = rng.Next(2) == 0 || c.GpusPerNode == 1
+                    candidate[i] = Kept(tables[i], rng.Next(2) == 0 || c.GpusPerNode == 1
                         ? Placements.RowWise(t, Placements.AllRanks(c))
-                        : Placements.TableRowWise(c, t, rng.Next(c.Nodes));
+                        : Placements.TableRowWise(c, t, rng.Next(c.Nodes)));
+                    break;
+                default: // memory tiers in play: one step up or down the HBM shares (a bigger or smaller UVM cache)
+                    if (tables[i].Scheme == ShardingScheme.DataParallel) continue;
+                    var shares = TierChoice.Fractions;
+                    var now = Array.FindLastIndex(shares, f => f <= tables[i].HbmFraction);
+                    var next = Math.Clamp(now + (rng.Next(2) == 0 ? -1 : 1), 0, shares.Length - 1);
+                    if (next == now) continue;
+                    candidate[i] = TierChoice.InShare(tables[i], shares[next]);
                     break;
             }
             moves++;
@@ -156,6 +166,9 @@ public sealed class OptimalPlanner : IPlanner
         var final = start with { Tables = tables };
         return (new PlannerResult(final, ctx.Predict(final), ""), moves, accepted);
     }
+
+    /// <summary>A new placement of a table in the tier (and with the cache) its current placement has.</summary>
+    private static TablePlan Kept(TablePlan current, TablePlan moved) => moved.InTier(current.Tier, current.CacheFraction);
 
     /// <summary>The predicted iteration and the sum of squared per-GPU busy seconds (lower = more even).</summary>
     private static (double Seconds, double Spread) Score(PlannerContext ctx, ShardingPlan plan)
