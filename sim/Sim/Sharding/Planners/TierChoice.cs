@@ -73,7 +73,7 @@ public sealed class TierChoice
         var leastHost = rowsTotal - (free - pooledTotal);
         if (leastHost > hostCap)
             throw Short(ctx, $"the tables' rows and optimizer state need {Units.Bytes(rowsTotal)} but the cluster holds at most {Units.Bytes(free - pooledTotal + hostCap)}: " +
-                             $"{hbmLine} and pooled outputs, host DDR {Units.Bytes(hostCap)} ({c.Nodes} nodes x {Units.Bytes(c.Host.DdrBytes)}); " +
+                             $"HBM {Units.Bytes(free - pooledTotal)} for rows over {c.WorldSize} GPUs after dense parameters, activations and pooled outputs, host DDR {Units.Bytes(hostCap)} ({c.Nodes} nodes x {Units.Bytes(c.Host.DdrBytes)}); " +
                              $"host DDR short by {Units.Bytes(leastHost - hostCap)} ({Bytes(leastHost - hostCap)} bytes)");
 
         // Price every share of every table.
