@@ -9,13 +9,15 @@ public sealed class BalancedPlanner : IPlanner
 {
     public string Name => "balanced";
 
-    public PlannerResult Plan(PlannerContext ctx)
+    public PlannerResult Plan(PlannerContext context) => TierChoice.Fitted(context, Place);
+
+    private PlannerResult Place(PlannerContext ctx)
     {
         var c = ctx.Cluster;
         var w = ctx.Workload;
-        var loads = new RankLoads(c, w, ctx.Cost);
+        var loads = new RankLoads(ctx);
         var order = Placements.PlacementOrder(w, loads);
-        var fair = w.Tables.Sum(t => loads.TableSeconds(Placements.TableWise(t, 0))) / c.WorldSize;
+        var fair = w.Tables.Sum(t => loads.TableSeconds(loads.Tiered(Placements.TableWise(t, 0)))) / c.WorldSize;
         var hotAbove = Placements.HotThreshold(c, w, loads);
         var capacity = loads.Free.ToArray();
         var placed = new TablePlan[w.Tables.Count];
@@ -25,12 +27,12 @@ public sealed class BalancedPlanner : IPlanner
             if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; continue; }
             TablePlan? best = null;
             var bestScore = double.MaxValue;
-            var hot = loads.TableSeconds(Placements.TableWise(t, 0)) > hotAbove && t.Rows >= c.WorldSize;
+            var hot = loads.TableSeconds(loads.Tiered(Placements.TableWise(t, 0))) > hotAbove && t.Rows >= c.WorldSize;
             if (!hot)
             {
                 for (var r = 0; r < c.WorldSize; r++)
                 {
-                    var tw = Placements.TableWise(t, r);
+                    var tw = loads.Tiered(Placements.TableWise(t, r));
                     if (!loads.Fits(tw)) continue;
                     var load = (loads.Load[r] + loads.ShardSeconds(tw, tw.Shards[0])) / Math.Max(fair, 1e-30);
                     var mem = 1 - (double)(loads.Free[r] - loads.ShardBytes(tw, tw.Shards[0])) / Math.Max(capacity[r], 1);
@@ -40,13 +42,13 @@ public sealed class BalancedPlanner : IPlanner
             }
             if (best is null)
             {
-                var rw = Placements.RowWise(t, Placements.AllRanks(c));
+                var rw = loads.Tiered(Placements.RowWise(t, Placements.AllRanks(c)));
                 best = t.Rows >= c.WorldSize && loads.Fits(rw) ? rw : Placements.SplitOrSpill(ctx, loads, t);
             }
             placed[i] = best;
             loads.Add(best);
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"memory- and cost-aware LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"memory- and cost-aware LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}" + TierChoice.Suffix(plan));
     }
 }

@@ -8,10 +8,12 @@ public sealed class GreedyPlanner : IPlanner
 {
     public string Name => "greedy";
 
-    public PlannerResult Plan(PlannerContext ctx)
+    public PlannerResult Plan(PlannerContext context) => TierChoice.Fitted(context, Place);
+
+    private PlannerResult Place(PlannerContext ctx)
     {
         var w = ctx.Workload;
-        var loads = new RankLoads(ctx.Cluster, w, ctx.Cost);
+        var loads = new RankLoads(ctx);
         var placed = new TablePlan[w.Tables.Count];
         var world = ctx.Cluster.WorldSize;
         // Least-loaded first, ties to the lowest rank: a heap keeps each table's search O(log W), not O(W).
@@ -28,19 +30,20 @@ public sealed class GreedyPlanner : IPlanner
             var t = w.Tables[i];
             if (Placements.PlaceHinted(ctx, loads, t) is { } hinted) { placed[i] = hinted; Rebuild(); continue; }
             // A whole table needs the same bytes on any GPU: size it once, then take the least-loaded GPU with room.
-            var whole = Placements.TableWise(t, 0);
+            var whole = loads.Tiered(Placements.TableWise(t, 0));
             var need = loads.ShardBytes(whole, whole.Shards[0]);
+            var hostNeed = loads.ShardHostBytes(whole, whole.Shards[0]);
             var best = -1;
             full.Clear();
             while (heap.TryDequeue(out var r, out _))
             {
-                if (loads.Free[r] >= need) { best = r; break; }
+                if (loads.Free[r] >= need && loads.HostFree[ctx.Cluster.NodeOf(r)] >= hostNeed) { best = r; break; }
                 full.Add(r);
             }
             foreach (var r in full) heap.Enqueue(r, (loads.Load[r], r));
             if (best >= 0)
             {
-                placed[i] = Placements.TableWise(t, best);
+                placed[i] = loads.Tiered(Placements.TableWise(t, best));
                 loads.Add(placed[i]);
                 heap.Enqueue(best, (loads.Load[best], best));
             }
@@ -52,6 +55,6 @@ public sealed class GreedyPlanner : IPlanner
             }
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"LPT over {ctx.Cluster.WorldSize} GPUs; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"LPT over {ctx.Cluster.WorldSize} GPUs; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}" + TierChoice.Suffix(plan));
     }
 }

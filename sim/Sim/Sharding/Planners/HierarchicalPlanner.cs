@@ -9,12 +9,14 @@ public sealed class HierarchicalPlanner : IPlanner
 {
     public string Name => "hierarchical";
 
-    public PlannerResult Plan(PlannerContext ctx)
+    public PlannerResult Plan(PlannerContext context) => TierChoice.Fitted(context, Place);
+
+    private PlannerResult Place(PlannerContext ctx)
     {
         var c = ctx.Cluster;
         var w = ctx.Workload;
         var g = c.GpusPerNode;
-        var loads = new RankLoads(c, w, ctx.Cost);
+        var loads = new RankLoads(ctx);
         var hotAbove = Placements.HotThreshold(c, w, loads);
         var nodeLoad = new double[c.Nodes];
         var placed = new TablePlan[w.Tables.Count];
@@ -27,12 +29,12 @@ public sealed class HierarchicalPlanner : IPlanner
             {
                 var ranks = Enumerable.Range(node * g, g).OrderBy(r => loads.Load[r]).ThenBy(r => r).ToArray();
                 var splittable = g > 1 && t.Rows >= g;
-                var hot = splittable && loads.TableSeconds(Placements.TableWise(t, 0)) > hotAbove;
+                var hot = splittable && loads.TableSeconds(loads.Tiered(Placements.TableWise(t, 0))) > hotAbove;
                 if (!hot)
-                    choice = ranks.Select(r => Placements.TableWise(t, r)).FirstOrDefault(loads.Fits);
+                    choice = ranks.Select(r => loads.Tiered(Placements.TableWise(t, r))).FirstOrDefault(loads.Fits);
                 if (choice is null && splittable)
                 {
-                    var twrw = Placements.TableRowWise(c, t, node);
+                    var twrw = loads.Tiered(Placements.TableRowWise(c, t, node));
                     if (loads.Fits(twrw)) choice = twrw;
                 }
                 if (choice is not null) break;
@@ -42,6 +44,6 @@ public sealed class HierarchicalPlanner : IPlanner
             foreach (var s in placed[i].Shards) nodeLoad[c.NodeOf(s.Rank)] += loads.ShardSeconds(placed[i], s);
         }
         var plan = new ShardingPlan(Name, placed);
-        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"node-then-GPU LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}");
+        return new PlannerResult(plan, ctx.PredictIfWanted(plan), $"node-then-GPU LPT; imbalance {loads.Max / Math.Max(loads.Mean, 1e-30):0.000}" + TierChoice.Suffix(plan));
     }
 }

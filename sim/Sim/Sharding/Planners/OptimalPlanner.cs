@@ -27,7 +27,7 @@ public sealed class OptimalPlanner : IPlanner
         var bestSeconds = starts[0].PredictedSeconds;
         ctx.Progress?.Report($"start: {starts[0].Plan.Name} plan, {bestSeconds * 1e3:0.000} ms predicted");
 
-        var (cpPlan, proxyObjective, proxyBound) = SolveMakespan(ctx, best, limit * 0.4 - clock.Elapsed.TotalSeconds);
+        var (cpPlan, proxyObjective, proxyBound, cpWhy) = SolveMakespan(ctx, best, limit * 0.4 - clock.Elapsed.TotalSeconds);
         if (cpPlan is not null && ctx.Fits(cpPlan))
         {
             var s = ctx.Predict(cpPlan);
@@ -40,19 +40,23 @@ public sealed class OptimalPlanner : IPlanner
         bestSeconds = searched.PredictedSeconds;
         var cp = proxyObjective > 0
             ? $"CP-SAT load makespan {proxyObjective * 1e3:0.000} ms, bound {proxyBound * 1e3:0.000} ms (gap {(proxyObjective - proxyBound) / proxyObjective:P1})"
-            : "CP-SAT found no placement within its share of the time limit";
+            : cpWhy ?? "CP-SAT found no placement";
         var summary = $"{(greedySeconds - bestSeconds) / greedySeconds:P1} faster than greedy ({greedySeconds * 1e3:0.000} ms -> {bestSeconds * 1e3:0.000} ms); " +
-                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s";
+                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s" + TierChoice.Suffix(best);
         return new PlannerResult(best with { Name = Name }, bestSeconds, summary);
     }
 
     /// <summary>
-    /// CP-SAT makespan model over the tables the incumbent places whole on one GPU (split tables stay as they are):
-    /// x[t,r] = 1 puts table t on GPU r; each table once; per-GPU memory within its free HBM; minimise the largest load.
+    /// CP-SAT makespan model over the tables the incumbent places whole on one GPU in HBM (split tables stay as they
+    /// are). Tables with the same load and the same bytes are interchangeable, so they form one class and n[k,r] counts
+    /// the tables of class k on GPU r (the paper's models have hundreds of tables in a handful of classes: 480 tables
+    /// in 4 classes for model-A, where one boolean per table and GPU, 61,440 of them, left CP-SAT without a first
+    /// placement in 30 s). Each class fully placed; per-GPU memory within its free HBM; minimise the largest load.
+    /// Returns why there is no plan when there is none.
     /// </summary>
-    private static (ShardingPlan? Plan, double Objective, double Bound) SolveMakespan(PlannerContext ctx, ShardingPlan incumbent, double seconds)
+    private static (ShardingPlan? Plan, double Objective, double Bound, string? Why) SolveMakespan(PlannerContext ctx, ShardingPlan incumbent, double seconds)
     {
-        if (seconds <= 0.05) return (null, 0, 0);
+        if (seconds <= 0.05) return (null, 0, 0, "no time left for CP-SAT after the starting plans");
         var c = ctx.Cluster;
         var world = c.WorldSize;
         var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
@@ -63,37 +67,51 @@ public sealed class OptimalPlanner : IPlanner
             if (tp.Scheme == ShardingScheme.TableWise && tp.Tier == MemoryTier.Hbm) movable.Add(i);
             else loads.Add(tp);
         }
-        if (movable.Count == 0 || world == 1) return (null, 0, 0);
+        if (movable.Count == 0 || world == 1) return (null, 0, 0, world == 1 ? "one GPU: nothing for CP-SAT to place" : "CP-SAT had no whole HBM tables to place (every table is split or outside HBM)");
         // Costs in nanoseconds and bytes in kB as integers (CP-SAT is an integer solver).
         var cost = movable.Select(i => (long)Math.Ceiling(loads.TableSeconds(Placements.TableWise(incumbent.Tables[i].Table, 0)) * 1e9)).ToArray();
         var bytes = movable.Select(i => (loads.ShardBytes(Placements.TableWise(incumbent.Tables[i].Table, 0), incumbent.Tables[i].Shards[0]) + 999) / 1000).ToArray();
+        var classes = Enumerable.Range(0, movable.Count).GroupBy(t => (cost[t], bytes[t])).Select(g => g.ToArray()).ToArray();
         var model = new CpModel();
-        var x = new BoolVar[movable.Count, world];
+        var n = new IntVar[classes.Length, world];
         var fixedLoad = loads.Load.Select(l => (long)Math.Ceiling(l * 1e9)).ToArray();
         var horizon = fixedLoad.Max() + cost.Sum();
         var makespan = model.NewIntVar(0, horizon, "makespan");
-        for (var t = 0; t < movable.Count; t++)
+        for (var k = 0; k < classes.Length; k++)
         {
-            var row = new List<ILiteral>();
-            for (var r = 0; r < world; r++) { x[t, r] = model.NewBoolVar($"x{t}_{r}"); row.Add(x[t, r]); }
-            model.AddExactlyOne(row);
-            model.AddHint(x[t, incumbent.Tables[movable[t]].Shards[0].Rank], 1);
+            var count = classes[k].Length;
+            var hinted = new int[world];
+            foreach (var t in classes[k]) hinted[incumbent.Tables[movable[t]].Shards[0].Rank]++;
+            for (var r = 0; r < world; r++)
+            {
+                n[k, r] = model.NewIntVar(0, count, $"n{k}_{r}");
+                model.AddHint(n[k, r], hinted[r]);
+            }
+            model.Add(LinearExpr.Sum(Enumerable.Range(0, world).Select(r => n[k, r])) == count);
         }
         for (var r = 0; r < world; r++)
         {
-            var load = LinearExpr.WeightedSum(Enumerable.Range(0, movable.Count).Select(t => x[t, r]), cost);
-            model.Add(load + fixedLoad[r] <= makespan);
-            model.Add(LinearExpr.WeightedSum(Enumerable.Range(0, movable.Count).Select(t => x[t, r]), bytes) <= Math.Max(0, loads.Free[r] / 1000));
+            var onR = Enumerable.Range(0, classes.Length).Select(k => n[k, r]).ToArray();
+            model.Add(LinearExpr.WeightedSum(onR, classes.Select(g => cost[g[0]])) + fixedLoad[r] <= makespan);
+            model.Add(LinearExpr.WeightedSum(onR, classes.Select(g => bytes[g[0]])) <= Math.Max(0, loads.Free[r] / 1000));
         }
         model.Minimize(makespan);
         var solver = new CpSolver { StringParameters = $"max_time_in_seconds:{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)},num_workers:{Math.Max(1, Environment.ProcessorCount)},random_seed:{ctx.Seed}" };
         var status = solver.Solve(model);
-        if (status is not (CpSolverStatus.Optimal or CpSolverStatus.Feasible)) return (null, 0, 0);
+        if (status is not (CpSolverStatus.Optimal or CpSolverStatus.Feasible))
+            return (null, 0, 0, $"CP-SAT found no placement of {movable.Count} whole tables ({classes.Length} classes) within its {seconds:0.0} s share of the time limit");
         var tables = incumbent.Tables.ToArray();
-        for (var t = 0; t < movable.Count; t++)
+        for (var k = 0; k < classes.Length; k++)
+        {
+            var next = 0;
             for (var r = 0; r < world; r++)
-                if (solver.BooleanValue(x[t, r])) tables[movable[t]] = Placements.TableWise(tables[movable[t]].Table, r);
-        return (incumbent with { Tables = tables }, solver.ObjectiveValue / 1e9, solver.BestObjectiveBound / 1e9);
+                for (var m = solver.Value(n[k, r]); m > 0; m--)
+                {
+                    var t = classes[k][next++];
+                    tables[movable[t]] = Placements.TableWise(tables[movable[t]].Table, r);
+                }
+        }
+        return (incumbent with { Tables = tables }, solver.ObjectiveValue / 1e9, solver.BestObjectiveBound / 1e9, null);
     }
 
     /// <summary>First-improvement local search on the predicted iteration time, deterministic for a seed.</summary>
@@ -106,6 +124,8 @@ public sealed class OptimalPlanner : IPlanner
         int moves = 0, accepted = 0;
         var lastReport = clock.Elapsed.TotalSeconds;
         var stale = 0;
+        // Tier moves only where the start plan already keeps tables outside HBM: all-HBM plans search as before.
+        var tiered = tables.Any(tp => tp.Tier != MemoryTier.Hbm);
         while (clock.Elapsed.TotalSeconds < limit && stale < 20 * Math.Max(1, tables.Length))
         {
             var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
@@ -115,27 +135,35 @@ public sealed class OptimalPlanner : IPlanner
             var onBusiest = Enumerable.Range(0, tables.Length).Where(i => tables[i].Shards.Any(s => s.Rank == busiest)).ToArray();
             var i = onBusiest.Length > 0 && rng.NextDouble() < 0.7 ? onBusiest[rng.Next(onBusiest.Length)] : rng.Next(tables.Length);
             var t = tables[i].Table;
-            switch (rng.Next(4))
+            switch (rng.Next(tiered ? 5 : 4))
             {
                 case 0: // move the table whole to a random GPU
-                    candidate[i] = Placements.TableWise(t, rng.Next(c.WorldSize));
+                    candidate[i] = Kept(tables[i], Placements.TableWise(t, rng.Next(c.WorldSize)));
                     break;
                 case 1: // swap two whole tables
                     var j = rng.Next(tables.Length);
                     if (tables[i].Scheme != ShardingScheme.TableWise || tables[j].Scheme != ShardingScheme.TableWise) continue;
-                    candidate[i] = Placements.TableWise(t, tables[j].Shards[0].Rank);
-                    candidate[j] = Placements.TableWise(tables[j].Table, tables[i].Shards[0].Rank);
+                    candidate[i] = Kept(tables[i], Placements.TableWise(t, tables[j].Shards[0].Rank));
+                    candidate[j] = Kept(tables[j], Placements.TableWise(tables[j].Table, tables[i].Shards[0].Rank));
                     break;
                 case 2: // split the columns over k distinct GPUs: spreads the sender's all-to-all load
                     var k = Math.Min(c.WorldSize, Math.Min(t.Dim, 1 << rng.Next(1, 4)));
                     if (k < 2) continue;
-                    candidate[i] = Placements.ColumnWise(t, Enumerable.Range(0, c.WorldSize).OrderBy(_ => rng.Next()).Take(k).Order().ToArray());
+                    candidate[i] = Kept(tables[i], Placements.ColumnWise(t, Enumerable.Range(0, c.WorldSize).OrderBy(_ => rng.Next()).Take(k).Order().ToArray()));
                     break;
-                default: // split the rows over all GPUs or over one node
+                case 3: // split the rows over all GPUs or over one node
                     if (t.Rows < c.WorldSize) continue;
-                    candidate[i] = rng.Next(2) == 0 || c.GpusPerNode == 1
+                    candidate[i] = Kept(tables[i], rng.Next(2) == 0 || c.GpusPerNode == 1
                         ? Placements.RowWise(t, Placements.AllRanks(c))
-                        : Placements.TableRowWise(c, t, rng.Next(c.Nodes));
+                        : Placements.TableRowWise(c, t, rng.Next(c.Nodes)));
+                    break;
+                default: // memory tiers in play: one step up or down the HBM shares (a bigger or smaller UVM cache)
+                    if (tables[i].Scheme == ShardingScheme.DataParallel) continue;
+                    var shares = TierChoice.Fractions;
+                    var now = Array.FindLastIndex(shares, f => f <= tables[i].HbmFraction);
+                    var next = Math.Clamp(now + (rng.Next(2) == 0 ? -1 : 1), 0, shares.Length - 1);
+                    if (next == now) continue;
+                    candidate[i] = TierChoice.InShare(tables[i], shares[next]);
                     break;
             }
             moves++;
@@ -156,6 +184,9 @@ public sealed class OptimalPlanner : IPlanner
         var final = start with { Tables = tables };
         return (new PlannerResult(final, ctx.Predict(final), ""), moves, accepted);
     }
+
+    /// <summary>A new placement of a table in the tier (and with the cache) its current placement has.</summary>
+    private static TablePlan Kept(TablePlan current, TablePlan moved) => moved.InTier(current.Tier, current.CacheFraction);
 
     /// <summary>The predicted iteration and the sum of squared per-GPU busy seconds (lower = more even).</summary>
     private static (double Seconds, double Spread) Score(PlannerContext ctx, ShardingPlan plan)

@@ -20,7 +20,8 @@ public static class Placements
 
     /// <summary>
     /// The workload's placement hint (<see cref="DlrmWorkload.DefaultScheme"/>: data-parallel for models trained
-    /// data-parallel such as C-LSTM, or row-wise over all GPUs), when the hinted placement fits; else null.
+    /// data-parallel such as C-LSTM, or row-wise over all GPUs, in the table's chosen tier), when the hinted
+    /// placement fits; else null.
     /// </summary>
     public static TablePlan? Hinted(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
     {
@@ -28,7 +29,7 @@ public static class Placements
         var hinted = ctx.Workload.DefaultScheme switch
         {
             ShardingScheme.DataParallel => TablePlan.Create(t, ShardingScheme.DataParallel, all),
-            ShardingScheme.RowWise when t.Rows >= all.Length => RowWise(t, all),
+            ShardingScheme.RowWise when t.Rows >= all.Length => loads.Tiered(RowWise(t, all)),
             _ => null,
         };
         return hinted is not null && loads.Fits(hinted) ? hinted : null;
@@ -43,36 +44,43 @@ public static class Placements
     }
 
     /// <summary>
-    /// For a table no single GPU can hold: row-wise in HBM over the fewest GPUs (2, 4, 8, ... of those with the most
-    /// room) that hold it, since every row-wise shard also keeps the global batch's partial pooled outputs; then
-    /// row-wise over all GPUs with a UVM cache, then plain UVM. A table that fits none is a one-line error naming it.
+    /// For a table no single GPU can hold in its chosen tier (<see cref="RankLoads.Tiers"/>): row-wise over the fewest
+    /// GPUs (2, 4, 8, ... of those with the most room, then all) that hold it, since every row-wise shard also keeps
+    /// the global batch's partial pooled outputs; failing that, the same with a smaller HBM share (a smaller UVM
+    /// cache, down to plain UVM), whole or split. A table that fits none is a one-line error saying which memory is
+    /// short and by how much.
     /// </summary>
     public static TablePlan SplitOrSpill(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
     {
         var all = AllRanks(ctx.Cluster);
         var roomiest = all.OrderByDescending(r => loads.Free[r]).ThenBy(r => r).ToArray();
-        for (var k = 2; k < all.Length && k <= t.Rows; k *= 2)
+        var chosen = loads.Tiers.ShareOf(t);
+        foreach (var share in TierChoice.Fractions.Where(f => f <= chosen).Reverse())
         {
-            var rw = RowWise(t, roomiest[..k].Order().ToArray());
-            if (loads.Fits(rw)) return rw;
+            var first = share == chosen ? 2 : 1;
+            for (var k = first; k < all.Length && k <= t.Rows; k *= 2)
+            {
+                var tp = TierChoice.InShare(k == 1 ? TableWise(t, roomiest[0]) : RowWise(t, roomiest[..k].Order().ToArray()), share);
+                if (loads.Fits(tp)) return tp;
+            }
+            if (t.Rows >= all.Length)
+            {
+                var rw = TierChoice.InShare(RowWise(t, all), share);
+                if (loads.Fits(rw)) return rw;
+            }
         }
-        if (t.Rows >= all.Length)
-        {
-            var rw = RowWise(t, all);
-            foreach (var candidate in new[] { rw, rw.InTier(MemoryTier.UvmCaching, MemoryTiers.DefaultCacheFraction), rw.InTier(MemoryTier.Uvm) })
-                if (loads.Fits(candidate) && HostFits(ctx, candidate)) return candidate;
-        }
+        var uvm = TableWise(t, 0).InTier(MemoryTier.Uvm);
+        var pooled = loads.ShardBytes(uvm, uvm.Shards[0]);
+        var hostBytes = loads.ShardHostBytes(uvm, uvm.Shards[0]);
+        long hbmFree = loads.Free.Max(), hostFree = loads.HostFree.Sum(x => Math.Max(0, x));
+        var c = ctx.Cluster;
+        var why = pooled > hbmFree
+            ? $"HBM short by {Units.Bytes(pooled - hbmFree)} ({pooled - hbmFree} bytes): its pooled outputs need {Units.Bytes(pooled)} on a GPU, the roomiest has {Units.Bytes(hbmFree)} left"
+            : hostBytes > hostFree
+                ? $"host DDR short by {Units.Bytes(hostBytes - hostFree)} ({hostBytes - hostFree} bytes): its rows and optimizer state need {Units.Bytes(hostBytes)}, the {c.Nodes} nodes have {Units.Bytes(hostFree)} left"
+                : $"no split of it fits what the tables placed before it left (roomiest GPU {Units.Bytes(hbmFree)} of HBM, roomiest node {Units.Bytes(loads.HostFree.Max())} of host DDR)";
         throw new SimInputException(ctx.WorkloadFile, $"tables.{t.Name}",
-            $"table '{t.Name}' ({Units.Bytes(t.Bytes)}) fits nowhere: not on one GPU, not split row-wise over all {all.Length} GPUs " +
-            $"({Units.Bytes(ctx.Cluster.Gpu.HbmBytes)} HBM each), not in host memory ({Units.Bytes(ctx.Cluster.Host.DdrBytes)} DDR per node)");
-    }
-
-    /// <summary>Whether a UVM placement's rows fit in host memory (checked against what one table needs per node).</summary>
-    private static bool HostFits(PlannerContext ctx, TablePlan tp)
-    {
-        if (tp.Tier == MemoryTier.Hbm) return true;
-        var perNode = tp.Shards.GroupBy(s => ctx.Cluster.NodeOf(s.Rank)).Max(g => g.Sum(s => s.Elements * tp.Table.DType.Bytes()));
-        return perNode <= ctx.Cluster.Host.DdrBytes;
+            $"table '{t.Name}' ({Units.Bytes(t.Bytes)}) fits nowhere: {why}");
     }
 
     /// <summary>
@@ -80,7 +88,7 @@ public static class Placements
     /// than GPUs the fair share is the mean table (equal tables on separate GPUs are already balanced).
     /// </summary>
     public static double HotThreshold(Cluster c, DlrmWorkload w, RankLoads loads) =>
-        1.5 * w.Tables.Sum(t => loads.TableSeconds(TableWise(t, 0))) / Math.Min(c.WorldSize, Math.Max(1, w.Tables.Count));
+        1.5 * w.Tables.Sum(t => loads.TableSeconds(loads.Tiered(TableWise(t, 0)))) / Math.Min(c.WorldSize, Math.Max(1, w.Tables.Count));
 
     /// <summary>
     /// Tables in placement order: first those no single GPU can hold, since splitting them row-wise needs room on
@@ -90,9 +98,11 @@ public static class Placements
     public static int[] PlacementOrder(DlrmWorkload w, RankLoads loads)
     {
         var roomiest = loads.Free.DefaultIfEmpty(0).Max();
+        var roomiestHost = loads.HostFree.DefaultIfEmpty(0).Max();
         return Enumerable.Range(0, w.Tables.Count)
-            .Select(i => (i, whole: TableWise(w.Tables[i], 0)))
-            .Select(x => (x.i, mustSplit: loads.ShardBytes(x.whole, x.whole.Shards[0]) > roomiest, cost: loads.TableSeconds(x.whole)))
+            .Select(i => (i, whole: loads.Tiered(TableWise(w.Tables[i], 0))))
+            .Select(x => (x.i, mustSplit: loads.ShardBytes(x.whole, x.whole.Shards[0]) > roomiest || loads.ShardHostBytes(x.whole, x.whole.Shards[0]) > roomiestHost,
+                cost: loads.TableSeconds(x.whole)))
             .OrderByDescending(x => x.mustSplit).ThenByDescending(x => x.cost).ThenBy(x => x.i)
             .Select(x => x.i).ToArray();
     }

@@ -17,6 +17,9 @@ public sealed record PlannerContext(
     IProgress<string>? Progress = null,
     bool PredictResult = true)
 {
+    /// <summary>Share of the free HBM that <see cref="TierChoice"/> may give to rows when tables must leave HBM.</summary>
+    public double TierHeadroom { get; init; } = TierChoice.Headroom;
+
     /// <summary>The cost parameters of <see cref="Predictor"/>: what the planners' load estimates are priced with.</summary>
     public CostParameters Cost => Predictor.CostFor(Cluster);
 

@@ -5,8 +5,10 @@ using Sim.Workload;
 namespace Sim.Sharding.Planners;
 
 /// <summary>
-/// Running per-rank load (estimated embedding seconds) and free HBM while a planner places tables.
-/// Costs are the analytical model's lookup + update seconds and pooled all-to-all bytes of a placement.
+/// Running per-rank load (estimated embedding seconds), free HBM per GPU and free host DDR per node while a planner
+/// places tables. Costs are the analytical model's lookup + update seconds (HBM and host-memory traffic at the
+/// placement's cache hit rate) and pooled all-to-all bytes of a placement. <see cref="Tiers"/> is the memory tier
+/// each table goes to (<see cref="TierChoice"/>); <see cref="Tiered"/> puts a placement there.
 /// </summary>
 public sealed class RankLoads
 {
@@ -16,13 +18,26 @@ public sealed class RankLoads
     public double[] Load { get; }
     public long[] Free { get; }
 
+    /// <summary>Host DDR left per node for the rows (and optimizer state) of tables outside HBM.</summary>
+    public long[] HostFree { get; }
+
+    /// <summary>The tier and cache fraction chosen for each table; all HBM unless a planner's context chose otherwise.</summary>
+    public TierChoice Tiers { get; private set; } = TierChoice.AllHbm;
+
     public RankLoads(Cluster c, DlrmWorkload w, CostParameters p)
     {
         _c = c; _w = w; _p = p;
         Load = new double[c.WorldSize];
         var baseUse = MemoryModel.PerRank(c, w, new ShardingPlan("empty", []));
         Free = baseUse.Select(u => c.Gpu.HbmBytes - u.TotalBytes).ToArray();
+        HostFree = Enumerable.Repeat(c.Host.DdrBytes, c.Nodes).ToArray();
     }
+
+    /// <summary>Loads of an empty cluster with the memory tiers chosen for the context's tables (<see cref="TierChoice.Choose"/>).</summary>
+    public RankLoads(PlannerContext ctx) : this(ctx.Cluster, ctx.Workload, ctx.Cost) => Tiers = TierChoice.Choose(ctx, this);
+
+    /// <summary>The placement in the tier chosen for its table.</summary>
+    public TablePlan Tiered(TablePlan tp) => Tiers.Apply(tp);
 
     /// <summary>Estimated seconds a table adds to the ranks that hold it, per shard of a given placement.</summary>
     public double ShardSeconds(TablePlan tp, Shard s)
@@ -40,16 +55,24 @@ public sealed class RankLoads
     }
 
     /// <summary>HBM bytes a shard takes: its rows (the cached share for UVM), optimizer state and pooled outputs.</summary>
-    public long ShardBytes(TablePlan tp, Shard s)
-    {
-        var rows = tp.Table.ShardBytes(s.Rows, s.Columns) + s.Rows * _w.Optimizer.StateBytesPerRow();
-        return (long)Math.Ceiling(rows * tp.HbmFraction) + (long)(_w.GlobalBatchSize * (double)s.Columns * tp.Table.VectorsPerSample * 8);
-    }
+    public long ShardBytes(TablePlan tp, Shard s) =>
+        (long)Math.Ceiling(RowAndStateBytes(tp, s) * tp.HbmFraction) + (long)(_w.GlobalBatchSize * (double)s.Columns * tp.Table.VectorsPerSample * 8);
 
+    /// <summary>Host DDR bytes a shard takes: all its rows and their optimizer state outside HBM (cached rows included), else 0.</summary>
+    public long ShardHostBytes(TablePlan tp, Shard s) => tp.Tier == MemoryTier.Hbm ? 0 : RowAndStateBytes(tp, s);
+
+    private long RowAndStateBytes(TablePlan tp, Shard s) => tp.Table.ShardBytes(s.Rows, s.Columns) + s.Rows * _w.Optimizer.StateBytesPerRow();
+
+    /// <summary>Whether the placement fits the free HBM of its GPUs and the free host DDR of their nodes.</summary>
     public bool Fits(TablePlan tp)
     {
-        if (tp.Shards.Count == 1) return Free[tp.Shards[0].Rank] >= ShardBytes(tp, tp.Shards[0]);
-        return tp.Shards.GroupBy(s => s.Rank).All(g => Free[g.Key] >= g.Sum(s => ShardBytes(tp, s)));
+        if (tp.Shards.Count == 1)
+        {
+            var s = tp.Shards[0];
+            return Free[s.Rank] >= ShardBytes(tp, s) && HostFree[_c.NodeOf(s.Rank)] >= ShardHostBytes(tp, s);
+        }
+        if (!tp.Shards.GroupBy(s => s.Rank).All(g => Free[g.Key] >= g.Sum(s => ShardBytes(tp, s)))) return false;
+        return tp.Tier == MemoryTier.Hbm || tp.Shards.GroupBy(s => _c.NodeOf(s.Rank)).All(g => HostFree[g.Key] >= g.Sum(s => ShardHostBytes(tp, s)));
     }
 
     public void Add(TablePlan tp)
@@ -57,6 +80,7 @@ public sealed class RankLoads
         foreach (var s in tp.Shards)
         {
             Free[s.Rank] -= ShardBytes(tp, s);
+            HostFree[_c.NodeOf(s.Rank)] -= ShardHostBytes(tp, s);
             Load[s.Rank] += ShardSeconds(tp, s);
         }
     }
