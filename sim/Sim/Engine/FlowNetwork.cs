@@ -20,6 +20,10 @@ public sealed class Flow
     public double Remaining { get; set; }
     public double Rate { get; set; }
     public double StartSeconds { get; set; }
+    /// <summary>Delivered: its links drop it at their next recomputation.</summary>
+    internal bool Done;
+    /// <summary>The recomputation that last reached this flow (see <see cref="FlowNetwork.Recompute"/>).</summary>
+    internal long Stamp;
 }
 
 /// <summary>
@@ -28,27 +32,56 @@ public sealed class Flow
 /// link whose remaining capacity per unit of unfixed flow weight is smallest, give its flows that rate times
 /// their weight, remove them. A coalesced flow weighs as many real flows as it stands for, so that it competes
 /// with other traffic as they would, and may load a shared link several times its rate (<see cref="Flow.HopScale"/>).
+/// Rates are recomputed incrementally: only the connected component of links and flows that the flows added or
+/// removed since the last recomputation reach (flows in other components share no link with them, so their
+/// max-min rates cannot change); within it, the same filling in the same order as a full recomputation.
 /// </summary>
 public sealed class FlowNetwork
 {
     private readonly double[] _capacity;
     private readonly List<Flow> _active = [];
+    // Per link, its flows' hops in the order they were added (a route crossing a link twice is there twice); delivered
+    // flows are dropped when the link is next reached.
+    private readonly List<(Flow Flow, int Hop)>?[] _users;
+    private readonly long[] _linkStamp;
+    private readonly List<int> _dirty = [];
+    private long _stamp;
     private double _time;
 
-    public FlowNetwork(double[] capacityBytesPerSecond) => _capacity = capacityBytesPerSecond;
+    public FlowNetwork(double[] capacityBytesPerSecond)
+    {
+        _capacity = capacityBytesPerSecond;
+        var links = _capacity.Length;
+        _users = new List<(Flow, int)>?[links];
+        _linkStamp = new long[links];
+        _remaining = new double[links];
+        _weight = new double[links];
+        _unfixed = new int[links];
+    }
 
     public IReadOnlyList<Flow> Active => _active;
     public double InjectedBytes { get; private set; }
     public double DeliveredBytes { get; private set; }
     public long Recomputes { get; private set; }
+    /// <summary>Flows whose rates the recomputations so far have set (a full recomputation would count every active flow each time).</summary>
+    public long FlowsRecomputed { get; private set; }
 
     public void Add(Flow f, double now)
     {
         AdvanceTo(now);
         f.Remaining = f.Bytes;
         f.StartSeconds = now;
+        f.Done = false;
         _active.Add(f);
         InjectedBytes += f.Bytes;
+        // A flow with an empty route (local messages never become flows) crosses no link: nothing limits it.
+        if (f.Route.Length == 0) f.Rate = double.PositiveInfinity;
+        for (var h = 0; h < f.Route.Length; h++)
+        {
+            var l = f.Route[h];
+            (_users[l] ??= []).Add((f, h));
+            _dirty.Add(l);
+        }
     }
 
     /// <summary>Moves every active flow forward to <paramref name="now"/> at its current rate.</summary>
@@ -68,6 +101,8 @@ public sealed class FlowNetwork
         {
             if (f.Remaining > f.Bytes * 1e-9 + 1e-6) return false;
             DeliveredBytes += f.Bytes;
+            f.Done = true;
+            foreach (var l in f.Route) _dirty.Add(l);
             done.Add(f);
             return true;
         });
@@ -83,69 +118,67 @@ public sealed class FlowNetwork
         return best;
     }
 
-    // Scratch arrays reused by every recomputation (one slot per link), so a recomputation allocates nothing
+    // Scratch state reused by every recomputation (one slot per link), so a recomputation allocates nothing
     // proportional to the number of links.
-    private double[] _remaining = [];
-    private double[] _weight = [];
-    private int[] _unfixed = [];
-    private int[] _userStart = [];
-    private int[] _cursor = [];
-    private int[] _users = [];
-    private readonly List<int> _touched = [];
+    private readonly double[] _remaining;
+    private readonly double[] _weight;
+    private readonly int[] _unfixed;
+    private readonly List<int> _links = [];
+    private readonly List<Flow> _reached = [];
+    private readonly PriorityQueue<int, (double, int)> _heap = new();
 
-    /// <summary>Max-min fair rates by progressive filling over the links the active flows use.</summary>
+    /// <summary>
+    /// Max-min fair rates by progressive filling over the connected component of links and flows that the flows
+    /// added or delivered since the last recomputation reach; every other flow keeps its rate.
+    /// </summary>
     public void Recompute()
     {
         Recomputes++;
-        if (_active.Count == 0) return;
-        var links = _capacity.Length;
-        if (_remaining.Length != links)
+        if (_dirty.Count == 0) return;
+        // The component: links reached from the changed links through the flows they carry, breadth first.
+        var stamp = ++_stamp;
+        _links.Clear();
+        _reached.Clear();
+        foreach (var l in _dirty)
+            if (_linkStamp[l] != stamp) { _linkStamp[l] = stamp; _links.Add(l); }
+        _dirty.Clear();
+        for (var i = 0; i < _links.Count; i++)
         {
-            _remaining = new double[links];
-            _weight = new double[links];
-            _unfixed = new int[links];
-            _userStart = new int[links + 1];
-            _cursor = new int[links];
-        }
-        // Count users per link, then lay the users out contiguously (CSR) in link order.
-        _touched.Clear();
-        var hops = 0;
-        foreach (var f in _active)
-        {
-            f.Rate = double.NaN;
-            for (var h = 0; h < f.Route.Length; h++)
+            var users = _users[_links[i]]!;
+            users.RemoveAll(u => u.Flow.Done);
+            foreach (var (f, _) in users)
             {
-                var l = f.Route[h];
-                if (_unfixed[l]++ == 0) _touched.Add(l);
-                _weight[l] += f.Weight * f.Scale(h);
-                hops++;
+                if (f.Stamp == stamp) continue;
+                f.Stamp = stamp;
+                f.Rate = double.NaN;
+                _reached.Add(f);
+                foreach (var m in f.Route)
+                    if (_linkStamp[m] != stamp) { _linkStamp[m] = stamp; _links.Add(m); }
             }
         }
-        _touched.Sort();
-        if (_users.Length < hops) _users = new int[hops];
-        var offset = 0;
-        foreach (var l in _touched)
+        // Weights summed in the order the flows were added, as a full recomputation sums them.
+        _heap.Clear();
+        foreach (var l in _links)
         {
-            _userStart[l] = offset;
-            offset += _unfixed[l];
+            var users = _users[l]!;
+            if (users.Count == 0) continue;
+            _unfixed[l] = users.Count;
             _remaining[l] = _capacity[l];
+            double w = 0;
+            foreach (var (f, h) in users) w += f.Weight * f.Scale(h);
+            _weight[l] = w;
+            _heap.Enqueue(l, (_remaining[l] / _weight[l], l));
         }
-        for (var i = 0; i < _active.Count; i++)
-            foreach (var l in _active[i].Route)
-                _users[_userStart[l] + _cursor[l]++] = i;
         // Min-heap of (fair share, link id), one entry per link. Fixing flows at the smallest share only raises other
         // links' shares, so an entry's key stays a lower bound: a popped link whose share has grown goes back in with
         // it, and the first popped link whose key is current is a true minimum. No push per update is needed.
-        var heap = new PriorityQueue<int, (double, int)>(_touched.Count);
-        foreach (var l in _touched) heap.Enqueue(l, (_remaining[l] / _weight[l], l));
-        while (heap.TryDequeue(out var link, out var key))
+        while (_heap.TryDequeue(out var link, out var key))
         {
             if (_unfixed[link] == 0) continue;
             var share = _remaining[link] / _weight[link];
-            if (share != key.Item1) { heap.Enqueue(link, (share, link)); continue; }
-            for (var u = 0; u < _cursor[link]; u++)
+            if (share != key.Item1) { _heap.Enqueue(link, (share, link)); continue; }
+            foreach (var (f, _) in _users[link]!)
             {
-                var f = _active[_users[_userStart[link] + u]];
                 if (!double.IsNaN(f.Rate)) continue;
                 f.Rate = share * f.Weight;
                 for (var h = 0; h < f.Route.Length; h++)
@@ -156,8 +189,9 @@ public sealed class FlowNetwork
                 }
             }
         }
-        foreach (var l in _touched) { _unfixed[l] = _cursor[l] = 0; _weight[l] = 0; }
-        // A flow with an empty route (local messages never become flows) would stay NaN.
-        foreach (var f in _active) if (double.IsNaN(f.Rate)) f.Rate = double.PositiveInfinity;
+        foreach (var l in _links) { _unfixed[l] = 0; _weight[l] = 0; }
+        // A flow that no link limits (all its hops weigh nothing) would stay NaN.
+        foreach (var f in _reached) if (double.IsNaN(f.Rate)) f.Rate = double.PositiveInfinity;
+        FlowsRecomputed += _reached.Count;
     }
 }
