@@ -24,6 +24,8 @@ public sealed class Flow
     internal bool Done;
     /// <summary>The recomputation that last reached this flow (see <see cref="FlowNetwork.Recompute"/>).</summary>
     internal long Stamp;
+    /// <summary>The fair share per unit of weight at which progressive filling fixed its rate (+infinity: not yet).</summary>
+    internal double Level;
 }
 
 /// <summary>
@@ -45,6 +47,8 @@ public sealed class FlowNetwork
     private readonly List<(Flow Flow, int Hop)>?[] _users;
     private readonly long[] _linkStamp;
     private readonly List<int> _dirty = [];
+    // The lowest level (see Flow.Level) of a flow delivered since the last recomputation; -infinity once one was added.
+    private double _floor = double.PositiveInfinity;
     private long _stamp;
     private double _time;
 
@@ -72,7 +76,9 @@ public sealed class FlowNetwork
         f.Remaining = f.Bytes;
         f.StartSeconds = now;
         f.Done = false;
+        f.Level = double.PositiveInfinity;
         _active.Add(f);
+        if (f.Route.Length > 0) _floor = double.NegativeInfinity;
         InjectedBytes += f.Bytes;
         // A flow with an empty route (local messages never become flows) crosses no link: nothing limits it.
         if (f.Route.Length == 0) f.Rate = double.PositiveInfinity;
@@ -103,6 +109,7 @@ public sealed class FlowNetwork
             DeliveredBytes += f.Bytes;
             f.Done = true;
             foreach (var l in f.Route) _dirty.Add(l);
+            _floor = Math.Min(_floor, f.Level);
             done.Add(f);
             return true;
         });
@@ -127,15 +134,25 @@ public sealed class FlowNetwork
     private readonly List<Flow> _reached = [];
     private readonly PriorityQueue<int, (double, int)> _heap = new();
 
+    /// <summary>How far below the lowest delivered flow's level flows are refilled, against rounding in the levels.</summary>
+    private const double FloorMargin = 1e-9;
+
     /// <summary>
-    /// Max-min fair rates by progressive filling over the connected component of links and flows that the flows
-    /// added or delivered since the last recomputation reach; every other flow keeps its rate.
+    /// Max-min fair rates by progressive filling, over only what the flows added or delivered since the last
+    /// recomputation can change. Flows fixed at a level (fair share per unit of weight) below the lowest delivered
+    /// flow's keep their rates: up to that level the filling saturates the same links at the same levels with or
+    /// without the delivered flows (a link carrying one saturates no earlier than that flow's level, and removing a
+    /// flow only lowers a link's load). The rest are refilled from the capacity those flows leave, over the component
+    /// of links and refilled flows that the changed links reach; flows beyond it share no link with refilled ones, so
+    /// their rates cannot change. An added flow refills its whole component.
     /// </summary>
     public void Recompute()
     {
         Recomputes++;
         if (_dirty.Count == 0) return;
-        // The component: links reached from the changed links through the flows they carry, breadth first.
+        var floor = _floor == double.NegativeInfinity ? _floor : _floor - Math.Abs(_floor) * FloorMargin;
+        _floor = double.PositiveInfinity;
+        // The component: links reached from the changed links through the flows to refill, breadth first.
         var stamp = ++_stamp;
         _links.Clear();
         _reached.Clear();
@@ -148,7 +165,7 @@ public sealed class FlowNetwork
             users.RemoveAll(u => u.Flow.Done);
             foreach (var (f, _) in users)
             {
-                if (f.Stamp == stamp) continue;
+                if (f.Stamp == stamp || f.Level < floor) continue;
                 f.Stamp = stamp;
                 f.Rate = double.NaN;
                 _reached.Add(f);
@@ -156,16 +173,20 @@ public sealed class FlowNetwork
                     if (_linkStamp[m] != stamp) { _linkStamp[m] = stamp; _links.Add(m); }
             }
         }
-        // Weights summed in the order the flows were added, as a full recomputation sums them.
+        // Each link's capacity less what its kept flows take, and the weight of its flows to refill, summed in the
+        // order the flows were added (as a full recomputation sums them).
         _heap.Clear();
         foreach (var l in _links)
         {
             var users = _users[l]!;
-            if (users.Count == 0) continue;
-            _unfixed[l] = users.Count;
-            _remaining[l] = _capacity[l];
-            double w = 0;
-            foreach (var (f, h) in users) w += f.Weight * f.Scale(h);
+            double w = 0, kept = 0;
+            var unfixed = 0;
+            foreach (var (f, h) in users)
+                if (double.IsNaN(f.Rate)) { w += f.Weight * f.Scale(h); unfixed++; }
+                else kept += f.Rate * f.Scale(h);
+            if (unfixed == 0) continue;
+            _unfixed[l] = unfixed;
+            _remaining[l] = kept == 0 ? _capacity[l] : Math.Max(0, _capacity[l] - kept);
             _weight[l] = w;
             _heap.Enqueue(l, (_remaining[l] / _weight[l], l));
         }
@@ -181,6 +202,7 @@ public sealed class FlowNetwork
             {
                 if (!double.IsNaN(f.Rate)) continue;
                 f.Rate = share * f.Weight;
+                f.Level = share;
                 for (var h = 0; h < f.Route.Length; h++)
                 {
                     var m = f.Route[h];
@@ -191,7 +213,8 @@ public sealed class FlowNetwork
         }
         foreach (var l in _links) { _unfixed[l] = 0; _weight[l] = 0; }
         // A flow that no link limits (all its hops weigh nothing) would stay NaN.
-        foreach (var f in _reached) if (double.IsNaN(f.Rate)) f.Rate = double.PositiveInfinity;
+        foreach (var f in _reached)
+            if (double.IsNaN(f.Rate)) { f.Rate = double.PositiveInfinity; f.Level = double.PositiveInfinity; }
         FlowsRecomputed += _reached.Count;
     }
 }
