@@ -17,6 +17,7 @@ public sealed class Flow
     /// <summary>Per hop of <see cref="Route"/>, how many times its rate the flow loads that link (null: once each).</summary>
     public double[]? HopScale { get; init; }
     public double Scale(int hop) => HopScale is null ? 1 : HopScale[hop];
+    /// <summary>Bytes left when the network last settled the flow (see <see cref="FlowNetwork.AdvanceTo"/>).</summary>
     public double Remaining { get; set; }
     public double Rate { get; set; }
     public double StartSeconds { get; set; }
@@ -26,6 +27,13 @@ public sealed class Flow
     internal long Stamp;
     /// <summary>The fair share per unit of weight at which progressive filling fixed its rate (+infinity: not yet).</summary>
     internal double Level;
+    /// <summary>When <see cref="Remaining"/> was last brought up to date.</summary>
+    internal double Updated;
+    /// <summary>Bumped at each change of rate: the network's finish-time entries of older versions are stale.</summary>
+    internal int Version;
+    /// <summary>The order flows were added in.</summary>
+    internal long Seq;
+    internal double OldRate;
 }
 
 /// <summary>
@@ -63,25 +71,51 @@ public sealed class FlowNetwork
         _unfixed = new int[links];
     }
 
-    public IReadOnlyList<Flow> Active => _active;
+    /// <summary>The flows not yet delivered, in the order they were added.</summary>
+    public IReadOnlyList<Flow> Active
+    {
+        get
+        {
+            Compact();
+            return _active;
+        }
+    }
+
     public double InjectedBytes { get; private set; }
     public double DeliveredBytes { get; private set; }
     public long Recomputes { get; private set; }
     /// <summary>Flows whose rates the recomputations so far have set (a full recomputation would count every active flow each time).</summary>
     public long FlowsRecomputed { get; private set; }
 
+    // Flows by the time they finish at their current rates, and by the time they come within the rounding tolerance of
+    // finishing (TakeFinished's test); entries of an older version of a flow's rate are stale and skipped.
+    private readonly PriorityQueue<(Flow Flow, int Version), double> _byFinish = new();
+    private readonly PriorityQueue<(Flow Flow, int Version), double> _byTake = new();
+    private int _live, _delivered;
+    private long _seq;
+
     public void Add(Flow f, double now)
     {
         AdvanceTo(now);
         f.Remaining = f.Bytes;
         f.StartSeconds = now;
+        f.Updated = _time;
         f.Done = false;
         f.Level = double.PositiveInfinity;
+        f.Seq = _seq++;
+        f.Version++;
+        f.Rate = 0;
         _active.Add(f);
-        if (f.Route.Length > 0) _floor = double.NegativeInfinity;
+        _live++;
         InjectedBytes += f.Bytes;
-        // A flow with an empty route (local messages never become flows) crosses no link: nothing limits it.
-        if (f.Route.Length == 0) f.Rate = double.PositiveInfinity;
+        if (f.Route.Length == 0)
+        {
+            // A flow with an empty route (local messages never become flows) crosses no link: nothing limits it.
+            f.Rate = double.PositiveInfinity;
+            Push(f);
+            return;
+        }
+        _floor = double.NegativeInfinity;
         for (var h = 0; h < f.Route.Length; h++)
         {
             var l = f.Route[h];
@@ -90,39 +124,91 @@ public sealed class FlowNetwork
         }
     }
 
-    /// <summary>Moves every active flow forward to <paramref name="now"/> at its current rate.</summary>
-    public void AdvanceTo(double now)
+    /// <summary>
+    /// Moves the network's clock to <paramref name="now"/>. Flows move at their current rates; their bytes left are
+    /// settled when their rate changes or they are taken, so this costs nothing per flow.
+    /// </summary>
+    public void AdvanceTo(double now) => _time = Math.Max(_time, now);
+
+    private void Settle(Flow f)
     {
-        var dt = now - _time;
-        if (dt > 0)
-            foreach (var f in _active) f.Remaining -= f.Rate * dt;
-        _time = Math.Max(_time, now);
+        var dt = _time - f.Updated;
+        if (dt > 0) f.Remaining -= f.Rate * dt;
+        f.Updated = _time;
     }
 
-    /// <summary>Removes and returns the flows that have (to rounding) no bytes left.</summary>
+    private static double Tolerance(Flow f) => f.Bytes * 1e-9 + 1e-6;
+
+    private void Push(Flow f)
+    {
+        if (!(f.Rate > 0)) return;
+        _byFinish.Enqueue((f, f.Version), f.Updated + Math.Max(0, f.Remaining) / f.Rate);
+        _byTake.Enqueue((f, f.Version), f.Updated + (f.Remaining - Tolerance(f)) / f.Rate);
+        // Stale entries pile up as rates change: start afresh from the live flows when they outnumber them.
+        if (_byTake.Count > 4 * _live + 1024) Rebuild();
+    }
+
+    private void Rebuild()
+    {
+        Compact();
+        _byFinish.Clear();
+        _byTake.Clear();
+        foreach (var f in _active)
+            if (f.Rate > 0)
+            {
+                _byFinish.Enqueue((f, f.Version), f.Updated + Math.Max(0, f.Remaining) / f.Rate);
+                _byTake.Enqueue((f, f.Version), f.Updated + (f.Remaining - Tolerance(f)) / f.Rate);
+            }
+    }
+
+    private void Compact()
+    {
+        if (_delivered == 0) return;
+        _active.RemoveAll(f => f.Done);
+        _delivered = 0;
+    }
+
+    private static bool Stale((Flow Flow, int Version) e) => e.Flow.Done || e.Flow.Version != e.Version;
+
+    /// <summary>Removes and returns the flows that have (to rounding) no bytes left, in the order they were added.</summary>
     public List<Flow> TakeFinished()
     {
         var done = new List<Flow>();
-        _active.RemoveAll(f =>
+        while (_byTake.TryPeek(out var e, out var at) && at <= _time)
         {
-            if (f.Remaining > f.Bytes * 1e-9 + 1e-6) return false;
+            _byTake.Dequeue();
+            if (Stale(e)) continue;
+            var f = e.Flow;
+            Settle(f);
             DeliveredBytes += f.Bytes;
-            f.Done = true;
-            foreach (var l in f.Route) _dirty.Add(l);
-            _floor = Math.Min(_floor, f.Level);
+            Remove(f);
             done.Add(f);
-            return true;
-        });
+        }
+        if (done.Count > 1) done.Sort((x, y) => x.Seq.CompareTo(y.Seq));
         return done;
+    }
+
+    /// <summary>Takes <paramref name="f"/> out of the network, whatever it has left.</summary>
+    public void Remove(Flow f)
+    {
+        if (f.Done) return;
+        f.Done = true;
+        _live--;
+        _delivered++;
+        foreach (var l in f.Route) _dirty.Add(l);
+        _floor = Math.Min(_floor, f.Level);
+        if (_delivered > _live + 1024) Compact();
     }
 
     /// <summary>Seconds until the next active flow finishes at current rates (infinity when idle).</summary>
     public double SecondsToNextFinish()
     {
-        var best = double.PositiveInfinity;
-        foreach (var f in _active)
-            if (f.Rate > 0) best = Math.Min(best, Math.Max(0, f.Remaining) / f.Rate);
-        return best;
+        while (_byFinish.TryPeek(out var e, out var at))
+        {
+            if (Stale(e)) { _byFinish.Dequeue(); continue; }
+            return Math.Max(0, at - _time);
+        }
+        return double.PositiveInfinity;
     }
 
     // Scratch state reused by every recomputation (one slot per link), so a recomputation allocates nothing
@@ -167,6 +253,8 @@ public sealed class FlowNetwork
             {
                 if (f.Stamp == stamp || f.Level < floor) continue;
                 f.Stamp = stamp;
+                Settle(f);
+                f.OldRate = f.Rate;
                 f.Rate = double.NaN;
                 _reached.Add(f);
                 foreach (var m in f.Route)
@@ -214,7 +302,13 @@ public sealed class FlowNetwork
         foreach (var l in _links) { _unfixed[l] = 0; _weight[l] = 0; }
         // A flow that no link limits (all its hops weigh nothing) would stay NaN.
         foreach (var f in _reached)
+        {
             if (double.IsNaN(f.Rate)) { f.Rate = double.PositiveInfinity; f.Level = double.PositiveInfinity; }
+            // A flow whose rate did not change keeps its finish times.
+            if (f.Rate == f.OldRate) continue;
+            f.Version++;
+            Push(f);
+        }
         FlowsRecomputed += _reached.Count;
     }
 }
