@@ -238,40 +238,42 @@ public sealed class FlowNetwork
         if (_dirty.Count == 0) return;
         var floor = _floor == double.NegativeInfinity ? _floor : _floor - Math.Abs(_floor) * FloorMargin;
         _floor = double.PositiveInfinity;
-        // The component: links reached from the changed links through the flows to refill, breadth first.
+        // The component: links reached from the changed links through the flows to refill, breadth first. Once a
+        // link's flows are scanned each is refilled or kept for good, so the same pass sums each link's capacity less
+        // what its kept flows take and the weight of its flows to refill, in the order the flows were added (as a
+        // full recomputation sums them).
         var stamp = ++_stamp;
         _links.Clear();
         _reached.Clear();
+        _heap.Clear();
         foreach (var l in _dirty)
             if (_linkStamp[l] != stamp) { _linkStamp[l] = stamp; _links.Add(l); }
         _dirty.Clear();
+        // Only the changed links can hold delivered flows (a delivered flow marks all of its links).
+        var changed = _links.Count;
         for (var i = 0; i < _links.Count; i++)
         {
-            var users = _users[_links[i]]!;
-            users.RemoveAll(u => u.Flow.Done);
-            foreach (var (f, _) in users)
-            {
-                if (f.Stamp == stamp || f.Level < floor) continue;
-                f.Stamp = stamp;
-                Settle(f);
-                f.OldRate = f.Rate;
-                f.Rate = double.NaN;
-                _reached.Add(f);
-                foreach (var m in f.Route)
-                    if (_linkStamp[m] != stamp) { _linkStamp[m] = stamp; _links.Add(m); }
-            }
-        }
-        // Each link's capacity less what its kept flows take, and the weight of its flows to refill, summed in the
-        // order the flows were added (as a full recomputation sums them).
-        _heap.Clear();
-        foreach (var l in _links)
-        {
+            var l = _links[i];
             var users = _users[l]!;
+            if (i < changed) users.RemoveAll(u => u.Flow.Done);
             double w = 0, kept = 0;
             var unfixed = 0;
             foreach (var (f, h) in users)
-                if (double.IsNaN(f.Rate)) { w += f.Weight * f.Scale(h); unfixed++; }
-                else kept += f.Rate * f.Scale(h);
+            {
+                if (f.Stamp != stamp)
+                {
+                    if (f.Level < floor) { kept += f.Rate * f.Scale(h); continue; }
+                    f.Stamp = stamp;
+                    Settle(f);
+                    f.OldRate = f.Rate;
+                    f.Rate = double.NaN;
+                    _reached.Add(f);
+                    foreach (var m in f.Route)
+                        if (_linkStamp[m] != stamp) { _linkStamp[m] = stamp; _links.Add(m); }
+                }
+                w += f.Weight * f.Scale(h);
+                unfixed++;
+            }
             if (unfixed == 0) continue;
             _unfixed[l] = unfixed;
             _remaining[l] = kept == 0 ? _capacity[l] : Math.Max(0, _capacity[l] - kept);
