@@ -318,11 +318,10 @@ public sealed class EventEngine
     {
         _flows.Recompute();
         _epoch++;
-        var dt = _flows.SecondsToNextFinish();
-        if (double.IsPositiveInfinity(dt)) return;
-        // Late in a long iteration a tiny dt vanishes in _now + dt: the tick would come at the same time, move no
+        var at = _flows.NextFinish();
+        if (double.IsPositiveInfinity(at)) return;
+        // Late in a long iteration a tiny step vanishes in rounding: the tick would come at the same time, move no
         // bytes and reschedule itself for ever. Step at least to the next representable time.
-        var at = _now + dt;
         if (at <= _now) at = Math.BitIncrement(_now);
         Schedule(at, new Event(Kind.NetworkTick, -1, -1, _epoch, null));
     }

@@ -201,12 +201,15 @@ public sealed class FlowNetwork
     }
 
     /// <summary>Seconds until the next active flow finishes at current rates (infinity when idle).</summary>
-    public double SecondsToNextFinish()
+    public double SecondsToNextFinish() => Math.Max(0, NextFinish() - _time);
+
+    /// <summary>When the next active flow finishes at current rates (infinity when idle).</summary>
+    public double NextFinish()
     {
         while (_byFinish.TryPeek(out var e, out var at))
         {
             if (Stale(e)) { _byFinish.Dequeue(); continue; }
-            return Math.Max(0, at - _time);
+            return at;
         }
         return double.PositiveInfinity;
     }
