@@ -42,6 +42,7 @@ public sealed class EventEngine
     // Per collective in progress, its dependents indexed by rank (see RankIndex), so a rank's completion touches only its own.
     private readonly Dictionary<int, RankIndex> _byRank = new();
     private readonly Dictionary<int, CollectiveRun> _running = new();
+    private readonly Dictionary<(MessageKind, int, int), int[]> _waiters = new();
     private long _seq, _events, _flowCount, _epoch;
     private double _now;
 
@@ -237,7 +238,15 @@ public sealed class EventEngine
     };
 
     /// <summary>The ranks whose part of a collective waits for a message.</summary>
-    private IEnumerable<int> Waiters(Message m) => _co is null ? [m.Src, m.Dst] : _co.Waiters(m);
+    private int[] Waiters(Message m)
+    {
+        if (_co is null) return [m.Src, m.Dst];
+        // A coalesced message's waiters depend only on its kind and ends, which recur (the backward all-to-all repeats
+        // the forward's messages, and each message's delivery asks again): listed once.
+        if (!_waiters.TryGetValue((m.Kind, m.Src, m.Dst), out var ranks))
+            _waiters[(m.Kind, m.Src, m.Dst)] = ranks = _co.Waiters(m).ToArray();
+        return ranks;
+    }
 
     private void RankDone(int id, int rank, bool corrected = false)
     {
