@@ -39,9 +39,23 @@ public sealed class EventEngine
     private readonly List<FlowRecord> _records = [];
     private readonly int[] _waiting;
     private readonly List<int>[] _dependents;
+    // Per collective in progress, its dependents indexed by rank (see RankIndex), so a rank's completion touches only its own.
+    private readonly Dictionary<int, RankIndex> _byRank = new();
     private readonly Dictionary<int, CollectiveRun> _running = new();
+    private readonly Dictionary<(MessageKind, int, int), int[]> _waiters = new();
     private long _seq, _events, _flowCount, _epoch;
     private double _now;
+
+    /// <summary>
+    /// A collective's dependents by what releases them: compute tasks by rank (CSR: those of rank r are
+    /// <c>Compute[Start[r]..Start[r + 1]]</c>, in id order) and collectives, released when every rank is done.
+    /// </summary>
+    private sealed class RankIndex
+    {
+        public required int[] Start;
+        public required int[] Compute;
+        public required int[] Collectives;
+    }
 
     /// <summary>A collective in progress: its remaining stages and what each rank still waits for.</summary>
     private sealed class CollectiveRun
@@ -147,6 +161,7 @@ public sealed class EventEngine
             Measured = MeasuredCollectives.For(_c, _p, task.Collective),
         };
         _running[id] = run;
+        _byRank[id] = IndexByRank(id);
         // A collective that moves nothing costs nothing (one GPU, or nothing to exchange), as in the analytical model.
         var any = task.Collective.Kind == CollectiveKind.AllToAll ? !task.Collective.Demand!.IsEmpty && world > 1 : task.Collective.Bytes > 0 && world > 1;
         if (!any && task.Collective.HostSeconds <= 0)
@@ -223,7 +238,15 @@ public sealed class EventEngine
     };
 
     /// <summary>The ranks whose part of a collective waits for a message.</summary>
-    private IEnumerable<int> Waiters(Message m) => _co is null ? [m.Src, m.Dst] : _co.Waiters(m);
+    private int[] Waiters(Message m)
+    {
+        if (_co is null) return [m.Src, m.Dst];
+        // A coalesced message's waiters depend only on its kind and ends, which recur (the backward all-to-all repeats
+        // the forward's messages, and each message's delivery asks again): listed once.
+        if (!_waiters.TryGetValue((m.Kind, m.Src, m.Dst), out var ranks))
+            _waiters[(m.Kind, m.Src, m.Dst)] = ranks = _co.Waiters(m).ToArray();
+        return ranks;
+    }
 
     private void RankDone(int id, int rank, bool corrected = false)
     {
@@ -251,7 +274,29 @@ public sealed class EventEngine
             _t.Finish[id] = _now;
             _running.Remove(id);
             Release(id, -1);
+            _byRank.Remove(id);
         }
+    }
+
+    /// <summary>A collective's dependents by rank, counting-sorted so each rank keeps them in id order (as the scan did).</summary>
+    private RankIndex IndexByRank(int id)
+    {
+        var world = _c.WorldSize;
+        var start = new int[world + 1];
+        var collectives = new List<int>();
+        var deps = _dependents[id];
+        foreach (var d in deps)
+        {
+            var dep = _g.Tasks[d];
+            if (dep.Kind == TaskKind.Compute) { if ((uint)dep.Rank < (uint)world) start[dep.Rank + 1]++; }
+            else collectives.Add(d);
+        }
+        for (var r = 0; r < world; r++) start[r + 1] += start[r];
+        var compute = new int[start[world]];
+        var cursor = start.AsSpan(0, world).ToArray();
+        foreach (var d in deps)
+            if (_g.Tasks[d] is { Kind: TaskKind.Compute, Rank: var r } && (uint)r < (uint)world) compute[cursor[r]++] = d;
+        return new RankIndex { Start = start, Compute = compute, Collectives = collectives.ToArray() };
     }
 
     /// <summary>
@@ -260,28 +305,32 @@ public sealed class EventEngine
     /// </summary>
     private void Release(int id, int rank)
     {
-        var isCollective = _g.Tasks[id].Kind == TaskKind.Collective;
-        foreach (var d in _dependents[id])
+        if (_g.Tasks[id].Kind == TaskKind.Collective)
         {
-            var dep = _g.Tasks[d];
-            if (isCollective)
+            // Only the dependents of this rank's part (or, all ranks done, the dependent collectives): O(their number).
+            var index = _byRank[id];
+            if (rank >= 0)
             {
-                var wantsRank = dep.Kind == TaskKind.Compute;
-                if (wantsRank ? dep.Rank != rank : rank != -1) continue;
+                for (var i = index.Start[rank]; i < index.Start[rank + 1]; i++)
+                    if (--_waiting[index.Compute[i]] == 0) Start(index.Compute[i]);
             }
-            if (--_waiting[d] == 0) Start(d);
+            else
+                foreach (var d in index.Collectives)
+                    if (--_waiting[d] == 0) Start(d);
+            return;
         }
+        foreach (var d in _dependents[id])
+            if (--_waiting[d] == 0) Start(d);
     }
 
     private void Reschedule()
     {
         _flows.Recompute();
         _epoch++;
-        var dt = _flows.SecondsToNextFinish();
-        if (double.IsPositiveInfinity(dt)) return;
-        // Late in a long iteration a tiny dt vanishes in _now + dt: the tick would come at the same time, move no
+        var at = _flows.NextFinish();
+        if (double.IsPositiveInfinity(at)) return;
+        // Late in a long iteration a tiny step vanishes in rounding: the tick would come at the same time, move no
         // bytes and reschedule itself for ever. Step at least to the next representable time.
-        var at = _now + dt;
         if (at <= _now) at = Math.BitIncrement(_now);
         Schedule(at, new Event(Kind.NetworkTick, -1, -1, _epoch, null));
     }
