@@ -31,7 +31,15 @@ public sealed record Prediction(
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>
     public double ExposedCommunicationSeconds => Phases.Where(p => p.IsCommunication).Sum(p => p.Seconds);
-    public string BottleneckPhase => Phases.OrderByDescending(p => p.Seconds).ThenBy(p => p.Name, StringComparer.Ordinal).First().Name;
+    /// <summary>The phase that takes longest; phases within rounding (1e-12 relative) of it tie, and the first by name wins.</summary>
+    public string BottleneckPhase
+    {
+        get
+        {
+            var max = Phases.Max(p => p.Seconds);
+            return Phases.Where(p => p.Seconds >= max * (1 - 1e-12)).OrderBy(p => p.Name, StringComparer.Ordinal).First().Name;
+        }
+    }
     public long MemoryBytesMax => MemoryBytesPerGpu.Max();
     public double MemoryBytesMean => MemoryBytesPerGpu.Average(v => (double)v);
 
