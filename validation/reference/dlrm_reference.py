@@ -1261,6 +1261,11 @@ def cmd_run(args, argv):
             try:
                 prof.__exit__(None, None, None)
                 vals = busy_from_profile(torch, prof, profile_n, device)
+                if args.trace:
+                    # The profiled iterations as a Kineto (Chrome trace) JSON per rank: what `sim calibrate --trace` reads.
+                    path = args.trace if world == 1 else f"{os.path.splitext(args.trace)[0]}.rank{rank}.json"
+                    prof.export_chrome_trace(path)
+                    say(f"reference: rank {rank}: trace written to {display_name(path)}")
             except Exception as e:
                 ok = 0.0
                 print(f"reference: rank {rank}: profiler failed ({type(e).__name__}: {e}); phase_device_busy omitted", file=sys.stderr)
@@ -1796,6 +1801,8 @@ def main(argv):
     r.add_argument("--lr", type=float, default=0.001, help="learning rate (default 0.001)")
     r.add_argument("--optimizer", choices=["sgd", "rowwise_adagrad"], default=None, help="override the workload's optimizer")
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cuda (NCCL) or cpu (gloo); default cuda")
+    r.add_argument("--trace", default=None,
+                   help="also write the profiled iterations as a PyTorch profiler (Kineto) Chrome-trace JSON (per rank: FILE.rankN.json)")
     r.add_argument("--profile-busy", type=int, default=None, dest="profile_busy",
                    help="extra iterations under torch.profiler for end_to_end.phase_device_busy (default 3 on cuda, 0 on cpu)")
     r.add_argument("--batch-size", type=int, default=None, dest="batch_size",
