@@ -27,6 +27,7 @@ public static class SimApp
         root.Subcommands.Add(CalibrateCommand.Calibrate(stdout));
         root.Subcommands.Add(CalibrateCommand.Validate(stdout));
         root.Subcommands.Add(WorkloadCommand.Create(stdout));
+        root.Subcommands.Add(ReproduceCommand.Create(stdout, stderr));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
