@@ -131,18 +131,24 @@ public class CommandTests
             var (code, _, err) = Harness("run", t, w, p, "--device", "cpu", "--iterations", "5", "--warmup", "1", "--out", outFile);
             Assert.Equal(HarnessApp.RunFailed, code);
             Assert.Contains("error: rank 1: all_to_all_forward", err);
-            var m = Assert.Single(MeasurementJson.ReadFile(outFile));
-            Assert.Equal(MeasurementStatus.FailedState, m.Status.State);
-            Assert.Equal(1, m.Status.FailedRank);
-            Assert.Equal("all_to_all_forward", m.Status.FailedCall);
-            Assert.Contains("injected fault", m.Status.Error);
-            Assert.Equal(2, m.EndToEnd!.MeasuredIterations);
+            AssertInjectedFaultRecorded(outFile);
         }
         finally
         {
             RankTrainer.InjectFault.Value = null;
             Directory.Delete(dir, true);
         }
+    }
+
+    /// <summary>A run whose rank 1 failed in its forward all-to-all after two measured iterations wrote that down.</summary>
+    internal static void AssertInjectedFaultRecorded(string outFile)
+    {
+        var m = Assert.Single(MeasurementJson.ReadFile(outFile));
+        Assert.Equal(MeasurementStatus.FailedState, m.Status.State);
+        Assert.Equal(1, m.Status.FailedRank);
+        Assert.Equal("all_to_all_forward", m.Status.FailedCall);
+        Assert.Contains("injected fault", m.Status.Error);
+        Assert.Equal(2, m.EndToEnd!.MeasuredIterations);
     }
 
     [Fact]

@@ -280,12 +280,7 @@ public class MultiProcessRunTests
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
             Assert.All(rs, x => Assert.True(x.Code == HarnessApp.RunFailed, x.Err));
             Assert.Contains("error: rank 1: all_to_all_forward", rs[0].Err);
-            var m = Assert.Single(MeasurementJson.ReadFile(outFile));
-            Assert.Equal(MeasurementStatus.FailedState, m.Status.State);
-            Assert.Equal(1, m.Status.FailedRank);
-            Assert.Equal("all_to_all_forward", m.Status.FailedCall);
-            Assert.Contains("injected fault", m.Status.Error);
-            Assert.Equal(2, m.EndToEnd!.MeasuredIterations);
+            CommandTests.AssertInjectedFaultRecorded(outFile);
         }
         finally
         {
