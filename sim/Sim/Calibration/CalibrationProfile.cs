@@ -164,6 +164,7 @@ public static class CalibrationProfileJson
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        AllowDuplicateProperties = false,
     };
 
     public static string Write(CalibrationProfile p) => JsonSerializer.Serialize(p, Options);
@@ -172,7 +173,7 @@ public static class CalibrationProfileJson
     {
         var shown = YamlDocument.DisplayName(path);
         if (!File.Exists(path)) throw new SimInputException(shown, "", "file not found");
-        return Parse(File.ReadAllText(path), shown);
+        return Parse(InputFile.ReadText(path, shown), shown);
     }
 
     /// <summary>A profile from its JSON text; <paramref name="shown"/> names it in errors.</summary>
@@ -187,7 +188,9 @@ public static class CalibrationProfileJson
         }
         catch (JsonException e)
         {
-            throw new SimInputException(shown, (e.Path ?? "").TrimStart('$', '.'), $"not a calibration profile: {e.Message.Split(" Path:")[0]}");
+            // file:line:col as for YAML inputs (JSON counts from 0).
+            throw new SimInputException(shown, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1,
+                (e.Path ?? "").TrimStart('$', '.'), $"not a calibration profile: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}");
         }
     }
 }

@@ -24,7 +24,7 @@ public static class YamlDocument
         var info = new FileInfo(path);
         if (info.Length > MaxFileBytes)
             throw new SimInputException(shown, "", $"file is {info.Length} bytes, larger than the {MaxFileBytes}-byte limit");
-        return Parse(System.IO.File.ReadAllText(path), shown);
+        return Parse(InputFile.ReadText(path, shown), shown);
     }
 
     public static YamlMap Parse(string text, string fileName)

@@ -340,7 +340,7 @@ public static class MeasurementJson
     {
         var shown = YamlDocument.DisplayName(path);
         if (!File.Exists(path)) throw new SimInputException(shown, "", "file not found");
-        return ReadAll(File.ReadAllText(path), shown);
+        return ReadAll(InputFile.ReadText(path, shown), shown);
     }
 
     private static Measurement FromNode(JsonObject o, string file, string at)

@@ -1,0 +1,28 @@
+namespace Sim.Tests;
+
+/// <summary>Inputs that are not regular files are read no further than the size limit, and JSON profile errors carry line:col.</summary>
+public class BoundedInputTests
+{
+    [Fact]
+    public void An_endless_input_is_refused_in_one_line_not_read_until_memory_runs_out()
+    {
+        if (!File.Exists("/dev/zero")) return; // not a Unix machine: nothing endless to read
+        var r = CliRunner.Run("predict", "/dev/zero", Fixtures.Repo("workloads/dlrm-small.yaml"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("larger than the", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_profile_with_a_repeated_key_is_refused_with_its_line_and_column()
+    {
+        using var dir = new Fixtures.TempDir();
+        var text = File.ReadAllText(Fixtures.Repo("validation/profiles/h100x2.json"));
+        var card = System.Text.RegularExpressions.Regex.Match(text, "\"card\": \"[^\"]*\"").Value;
+        var dup = dir.Write("dup.json", text.Replace(card, card + ",\n  " + card));
+        var r = CliRunner.Run("predict", Fixtures.Repo("topologies/h100x2.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"),
+            Fixtures.Repo("validation/plans/val-base.2gpu.rw.yaml"), "--profile", dup);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Matches(@"dup\.json:\d+:\d+:", r.Stderr);
+    }
+}
