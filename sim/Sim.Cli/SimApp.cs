@@ -28,6 +28,7 @@ public static class SimApp
         root.Subcommands.Add(CalibrateCommand.Validate(stdout));
         root.Subcommands.Add(WorkloadCommand.Create(stdout));
         root.Subcommands.Add(ReproduceCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SchemaCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

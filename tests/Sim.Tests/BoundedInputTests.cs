@@ -26,3 +26,19 @@ public class BoundedInputTests
         Assert.Matches(@"dup\.json:\d+:\d+:", r.Stderr);
     }
 }
+
+/// <summary>docs/schemas/ holds the JSON Schemas the readers' types define (`sim schema`): they cannot drift apart.</summary>
+public class SchemaTests
+{
+    [Theory]
+    [InlineData("measurement")]
+    [InlineData("profile")]
+    public void The_committed_schema_is_what_the_reader_types_give(string format)
+    {
+        var r = CliRunner.Run("schema", format);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(File.ReadAllText(Fixtures.Repo($"docs/schemas/{format}.schema.json")), r.Stdout);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Equal("object", doc.RootElement.GetProperty("type").GetString());
+    }
+}

@@ -169,6 +169,9 @@ public static class CalibrationProfileJson
 
     public static string Write(CalibrationProfile p) => JsonSerializer.Serialize(p, Options);
 
+    /// <summary>The JSON Schema of a calibration profile, from the types.</summary>
+    public static string Schema() => JsonSchemas.Of(typeof(CalibrationProfile), Options, "Sim calibration profile (validation/profiles)");
+
     public static CalibrationProfile Read(string path)
     {
         var shown = YamlDocument.DisplayName(path);

@@ -303,6 +303,11 @@ public static class MeasurementJson
 
     private static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
 
+    /// <summary>The JSON Schema of a measurement file (one object; files may also hold an array of them), from the types.</summary>
+    public static string Schema() => Sim.Config.JsonSchemas.Of(typeof(Measurement), Options, "Sim measurement (validation/runs)",
+        // An operator may leave out its optimizer (the reader takes it as null, see FromNode).
+        optional: ("shape", "optimizer"));
+
     public static string Write(Measurement m, bool indented = true) => JsonSerializer.Serialize(m, indented ? Options : Compact);
 
     /// <summary>Writes <paramref name="m"/> to <paramref name="path"/> atomically: readers see the old file or the new one, never half.</summary>
