@@ -76,7 +76,8 @@ public static class CalibrateCommand
                 var foreign = files.Where(f => (Extrapolations.CardFamily(f.Measurement.Provenance.GpuModel) ?? f.Measurement.Provenance.GpuModel) != family).ToList();
                 if (foreign.Count > 0)
                 {
-                    stdout.WriteLine($"left out {foreign.Count} measurement(s) made on another card than the profile's {card} " +
+                    // A note, not the report: with --json it goes to stderr so that stdout stays one JSON document.
+                    (r.GetValue(json) ? Console.Error : stdout).WriteLine($"left out {foreign.Count} measurement(s) made on another card than the profile's {card} " +
                                      $"({string.Join(", ", foreign.Select(f => f.Measurement.Provenance.GpuModel).Distinct())}); --cross-card judges them too");
                     files = files.Except(foreign).ToList();
                 }
