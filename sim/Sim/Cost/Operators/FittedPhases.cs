@@ -81,36 +81,35 @@ public sealed class FittedPhases
             var rank = r;
             Phase(() =>
             {
-                t.Run(ops.InputPackOp(sentTables, b * plan.Tables.Where(x => x.Scheme != ShardingScheme.DataParallel).Sum(x => x.Table.LookupsPerSample)));
-                foreach (var lookups in rowSplit) t.Run(ops.BucketizeOp(lookups));
+                t.Run(ops.InputPack(sentTables, b * plan.Tables.Where(x => x.Scheme != ShardingScheme.DataParallel).Sum(x => x.Table.LookupsPerSample)));
+                foreach (var lookups in rowSplit) t.Run(ops.Bucketize(lookups));
                 // Row-split tables need a first exchange of bucket sizes, read back on the host before the indices go.
-                if (rowSplit.Count > 0) { t.Run(ops.CollectiveCallOp(A2a)); t.Run(new StepOp(0, 0, Sync: true)); }
-                t.Run(ops.IssueOp(KernelsAroundAllToAll));
-                t.Run(ops.CollectiveCallOp(A2a));
+                if (rowSplit.Count > 0) { t.Run(ops.CollectiveCall(A2a)); t.Run(new StepOp(0, 0, Sync: true)); }
+                t.Run(ops.Issue(KernelsAroundAllToAll));
+                t.Run(ops.CollectiveCall(A2a));
                 t.Collective(a2aIn[rank]);
             });
-            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingForwardOp(s)); });
-            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Run(ops.CollectiveCallOp(A2a)); t.Collective(a2aFwd[rank]); });
-            Phase(() => { foreach (var o in w.DenseOperators) Dense(ref t, ops, o, b, dt, forward: true); t.Run(ops.IssueOp(KernelsOfLoss)); });
+            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingForward(s)); });
+            Phase(() => { t.Run(ops.Issue(KernelsAroundAllToAll)); t.Run(ops.Stream(2 * pooledBytes)); t.Run(ops.CollectiveCall(A2a)); t.Collective(a2aFwd[rank]); });
+            Phase(() => { foreach (var o in w.DenseOperators) Dense(ref t, ops, o, b, dt, forward: true); t.Run(ops.Issue(KernelsOfLoss)); });
             Phase(() =>
             {
-                t.Run(ops.IssueOp(tensors.Count + KernelsOfLoss));
+                t.Run(ops.Issue(tensors.Count + KernelsOfLoss));
                 foreach (var o in w.DenseOperators.Reverse()) Dense(ref t, ops, o, b, dt, forward: false);
                 t.Run(new StepOp(ops.BackwardCallSeconds, 0));
-                var slices = ops.SliceAssembly(emb.Slices, CostTerms.SliceBytes(emb.Slices, b * emb.SlicedWidth * 4));
-                t.Run(new StepOp(slices.Device, slices.Host));
+                t.Run(ops.SliceAssembly(emb.Slices, CostTerms.SliceBytes(emb.Slices, b * emb.SlicedWidth * 4)));
             });
-            Phase(() => { t.Run(ops.IssueOp(KernelsAroundAllToAll)); t.Run(ops.StreamOp(2 * pooledBytes)); t.Run(ops.CollectiveCallOp(A2a)); t.Collective(a2aBwd[rank]); });
-            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingBackwardOp(s, w.Optimizer)); });
+            Phase(() => { t.Run(ops.Issue(KernelsAroundAllToAll)); t.Run(ops.Stream(2 * pooledBytes)); t.Run(ops.CollectiveCall(A2a)); t.Collective(a2aBwd[rank]); });
+            Phase(() => { foreach (var s in emb.Shards[rank]) t.Run(ops.EmbeddingBackward(s, w.Optimizer)); });
             Phase(() =>
             {
-                t.Run(ops.GradientPackOp(tensors.Count + dpTables.Count + 1, w.DenseParameters + dpParams));
-                t.Run(ops.CollectiveCallOp(Collectives.CollectiveOps.AllReduceName));
+                t.Run(ops.GradientPack(tensors.Count + dpTables.Count + 1, w.DenseParameters + dpParams));
+                t.Run(ops.CollectiveCall(Collectives.CollectiveOps.AllReduceName));
                 t.Collective(allReduce);
             });
             Phase(() =>
             {
-                t.Run(ops.DenseOptimizerOp(tensors.Sum() + dpTables.Sum(), tensors.Count + dpTables.Count, w.Optimizer));
+                t.Run(ops.DenseOptimizer(tensors.Sum() + dpTables.Sum(), tensors.Count + dpTables.Count, w.Optimizer));
             });
             seconds[r] = phase;
         }
@@ -131,12 +130,12 @@ public sealed class FittedPhases
         var rows = b * o.RowsPerSample;
         StepOp? measured = o.Op switch
         {
-            LinearOp l => ops.ShapeOp(forward ? OperatorNames.LinearForward : OperatorNames.LinearBackward, rows, l.Layer.In, l.Layer.Out),
-            DotInteractionOp d => ops.ShapeOp(forward ? OperatorNames.InteractionForward : OperatorNames.InteractionBackward, rows, d.Vectors, d.Dim),
+            LinearOp l => ops.Shape(forward ? OperatorNames.LinearForward : OperatorNames.LinearBackward, rows, l.Layer.In, l.Layer.Out),
+            DotInteractionOp d => ops.Shape(forward ? OperatorNames.InteractionForward : OperatorNames.InteractionBackward, rows, d.Vectors, d.Dim),
             _ => null,
         };
         if (measured is { } m && dt is DType.Fp32) { t.Run(m); return; }
-        foreach (var k in forward ? o.Op.Forward(rows, dt.Bytes()) : o.Op.Backward(rows, dt.Bytes())) t.Run(ops.KernelOp(k, dt));
+        foreach (var k in forward ? o.Op.Forward(rows, dt.Bytes()) : o.Op.Backward(rows, dt.Bytes())) t.Run(ops.Kernel(k, dt));
     }
 
     /// <summary>Element counts of the dense model's parameter tensors (a linear layer's weight and bias are two).</summary>
