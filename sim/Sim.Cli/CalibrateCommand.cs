@@ -72,8 +72,7 @@ public static class CalibrateCommand
             {
                 // Runs (and micro benchmarks) of another card are left out, and the output says so.
                 var card = profile.Domain?.Card ?? profile.Card;
-                var family = Extrapolations.CardFamily(card) ?? card;
-                var foreign = files.Where(f => (Extrapolations.CardFamily(f.Measurement.Provenance.GpuModel) ?? f.Measurement.Provenance.GpuModel) != family).ToList();
+                var foreign = files.Where(f => !Extrapolations.SameCard(f.Measurement.Provenance.GpuModel, card)).ToList();
                 if (foreign.Count > 0)
                 {
                     // A note, not the report: with --json it goes to stderr so that stdout stays one JSON document.

@@ -51,8 +51,7 @@ public sealed record CalibrationProfile(
     public (double PerByte, double PerFlop)? Transfer(Hardware.GpuSpec target)
     {
         if (Domain is not { CardHbmBytesPerSecond: { } bw, CardPeakFlopsPerSecond: { } flops }) return null;
-        var same = (Extrapolations.CardFamily(Domain.Card) ?? Domain.Card.ToUpperInvariant()) == (Extrapolations.CardFamily(target.Model) ?? target.Model.ToUpperInvariant());
-        if (same) return null;
+        if (Extrapolations.SameCard(Domain.Card, target.Model)) return null;
         return (bw / target.HbmBytesPerSecond, flops / target.PeakFlops(Workload.DType.Fp32));
     }
 

@@ -27,7 +27,7 @@ public static partial class Extrapolations
         if (profile.Transfer(c.Gpu) is { } t)
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"profile measured on {card}, topology's GPU is {c.Gpu.Model}: operators transferred by spec ratios (time per byte x{t.PerByte:0.00}, per FLOP x{t.PerFlop:0.00})"));
-        else if ((CardFamily(card) ?? card.ToUpperInvariant()) != (CardFamily(c.Gpu.Model) ?? c.Gpu.Model.ToUpperInvariant()))
+        else if (!SameCard(card, c.Gpu.Model))
             lines.Add($"profile measured on {card}, topology's GPU is {c.Gpu.Model}: its fitted operators and collectives are borrowed from another card");
         var models = profile.OperatorsFor(stack);
         if (profile.Operators is not { Count: > 0 })
@@ -58,6 +58,10 @@ public static partial class Extrapolations
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"embedding dims {dims.Min():0}..{dims.Max():0}; the grid measured {d.Dim.Min:0}..{d.Dim.Max:0}"));
         return lines;
     }
+
+    /// <summary>Whether two card names are one card: the same product family (H100, H200, ...), else the same name.</summary>
+    public static bool SameCard(string a, string b) =>
+        (CardFamily(a) ?? a.ToUpperInvariant()) == (CardFamily(b) ?? b.ToUpperInvariant());
 
     /// <summary>The product family a card's name carries (H100, H200, A100, ...), or null.</summary>
     public static string? CardFamily(string name) => CardPattern().Match(name.ToUpperInvariant()) is { Success: true } m ? m.Value : null;
