@@ -78,9 +78,15 @@ public sealed record CalibrationProfile(
     };
 
     /// <summary>The operator models for a stack: its exact measured name, else the first of its form; null when the profile has none.</summary>
-    public Cost.Operators.OperatorModels? OperatorsFor(string? stack)
+    public Cost.Operators.OperatorModels? OperatorsFor(string? stack) => PickOperators(Operators, stack);
+
+    /// <summary>
+    /// Of fitted operator models, those of a stack: its exact measured name; "eager" (or none) the plain-PyTorch one; else
+    /// the first of the stack's form. Null when there are none.
+    /// </summary>
+    public static Cost.Operators.OperatorModels? PickOperators(IReadOnlyList<Cost.Operators.OperatorModels>? operators, string? stack)
     {
-        if (Operators is not { Count: > 0 } ops) return null;
+        if (operators is not { Count: > 0 } ops) return null;
         if (stack is null) return ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) ?? ops[0];
         return ops.FirstOrDefault(o => o.MeasuredStack == stack)
             ?? (stack == "eager" ? ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) : null)

@@ -124,7 +124,7 @@ public static class Calibrator
         {
             // Each run priced with the operator models of the stack it ran (the fitted stack of its form otherwise).
             var errs = runs.Select(r => Math.Abs(Statistics.RelativeError(
-                Predict(r, p with { Operators = PickOperators(operators, r.Measurement.Provenance.StackOrDefault) }).IterationSeconds,
+                Predict(r, p with { Operators = CalibrationProfile.PickOperators(operators, r.Measurement.Provenance.StackOrDefault) }).IterationSeconds,
                 r.Measurement.EndToEnd!.Iteration.Median))).ToList();
             residuals.Add(new Residuals(fromMicroOnly ? "iteration (end-to-end runs, not fitted on)" : "iteration (end-to-end runs)", errs.Count, errs.Average(), errs.Max()));
             band = errs.Max();
@@ -138,10 +138,6 @@ public static class Calibrator
                 CardHbmBytesPerSecond = cluster.Gpu.HbmBytesPerSecond, CardPeakFlopsPerSecond = cluster.Gpu.PeakFlops(DType.Fp32),
             });
     }
-
-    /// <summary>The operator models of a measured stack, else the first of the same form, else none.</summary>
-    public static Cost.Operators.OperatorModels? PickOperators(IReadOnlyList<Cost.Operators.OperatorModels> operators, string stack) =>
-        operators.FirstOrDefault(o => o.MeasuredStack == stack) ?? operators.FirstOrDefault(o => o.Form == Cost.Operators.SoftwareStacks.FormOf(stack).Name());
 
     private static ProfileDomain Domain(IReadOnlyList<MeasurementFile> ok, IReadOnlyList<Cost.Operators.OperatorModels> operators, IReadOnlyList<CollectiveFit> fits)
     {
