@@ -50,7 +50,7 @@ public static class CalibrateCommand
                     files.Add(TraceMeasurements.Micro(trace, ops, st, $"sim calibrate --trace {trace.File} --stack {st}"));
                 }
                 if (!files.Any(f => f.Measurement.Micro?.Operators?.Any(o => o.Op == OperatorNames.EmbeddingForward) == true))
-                    throw new SimInputException(string.Join(", ", tracePaths), "traceEvents",
+                    throw new SimInputException(string.Join(", ", tracePaths.Select(YamlDocument.DisplayName)), "traceEvents",
                         "no embedding forward call with recorded shapes (aten::embedding_bag with record_shapes=True): nothing of the stack's operator models can be fitted");
             }
             var profile = Calibrator.Fit(cluster, YamlDocument.DisplayName(r.GetValue(topology)!), files);

@@ -166,6 +166,8 @@ public sealed class KinetoTraceTests : IDisposable
     [InlineData("{\"schemaVersion\":1,\"a\":[1,2,3]}", "traceEvents: missing")]
     [InlineData("[{\"name\":\"aten::add\",\"ph\":\"X\",\"ts\":1}]", "does not start with '{'")]
     [InlineData("{\"traceEvents\":[]}", "traceEvents: is empty")]
+    [InlineData("", "the file is empty")]
+    [InlineData("  \n", "the file is empty")]
     [InlineData("{\"traceEvents\":[{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"ts\":1,\"dur\":-3}]}", "negative dur")]
     [InlineData("{\"traceEvents\":[{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"k\",\"ts\":\"soon\"}]}", "ts is not a number")]
     public void Bad_traces_get_one_line_naming_the_file_and_the_problem(string json, string problem)

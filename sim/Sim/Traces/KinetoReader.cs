@@ -91,7 +91,7 @@ public static class KinetoReader
         private byte[] _buf = new byte[1 << 20];
         private int _pos, _len;
         private long _base; // the stream offset of _buf[0]
-        private bool _eof;
+        private bool _eof, _any;
 
         public long Offset => _base + _pos;
 
@@ -124,8 +124,8 @@ public static class KinetoReader
             while (true)
             {
                 while (_pos < _len && _buf[_pos] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') _pos++;
-                if (_pos < _len) return _buf[_pos];
-                if (!Fill()) throw Error("the file ends early (truncated?)");
+                if (_pos < _len) { _any = true; return _buf[_pos]; }
+                if (!Fill()) throw Error(_any ? "the file ends early (truncated?)" : "the file is empty");
             }
         }
 
