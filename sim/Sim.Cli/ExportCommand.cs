@@ -54,8 +54,8 @@ public static class ExportCommand
             if (files.NetworkWhyNot is { } why)
                 stdout.WriteLine($"no {ChakraExport.NetworkFile}: {why}; write one by hand to run ASTRA-sim");
             stdout.WriteLine($"Sim's iteration (analytical): {Timeline.Analytical(graph).End.ToString("0.######", inv)} s");
-            stdout.WriteLine("run with ASTRA-sim's analytical backend:");
-            stdout.WriteLine($"  AstraSim_Analytical_Congestion_Aware --workload-configuration={Path.Combine(folder, ChakraExport.TracePrefix)} " +
+            stdout.WriteLine("run with ASTRA-sim's analytical backend (validation/astra-sim/README.md says which version ran these):");
+            stdout.WriteLine($"  AstraSim_Analytical_Congestion_Unaware --workload-configuration={Path.Combine(folder, ChakraExport.TracePrefix)} " +
                              $"--system-configuration={Path.Combine(folder, ChakraExport.SystemFile)} " +
                              $"--network-configuration={Path.Combine(folder, ChakraExport.NetworkFile)} " +
                              $"--remote-memory-configuration={Path.Combine(folder, ChakraExport.RemoteMemoryFile)} " +
