@@ -29,6 +29,7 @@ public static class SimApp
         root.Subcommands.Add(WorkloadCommand.Create(stdout));
         root.Subcommands.Add(ReproduceCommand.Create(stdout, stderr));
         root.Subcommands.Add(SchemaCommand.Create(stdout));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {

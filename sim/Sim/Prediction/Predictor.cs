@@ -89,7 +89,7 @@ public sealed class Predictor
     public PredictionRun Run(Scenario s, PredictionMode mode, bool recordFlows = false, IReadOnlyList<long>? memory = null)
     {
         var cost = CostFor(s.Cluster);
-        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
+        var graph = Graph(s, cost);
         EngineRun? run = mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, graph, cost, recordFlows) : null;
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
         var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
@@ -101,8 +101,12 @@ public sealed class Predictor
     }
 
     /// <summary>Only the analytical iteration time: what planners and sweep benchmarks call thousands of times.</summary>
-    public double IterationSeconds(Scenario s) =>
-        Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, CostFor(s.Cluster))).End;
+    public double IterationSeconds(Scenario s) => Timeline.Analytical(Graph(s)).End;
+
+    /// <summary>The iteration's task graph priced as both modes price it (what `sim export chakra` writes out).</summary>
+    public IterationGraph Graph(Scenario s) => Graph(s, CostFor(s.Cluster));
+
+    private static IterationGraph Graph(Scenario s, CostParameters cost) => IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
 
     /// <summary>Bytes each GPU holds (<see cref="MemoryModel"/>).</summary>
     public static long[] Memory(Scenario s) =>
