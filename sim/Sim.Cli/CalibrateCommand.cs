@@ -38,7 +38,7 @@ public static class CalibrateCommand
             var cluster = TopologyLoader.Load(r.GetValue(topology)!);
             var files = ReadMeasurements(r.GetValue(runs)!).ToList();
             var tracePaths = r.GetValue(traces) ?? [];
-            if (files.Count == 0 && tracePaths.Length == 0)
+            if (r.GetValue(runs)!.Length == 0 && tracePaths.Length == 0)
                 throw new SimInputException("calibrate", "", "give measurement files (RUNS) or profiler traces (--trace FILE)");
             if (tracePaths.Length > 0)
             {
@@ -105,7 +105,7 @@ public static class CalibrateCommand
                     "sim validate --trace " + string.Join(" ", set.Select(t => t.File))));
                 files.AddRange(traceRuns);
             }
-            if (files.Count == 0) throw new SimInputException("validate", "", "give measurement files (RUNS) or profiler traces (--trace FILE...)");
+            if (r.GetValue(runs)!.Length == 0 && traceRuns.Count == 0) throw new SimInputException("validate", "", "give measurement files (RUNS) or profiler traces (--trace FILE...)");
             var profile = r.GetValue(profileOpt) is { } pp ? CalibrationProfileJson.Read(pp) : null;
             if (profile is not null && !r.GetValue(crossCard))
             {
