@@ -29,9 +29,10 @@ public static class CalibrateCommand
         {
             Description = "take the measured collectives of another profile (a card on the same interconnect, when this machine had too few GPUs to measure them); predictions name where they came from",
         };
+        var json = JsonOutput.Option("the fit (residuals, and per trace the mapped and unmapped device time)");
         var cmd = new Command("calibrate", "Fit the cost models' parameters to measurements (or profiler traces) of one card and software stack.")
         {
-            runs, topology, output, collectivesFrom, traces, stack, optimizer,
+            runs, topology, output, collectivesFrom, traces, stack, optimizer, json,
         };
         cmd.SetAction(r =>
         {
@@ -40,13 +41,15 @@ public static class CalibrateCommand
             var tracePaths = r.GetValue(traces) ?? [];
             if (r.GetValue(runs)!.Length == 0 && tracePaths.Length == 0)
                 throw new SimInputException("calibrate", "", "give measurement files (RUNS) or profiler traces (--trace FILE)");
+            var traced = new List<(KinetoTrace Trace, TraceOperators Ops)>();
+            var st = TraceInputs.StackOf(r.GetValue(stack));
             if (tracePaths.Length > 0)
             {
-                var st = TraceInputs.StackOf(r.GetValue(stack));
                 foreach (var trace in TraceInputs.Read(tracePaths))
                 {
                     var ops = TraceOperators.Of(trace, st, r.GetValue(optimizer)!);
-                    TraceInputs.Report(trace, ops, stdout);
+                    if (!r.GetValue(json)) TraceInputs.Report(trace, ops, stdout);
+                    traced.Add((trace, ops));
                     files.Add(TraceMeasurements.Micro(trace, ops, st, $"sim calibrate --trace {trace.File} --stack {st}"));
                 }
                 if (!files.Any(f => f.Measurement.Micro?.Operators?.Any(o => o.Op == OperatorNames.EmbeddingForward) == true))
@@ -57,6 +60,23 @@ public static class CalibrateCommand
             if (r.GetValue(collectivesFrom) is { } from)
                 profile = profile.WithCollectivesFrom(CalibrationProfileJson.Read(from), YamlDocument.DisplayName(from));
             AtomicFile.WriteAllText(r.GetValue(output)!, CalibrationProfileJson.Write(profile) + "\n");
+            var notFitted = traced.Count > 0 ? TraceInputs.NotFitted(profile, st, r.GetValue(optimizer)!) : [];
+            if (r.GetValue(json))
+            {
+                JsonOutput.Print(stdout, new System.Text.Json.Nodes.JsonObject
+                {
+                    ["profile"] = r.GetValue(output), ["card"] = profile.Card, ["gpu_count"] = profile.GpuCount, ["software"] = profile.Software,
+                    ["measurements"] = files.Count,
+                    ["residuals"] = JsonOutput.Array(profile.Residuals, x => new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["quantity"] = x.Quantity, ["points"] = x.Points, ["mean_abs_relative_error"] = x.MeanAbsoluteRelativeError, ["max_abs_relative_error"] = x.MaxAbsoluteRelativeError,
+                    }),
+                    ["traces"] = JsonOutput.Array(traced, x => TraceInputs.Json(x.Trace, x.Ops)),
+                    ["not_fitted_from_traces"] = JsonOutput.Array(notFitted, n => n),
+                });
+                return 0;
+            }
+            foreach (var n in notFitted) stdout.WriteLine($"note: not fitted from the traces: {n}");
             var inv = CultureInfo.InvariantCulture;
             var console = Terminal.For(stdout);
             stdout.WriteLine($"{profile.Card} x{profile.GpuCount}, {profile.Software}: {files.Count} measurement(s)");

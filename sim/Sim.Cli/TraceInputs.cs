@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Report;
@@ -77,4 +78,30 @@ public static class TraceInputs
     }
 
     private const int UnmappedShown = 8;
+
+    /// <summary>One trace's report as JSON: GPU, calls with shapes, and device time per operator and per unmapped kernel.</summary>
+    public static JsonObject Json(KinetoTrace t, TraceOperators ops) => new()
+    {
+        ["file"] = t.File, ["gpu"] = t.Gpu?.Name, ["rank"] = t.Rank, ["operator_calls"] = ops.Operators.Count, ["collectives"] = ops.Collectives.Count,
+        ["mapped_seconds"] = ops.MappedSeconds, ["unmapped_seconds"] = ops.UnmappedSeconds,
+        ["mapped"] = JsonOutput.Array(ops.Mapped, m => Time(m)), ["unmapped"] = JsonOutput.Array(ops.Unmapped, m => Time(m)),
+        ["notes"] = JsonOutput.Array(ops.Notes, n => n),
+    };
+
+    private static JsonObject Time(TraceTime m) => new() { ["what"] = m.What, ["kernels"] = m.Kernels, ["seconds"] = m.Seconds };
+
+    /// <summary>The operator models of the stack that the traces left without a fit (they fall back to the roofline).</summary>
+    public static List<string> NotFitted(CalibrationProfile profile, string stack, string optimizer)
+    {
+        var m = profile.Operators?.FirstOrDefault(o => o.MeasuredStack == stack);
+        if (m is null) return ["every operator model of " + stack];
+        var missing = new List<string>();
+        if (!m.EmbeddingBackward.ContainsKey(optimizer)) missing.Add($"embedding backward with {optimizer} (no backward call with shapes)");
+        foreach (var op in new[] { Validation.OperatorNames.LinearForward, Validation.OperatorNames.LinearBackward, Validation.OperatorNames.InteractionForward, Validation.OperatorNames.InteractionBackward })
+            if (m.Shapes?.ContainsKey(op) != true) missing.Add(op.Replace('_', ' '));
+        if (m.Gemm.Count == 0) missing.Add("GEMM grid");
+        if (m.DenseOptimizer.Count == 0) missing.Add("dense optimizer (traces give its time, not its parameter count)");
+        if (m.KernelIssueSeconds == 0) missing.Add("kernel issue cost and streaming bandwidth (elementwise kernels)");
+        return missing;
+    }
 }

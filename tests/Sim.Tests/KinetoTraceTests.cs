@@ -197,6 +197,17 @@ public sealed class KinetoTraceTests : IDisposable
         var p = CalibrationProfileJson.Read(outPath);
         Assert.Equal("NVIDIA H200", p.Card);
         Assert.NotNull(p.OperatorsFor("eager"));
+        // What the trace could not fit is named (no bmm, no elementwise grid), and the rest is kept.
+        Assert.Contains("note: not fitted from the traces: interaction forward", r.Stdout);
+        Assert.DoesNotContain("not fitted from the traces: embedding backward", r.Stdout);
+
+        var j = CliRunner.Run("calibrate", "--topology", Fixtures.Repo("topologies/h200x1.yaml"), "--trace", trace, "--out", outPath, "--json");
+        Assert.True(j.ExitCode == 0, j.Stderr);
+        var doc = JsonDocument.Parse(j.Stdout).RootElement;
+        var t = doc.GetProperty("traces")[0];
+        Assert.Equal(50e-6, t.GetProperty("unmapped_seconds").GetDouble(), 9);
+        Assert.Equal(PlanA.Length * 2 + 4, t.GetProperty("operator_calls").GetInt32()); // forward + backward per table; linear fwd, its GEMM, linear bwd, the all-reduce call
+        Assert.Contains(doc.GetProperty("not_fitted_from_traces").EnumerateArray(), n => n.GetString() == "interaction forward");
     }
 
     [Fact]
