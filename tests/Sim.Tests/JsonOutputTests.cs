@@ -56,4 +56,18 @@ public class JsonOutputTests
         Assert.Equal(8, w.GetProperty("tables").GetInt32());
         Assert.Equal(w.GetProperty("embedding_parameters").GetInt64() + w.GetProperty("dense_parameters").GetInt64(), w.GetProperty("parameters").GetInt64());
     }
+
+    [Fact]
+    public void Benchmarks_report_json_too()
+    {
+        var b = CliRunner.Run("bench", Fixtures.Repo("topologies/h200x2.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"), "--repeat", "1", "--json");
+        Assert.Equal(0, b.ExitCode);
+        var j = JsonDocument.Parse(b.Stdout).RootElement;
+        Assert.True(j.GetProperty("event_iteration_seconds").GetDouble() > 0);
+        var s = CliRunner.Run("scale-bench", "--topology", Fixtures.Repo("topologies/zionex-16node.yaml"), "--nodes", "2", "--tables", "200", "--total-params", "1e8", "--json");
+        Assert.True(s.ExitCode == 0, s.Stderr);
+        var k = JsonDocument.Parse(s.Stdout).RootElement;
+        Assert.Equal(16, k.GetProperty("gpus").GetInt32());
+        Assert.Equal(k.GetProperty("stages").EnumerateArray().Sum(x => x.GetProperty("seconds").GetDouble()), k.GetProperty("total_seconds").GetDouble(), 1);
+    }
 }
