@@ -25,11 +25,15 @@ public static class PlanCommand
         var output = new Option<string?>("--out") { Description = "write the plan here (YAML), for `sim predict` and `harness run`" };
         var timeLimit = new Option<double>("--time-limit") { Description = "seconds the optimal planner may search", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the optimal planner's search (recorded in the plan)", DefaultValueFactory = _ => 0 };
+        var evaluations = new Option<int?>("--evaluations")
+        {
+            Description = "optimal planner: stop the local search after this many moves and give CP-SAT deterministic time, so the same seed gives the same plan on any machine (default: search for --time-limit of wall time, which can differ between runs)",
+        };
         var profile = ModeOption.Profile();
         var json = JsonOutput.Option("the plan's per-GPU load and its predicted iteration");
         var cmd = new Command("plan", "Make a sharding plan (greedy, balanced, hierarchical or optimal) and show how it loads each GPU.")
         {
-            topology, workload, planner, output, timeLimit, seed, profile, json,
+            topology, workload, planner, output, timeLimit, seed, evaluations, profile, json,
         };
         cmd.SetAction(r =>
         {
@@ -42,7 +46,8 @@ public static class PlanCommand
                 throw new SimInputException("--time-limit", "", $"must be a positive number of seconds, found {limit}");
             var progress = new Progress<string>(line => Console.Error.WriteLine($"  {line}"));
             var predictor = ModeOption.Predictor(r.GetValue(profile), model.Stack);
-            var ctx = new PlannerContext(cluster, model, predictor, workloadName, limit, r.GetValue(seed), progress);
+            if (r.GetValue(evaluations) is { } ev && (ev < 1 || ev > 10_000_000)) throw new SimInputException("--evaluations", "", $"must be from 1 to 10,000,000, found {ev}");
+            var ctx = new PlannerContext(cluster, model, predictor, workloadName, limit, r.GetValue(seed), progress) { Evaluations = r.GetValue(evaluations) };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = Scenario.Planner(r.GetValue(planner)!).Plan(ctx);
             var planSeconds = clock.Elapsed.TotalSeconds;

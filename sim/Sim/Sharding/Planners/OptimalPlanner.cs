@@ -27,7 +27,8 @@ public sealed class OptimalPlanner : IPlanner
         var bestSeconds = starts[0].PredictedSeconds;
         ctx.Progress?.Report($"start: {starts[0].Plan.Name} plan, {bestSeconds * 1e3:0.000} ms predicted");
 
-        var (cpPlan, proxyObjective, proxyBound, cpWhy) = SolveMakespan(ctx, best, limit * 0.4 - clock.Elapsed.TotalSeconds);
+        // A budgeted search gives CP-SAT its share of the limit as deterministic time, whatever the starts took.
+        var (cpPlan, proxyObjective, proxyBound, cpWhy) = SolveMakespan(ctx, best, limit * 0.4 - (ctx.Evaluations is null ? clock.Elapsed.TotalSeconds : 0));
         if (cpPlan is not null && ctx.Fits(cpPlan))
         {
             var s = ctx.Predict(cpPlan);
@@ -42,7 +43,8 @@ public sealed class OptimalPlanner : IPlanner
             ? $"CP-SAT load makespan {proxyObjective * 1e3:0.000} ms, bound {proxyBound * 1e3:0.000} ms (gap {(proxyObjective - proxyBound) / proxyObjective:P1})"
             : cpWhy ?? "CP-SAT found no placement";
         var summary = $"{(greedySeconds - bestSeconds) / greedySeconds:P1} faster than greedy ({greedySeconds * 1e3:0.000} ms -> {bestSeconds * 1e3:0.000} ms); " +
-                      $"{cp}; local search tried {moves} moves, kept {accepted}; {clock.Elapsed.TotalSeconds:0.0} s" + TierChoice.Suffix(best);
+                      $"{cp}; local search tried {moves} moves, kept {accepted}" +
+                      (ctx.Evaluations is { } e ? $" (budget {e}, seed {ctx.Seed}: the same plan on any machine)" : $"; {clock.Elapsed.TotalSeconds:0.0} s") + TierChoice.Suffix(best);
         return new PlannerResult(best with { Name = Name }, bestSeconds, summary);
     }
 
@@ -96,7 +98,15 @@ public sealed class OptimalPlanner : IPlanner
             model.Add(LinearExpr.WeightedSum(onR, classes.Select(g => bytes[g[0]])) <= Math.Max(0, loads.Free[r] / 1000));
         }
         model.Minimize(makespan);
-        var solver = new CpSolver { StringParameters = $"max_time_in_seconds:{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)},num_workers:{Math.Max(1, Environment.ProcessorCount)},random_seed:{ctx.Seed}" };
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        // With an evaluation budget: one worker and deterministic time (CP-SAT's work units), so the answer does not
+        // depend on the machine's speed or load; otherwise every core for the wall-clock share.
+        var solver = new CpSolver
+        {
+            StringParameters = ctx.Evaluations is null
+                ? $"max_time_in_seconds:{seconds.ToString(inv)},num_workers:{Math.Max(1, Environment.ProcessorCount)},random_seed:{ctx.Seed}"
+                : $"max_deterministic_time:{seconds.ToString(inv)},num_workers:1,random_seed:{ctx.Seed}",
+        };
         var status = solver.Solve(model);
         if (status is not (CpSolverStatus.Optimal or CpSolverStatus.Feasible))
             return (null, 0, 0, $"CP-SAT found no placement of {movable.Count} whole tables ({classes.Length} classes) within its {seconds:0.0} s share of the time limit");
@@ -126,7 +136,8 @@ public sealed class OptimalPlanner : IPlanner
         var stale = 0;
         // Tier moves only where the start plan already keeps tables outside HBM: all-HBM plans search as before.
         var tiered = tables.Any(tp => tp.Tier != MemoryTier.Hbm);
-        while (clock.Elapsed.TotalSeconds < limit && stale < 20 * Math.Max(1, tables.Length))
+        bool More() => ctx.Evaluations is { } budget ? moves < budget : clock.Elapsed.TotalSeconds < limit;
+        while (More() && stale < 20 * Math.Max(1, tables.Length))
         {
             var loads = new RankLoads(c, ctx.Workload, ctx.Cost);
             foreach (var tp in tables) loads.Add(tp);

@@ -17,6 +17,13 @@ public sealed record PlannerContext(
     IProgress<string>? Progress = null,
     bool PredictResult = true)
 {
+    /// <summary>
+    /// A search budget in evaluations instead of wall time (the optimal planner): with it the search is the same on
+    /// any machine, so the same seed gives the same plan; <see cref="TimeLimitSeconds"/> then only sets CP-SAT's
+    /// deterministic time. Null: the search runs for the wall-clock limit and may differ between runs.
+    /// </summary>
+    public int? Evaluations { get; init; }
+
     /// <summary>Share of the free HBM that <see cref="TierChoice"/> may give to rows when tables must leave HBM.</summary>
     public double TierHeadroom { get; init; } = TierChoice.Headroom;
 
