@@ -121,7 +121,7 @@ public static class ScaleBenchCommand
                     ["total_seconds"] = elapsed, ["shards"] = plan.Tables.Sum(t => t.Shards.Count), ["tasks"] = graph.Tasks.Count,
                     ["analytical_iteration_seconds"] = analytical.IterationSeconds, ["event_iteration_seconds"] = run?.Timeline.End,
                     ["events"] = run?.Stats.Events, ["flows"] = run?.Stats.Flows, ["memory_bytes_max"] = analytical.MemoryBytesMax,
-                    ["peak_memory_bytes"] = peak, ["cores"] = Environment.ProcessorCount, ["goal_met"] = met,
+                    ["peak_memory_bytes"] = peak, ["cores"] = Environment.ProcessorCount, ["build"] = BuildInfo.Configuration, ["goal_met"] = met,
                 });
                 return 0;
             }
@@ -133,7 +133,7 @@ public static class ScaleBenchCommand
             stdout.WriteLine($"iteration: analytical {Units.Seconds(analytical.IterationSeconds)}" +
                 (run is null ? "" : $", event {Units.Seconds(run.Timeline.End)} ({run.Stats.Events.ToString("N0", inv)} events, {run.Stats.Flows.ToString("N0", inv)} flows, {run.Stats.RateRecomputes.ToString("N0", inv)} rate recomputations; {run.Stats.FlowModel})"));
             stdout.WriteLine($"memory per GPU: max {Units.Bytes(analytical.MemoryBytesMax)} of {Units.Bytes(cluster.Gpu.HbmBytes)}");
-            stdout.WriteLine($"peak memory: {Units.Bytes(peak)} ({(peak / (double)(1L << 30)).ToString("0.00", inv)} GiB); {Environment.ProcessorCount} cores on this machine");
+            stdout.WriteLine($"peak memory: {Units.Bytes(peak)} ({(peak / (double)(1L << 30)).ToString("0.00", inv)} GiB); {Environment.ProcessorCount} cores on this machine; {BuildInfo.Configuration} build");
             stdout.WriteLine($"goal (under {GoalSeconds} s and {GoalBytes >> 30} GiB): {(met ? "met" : "missed")}");
             return 0;
         });
