@@ -30,10 +30,15 @@ public static class SweepCommand
         var parquet = new Option<string?>("--parquet") { Description = "after the run, export every row of the database as Parquet" };
         var bench = new Option<bool>("--bench") { Description = "measure analytical sweep throughput (configurations/s per core) on this sweep; writes nothing" };
         var benchSeconds = new Option<double>("--bench-seconds") { Description = "seconds each --bench measurement runs", DefaultValueFactory = _ => 3 };
+        var maxConfigurations = new Option<long>("--max-configurations")
+        {
+            Description = "refuse a sweep of more configurations than this unless --yes (a sweep's axes multiply quickly)", DefaultValueFactory = _ => DefaultMaxConfigurations,
+        };
+        var yes = new Option<bool>("--yes") { Description = "run a sweep larger than --max-configurations" };
 
         var cmd = new Command("sweep", "Run a what-if sweep: the cross product of a sweep file's axes, one row per configuration, into DuckDB.")
         {
-            file, output, threads, shard, mode, profile, csv, parquet, bench, benchSeconds,
+            file, output, threads, shard, mode, profile, csv, parquet, bench, benchSeconds, maxConfigurations, yes,
         };
         cmd.Subcommands.Add(CreateMerge(stdout, stderr));
         cmd.SetAction(r =>
@@ -46,6 +51,10 @@ public static class SweepCommand
             if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), modeWord, stdout);
             var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(null, spec.WorkloadPath));
             var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : FromScheduler(stderr);
+            var mine = spec.Count / part.Count;
+            if (mine > r.GetValue(maxConfigurations) && !r.GetValue(yes))
+                throw new SimInputException(spec.File, "axes", $"{spec.Count.ToString("N0", Inv)} configurations{(part.Count > 1 ? $" (about {mine.ToString("N0", Inv)} in this shard)" : "")} " +
+                    $"are more than --max-configurations {r.GetValue(maxConfigurations).ToString("N0", Inv)}; add --yes to run them, or shard the sweep (--shard I/N)");
             var outPath = r.GetValue(output) ?? DefaultOut(path, part);
             return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = modeWord is null ? null : ModeOption.Parse(modeWord), Predictor = predictor },
                 r.GetValue(csv), r.GetValue(parquet), stdout, stderr);
@@ -67,8 +76,28 @@ public static class SweepCommand
         return shard.Count > 1 ? $"{stem}.shard-{shard.Index}-of-{shard.Count}.duckdb" : $"{stem}.duckdb";
     }
 
+    /// <summary>Above this many configurations a sweep asks for --yes.</summary>
+    public const long DefaultMaxConfigurations = 1_000_000;
+
+    /// <summary>Before the work: how many configurations, and what one costs (the base configuration, timed after a warm-up run).</summary>
+    private static void Announce(SweepSpec spec, SweepOptions options, TextWriter stderr)
+    {
+        var count = spec.Count / options.Shard.Count;
+        var inputs = SweepInputs.Load(spec, options.Predictor);
+        var point = inputs.BasePoint(spec.Planner, spec.Overlap, options.Mode ?? spec.Mode);
+        var evaluator = new SweepEvaluator(inputs);
+        evaluator.Evaluate(point);
+        evaluator.ClearCache();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        evaluator.Evaluate(point);
+        var each = clock.Elapsed.TotalSeconds;
+        stderr.WriteLine($"sweep {spec.Name}: {(options.Shard.Count > 1 ? "about " : "")}{count.ToString("N0", Inv)} configurations on {options.Threads} thread(s); " +
+            $"the base configuration takes {Units.Seconds(each)}: {SweepEta.Duration(each * count / Math.Max(1, options.Threads))} in all, roughly (configurations already stored are skipped)");
+    }
+
     private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
     {
+        Announce(spec, options, stderr);
         using var store = ResultStore.Open(outPath);
         using var cts = new CancellationTokenSource();
         void OnCancel(object? sender, ConsoleCancelEventArgs e)
@@ -84,7 +113,7 @@ public static class SweepCommand
         {
             summary = ShowProgress(stderr)
                 ? RunWithProgressBar(spec, store, options, cts.Token, stderr)
-                : SweepRunner.Run(spec, store, options, null, cts.Token);
+                : SweepRunner.Run(spec, store, options, PlainProgress(spec, stderr), cts.Token);
         }
         finally
         {
@@ -98,7 +127,7 @@ public static class SweepCommand
         stdout.WriteLine($"  computed {summary.Computed.ToString("N0", Inv)}, already in the database {summary.AlreadyStored.ToString("N0", Inv)}; " +
             $"{summary.Ok.ToString("N0", Inv)} ok, {summary.Infeasible.ToString("N0", Inv)} infeasible, {summary.Errors.ToString("N0", Inv)} errors; " +
             $"{summary.Elapsed.TotalSeconds.ToString("0.00", Inv)} s on {options.Threads} threads ({rate.ToString("N0", Inv)} configurations/s)");
-        stdout.WriteLine($"results: {store.File} ({store.Count().ToString("N0", Inv)} rows: {store.Count(RowStatus.Ok).ToString("N0", Inv)} ok, " +
+        stdout.WriteLine($"results: {outPath} ({store.Count().ToString("N0", Inv)} rows: {store.Count(RowStatus.Ok).ToString("N0", Inv)} ok, " +
             $"{store.Count(RowStatus.Infeasible).ToString("N0", Inv)} infeasible, {store.Count(RowStatus.Error).ToString("N0", Inv)} errors)");
         if (csv is not null) { store.ExportCsv(csv); stdout.WriteLine($"csv: {csv}"); }
         if (parquet is not null) { store.ExportParquet(parquet); stdout.WriteLine($"parquet: {parquet}"); }
@@ -107,7 +136,8 @@ public static class SweepCommand
             stdout.WriteLine($"interrupted after {summary.Computed.ToString("N0", Inv)} of {(summary.Configurations - summary.AlreadyStored).ToString("N0", Inv)}; run the same command again to resume");
             return Interrupted;
         }
-        stdout.WriteLine($"next: sim report {store.File} --out {Path.ChangeExtension(store.File, ".html")}");
+        // The path as given: a display name would drop the folder of an absolute --out.
+        stdout.WriteLine($"next: sim report {outPath} --out {Path.ChangeExtension(outPath, ".html")}");
         return 0;
     }
 
@@ -117,24 +147,56 @@ public static class SweepCommand
     private static bool ShowProgress(TextWriter stderr) =>
         ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null;
 
+    /// <summary>
+    /// Progress where no one watches a bar (a log, CI, a batch job): a line at every tenth of the work and at least
+    /// once a minute, with the rows done, the elapsed time and the time left.
+    /// </summary>
+    private static IProgress<SweepProgress> PlainProgress(SweepSpec spec, TextWriter stderr)
+    {
+        SweepEta? eta = null;
+        long nextStep = 0;
+        double nextTime = 60;
+        var gate = new object();
+        return new InlineProgress<SweepProgress>(p =>
+        {
+            lock (gate)
+            {
+                if (p.Total <= 0) return;
+                eta ??= new SweepEta(p.Total);
+                var step = p.Done * 10 / p.Total;
+                // Short sweeps say nothing in between: the first line comes after 5 s.
+                if (p.Done == 0 || eta.ElapsedSeconds < 5 || (step < nextStep && eta.ElapsedSeconds < nextTime) || p.Done == p.Total) return;
+                nextStep = step + 1;
+                nextTime = eta.ElapsedSeconds + 60;
+                stderr.WriteLine($"sweep {spec.Name}: {p.Done.ToString("N0", Inv)} of {p.Total.ToString("N0", Inv)} ({(double)p.Done / p.Total:P0}), " +
+                    $"{SweepEta.Duration(eta.ElapsedSeconds)} elapsed, {eta.Text(p.Done)}");
+            }
+        });
+    }
+
     private static SweepSummary RunWithProgressBar(SweepSpec spec, ResultStore store, SweepOptions options, CancellationToken cancel, TextWriter stderr)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
         SweepSummary? summary = null;
         console.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask($"sweep {Markup.Escape(spec.Name)}", maxValue: 1);
+                var name = $"sweep {Markup.Escape(spec.Name)}";
+                var task = ctx.AddTask(name, maxValue: 1);
                 var gate = new object();
+                SweepEta? eta = null;
                 var progress = new InlineProgress<SweepProgress>(p =>
                 {
-                    // Reported from worker threads: keep the largest count seen.
+                    // Reported from worker threads: keep the largest count seen. The time left is the average rate's
+                    // (Spectre's own estimate follows the last few points and jumps).
                     lock (gate)
                     {
                         task.MaxValue = Math.Max(1, p.Total);
+                        eta ??= new SweepEta(p.Total);
                         if (p.Done > task.Value) task.Value = p.Done;
+                        task.Description = $"{name}: {eta.Text(p.Done)}";
                     }
                 });
                 summary = SweepRunner.Run(spec, store, options, progress, cancel);

@@ -156,3 +156,40 @@ public class SweepCliTests
         Assert.Contains("Samples/s by NIC Gb/s and overlap", html);
     }
 }
+
+/// <summary>Long sweeps tell the user before they start, and ask before a very large one.</summary>
+public class SweepSizeTests
+{
+    [Fact]
+    public void A_sweep_larger_than_the_bound_needs_yes_and_every_sweep_announces_its_size()
+    {
+        using var d = new SweepTests.SweepDir();
+        var refused = CliRunner.Run("sweep", d.Sweep, "--out", d.Path("r.duckdb"), "--max-configurations", "10");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("32 configurations are more than --max-configurations 10; add --yes", refused.Stderr);
+        Assert.False(File.Exists(d.Path("r.duckdb")));
+        var yes = CliRunner.Run("sweep", d.Sweep, "--out", d.Path("r.duckdb"), "--max-configurations", "10", "--yes");
+        Assert.Equal(0, yes.ExitCode);
+        Assert.StartsWith("sweep ", yes.Stderr);
+        Assert.Contains("32 configurations on", yes.Stderr);
+        Assert.Contains("in all, roughly", yes.Stderr);
+        Assert.Contains($"next: sim report {d.Path("r.duckdb")} --out {d.Path("r.html")}", yes.Stdout);
+    }
+
+    [Theory]
+    [InlineData(0.4, "under 1 s")]
+    [InlineData(42.2, "43 s")]
+    [InlineData(600, "10 min")]
+    [InlineData(7200, "2.0 h")]
+    public void Durations_read_as_a_person_would_say_them(double seconds, string text) => Assert.Equal(text, Sim.Cli.SweepEta.Duration(seconds));
+
+    [Fact]
+    public void The_time_left_waits_for_something_to_average()
+    {
+        var eta = new Sim.Cli.SweepEta(1000);
+        Assert.Null(eta.SecondsLeft(0));
+        Assert.Null(eta.SecondsLeft(5)); // under 2% and under 5 s
+        Assert.NotNull(eta.SecondsLeft(100));
+        Assert.Equal(0, eta.SecondsLeft(1000));
+    }
+}
