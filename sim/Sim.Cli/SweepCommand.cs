@@ -76,6 +76,33 @@ public static class SweepCommand
         return shard.Count > 1 ? $"{stem}.shard-{shard.Index}-of-{shard.Count}.duckdb" : $"{stem}.duckdb";
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> that creates the database <paramref name="path"/>; if it fails, a database that did
+    /// not exist before is removed with its write-ahead log, so a failed command leaves nothing behind.
+    /// </summary>
+    /// <param name="keepRows">keep it when it holds rows (a sweep's finished chunks, kept to resume).</param>
+    private static T RemovedOnFailure<T>(string path, Func<T> work, bool keepRows = false)
+    {
+        var existed = File.Exists(path);
+        try { return work(); }
+        catch when (!existed && !(keepRows && HasRows(path)))
+        {
+            foreach (var f in new[] { path, path + ".wal" })
+                if (File.Exists(f)) File.Delete(f);
+            throw;
+        }
+    }
+
+    private static bool HasRows(string path)
+    {
+        try
+        {
+            using var store = ResultStore.Open(path, readOnly: true);
+            return store.Count() > 0;
+        }
+        catch (Exception) { return false; }
+    }
+
     /// <summary>Above this many configurations a sweep asks for --yes.</summary>
     public const long DefaultMaxConfigurations = 1_000_000;
 
@@ -98,6 +125,11 @@ public static class SweepCommand
     private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
     {
         Announce(spec, options, stderr);
+        return RemovedOnFailure(outPath, () => RunInto(spec, outPath, options, csv, parquet, stdout, stderr), keepRows: true);
+    }
+
+    private static int RunInto(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
+    {
         using var store = ResultStore.Open(outPath);
         using var cts = new CancellationTokenSource();
         void OnCancel(object? sender, ConsoleCancelEventArgs e)
@@ -248,7 +280,7 @@ public static class SweepCommand
         cmd.SetAction(r =>
         {
             var outPath = r.GetValue(output)!;
-            var result = ResultStore.Merge(outPath, r.GetValue(parts)!);
+            var result = RemovedOnFailure(outPath, () => ResultStore.Merge(outPath, r.GetValue(parts)!));
             using var store = ResultStore.Open(outPath, readOnly: true);
             stdout.WriteLine($"merged {result.Parts} parts into {store.File}: {result.RowsRead.ToString("N0", Inv)} rows read, " +
                 $"{result.RowsAdded.ToString("N0", Inv)} added, {(result.RowsRead - result.RowsAdded).ToString("N0", Inv)} already there; {store.Count().ToString("N0", Inv)} rows in all");

@@ -193,3 +193,21 @@ public class SweepSizeTests
         Assert.Equal(0, eta.SecondsLeft(1000));
     }
 }
+
+/// <summary>A failed sweep or merge leaves no new database behind.</summary>
+public class SweepFailureTests
+{
+    [Fact]
+    public void A_failed_merge_removes_the_database_it_created_and_keeps_one_that_existed()
+    {
+        using var d = new SweepTests.SweepDir();
+        var missing = CliRunner.Run("sweep", "merge", d.Path("m.duckdb"), d.Path("nope.duckdb"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.False(File.Exists(d.Path("m.duckdb")));
+        Assert.Equal(0, CliRunner.Run("sweep", d.Sweep, "--out", d.Path("a.duckdb")).ExitCode);
+        File.WriteAllText(d.Path("bad.duckdb"), "not a database");
+        var bad = CliRunner.Run("sweep", "merge", d.Path("a.duckdb"), d.Path("bad.duckdb"));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.True(File.Exists(d.Path("a.duckdb")));
+    }
+}
