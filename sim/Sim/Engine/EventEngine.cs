@@ -80,13 +80,15 @@ public sealed class EventEngine
     /// </summary>
     public const int DefaultMaxNodeGroups = 128;
 
-    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks, int maxNodeGroups)
+    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks, int maxNodeGroups,
+        Func<NetworkLink, double>? capacityShare)
     {
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
         _net = c.BuildNetwork();
         if (c.WorldSize > coalesceAboveRanks) _co = Coalescing.For(c, _net, g, maxNodeGroups);
         if (_co is not null && _net is GraphNetwork graphNet) _linkScale = FabricMultiplicity.Compute(c, graphNet, _co);
-        var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
+        // Other jobs' steady traffic (background load) leaves this job a share of each link.
+        var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier) * (capacityShare?.Invoke(l) ?? 1)).ToArray();
         _flows = new FlowNetwork(caps);
         _t = new Timeline(g);
         var n = g.Tasks.Count;
@@ -100,10 +102,11 @@ public sealed class EventEngine
         }
     }
 
+    /// <param name="capacityShare">per link, the share of its capacity this job gets (null: all of it).</param>
     public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false,
-        int coalesceAboveRanks = DefaultCoalesceAboveRanks, int maxNodeGroups = DefaultMaxNodeGroups)
+        int coalesceAboveRanks = DefaultCoalesceAboveRanks, int maxNodeGroups = DefaultMaxNodeGroups, Func<NetworkLink, double>? capacityShare = null)
     {
-        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups);
+        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups, capacityShare);
         e.Simulate();
         return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records);
     }

@@ -23,6 +23,13 @@ public sealed class IterationGraph
         Tasks = tasks; World = world; Embedding = embedding;
     }
 
+    /// <summary>
+    /// The same DAG with each compute task's seconds multiplied by <paramref name="factor"/>(task) (stragglers, jitter);
+    /// collectives keep their costs. A factor of 1 everywhere gives an identical graph.
+    /// </summary>
+    public IterationGraph WithComputeScaled(Func<IterationTask, double> factor) =>
+        new(Tasks.Select(t => t.Kind == TaskKind.Compute ? t with { Seconds = t.Seconds * factor(t) } : t).ToArray(), World, Embedding);
+
     public static IterationGraph Build(Cluster c, DlrmWorkload w, ShardingPlan plan, CostParameters p)
     {
         var b = new Builder(c, p);

@@ -50,8 +50,33 @@ public static class PredictionJson
             {
                 ["rank"] = r.Rank, ["compute_seconds"] = r.ComputeSeconds, ["communication_seconds"] = r.CommunicationSeconds,
             })),
+            ["conditions"] = Conditions(p),
         };
     }
+
+    /// <summary>Under non-ideal conditions: what they were, the distribution of iteration times, the pacing rank, notes; else null.</summary>
+    private static JsonObject? Conditions(Prediction p)
+    {
+        if (p.Distribution is not { } d) return null;
+        return new JsonObject
+        {
+            ["described"] = Strings(p.Conditions ?? []),
+            ["iterations"] = d.Seconds.Count,
+            ["iteration_seconds_p50"] = d.P50,
+            ["iteration_seconds_p90"] = d.P90,
+            ["iteration_seconds_p99"] = d.P99,
+            ["iteration_seconds_mean"] = d.Mean,
+            ["iteration_seconds_min"] = d.Min,
+            ["iteration_seconds_max"] = d.Max,
+            ["samples_per_second_p50"] = p.GlobalBatchSize / d.P50,
+            ["pacing_rank"] = d.PacingRank,
+            ["pacing_share"] = d.PacingShare,
+            ["iteration_seconds"] = Array(d.Seconds.Select(v => (JsonNode)v)),
+            ["notes"] = Strings(p.Notes ?? []),
+        };
+    }
+
+    private static JsonArray Strings(IEnumerable<string> items) => new(items.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray());
 
     private static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
 
