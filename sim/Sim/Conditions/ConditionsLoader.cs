@@ -62,7 +62,8 @@ public static class ConditionsLoader
             {
                 b.MarkRead(tier);
                 var field = b.FieldPath(tier);
-                BackgroundLoad.CheckTier(tier, msg => b.Error(node, field, msg));
+                var keyNode = b.Node.Children.Keys.First(k => k is YamlDotNet.RepresentationModel.YamlScalarNode { Value: var v } && v == tier);
+                BackgroundLoad.CheckTier(tier, msg => b.Error(keyNode, field, msg));
                 var s = b.AsScalar(node, field);
                 if (!double.TryParse(s.Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f))
                     throw b.Error(s, field, $"expected a fraction, found '{s.Value}'");
