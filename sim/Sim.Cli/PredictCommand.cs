@@ -70,6 +70,8 @@ public static class PredictCommand
             table.AddRow(ph.Name, Units.Seconds(ph.Seconds), (ph.Seconds / p.IterationSeconds).ToString("P1", System.Globalization.CultureInfo.InvariantCulture), ph.IsCommunication ? "communication" : "compute");
         table.AddRow("[bold]iteration[/]", $"[bold]{Units.Seconds(p.IterationSeconds)}[/]", "100.0 %", "");
         console.Write(table);
+        // Right under the number: where the inputs sit in the model's weakest places.
+        foreach (var w in p.OutOfModel ?? []) stdout.WriteLine($"out of model:     {w}");
         if (p.ErrorBand is { } band)
             stdout.WriteLine($"error band:       ±{band.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} ({Units.Seconds(p.IterationSeconds * (1 - band))} .. {Units.Seconds(p.IterationSeconds * (1 + band))}), the largest iteration error of the calibration runs");
         var inv = System.Globalization.CultureInfo.InvariantCulture;

@@ -30,7 +30,8 @@ public sealed record Prediction(
     IReadOnlyList<string>? Extrapolations = null,
     IterationDistribution? Distribution = null,
     IReadOnlyList<string>? Conditions = null,
-    IReadOnlyList<string>? Notes = null)
+    IReadOnlyList<string>? Notes = null,
+    IReadOnlyList<string>? OutOfModel = null)
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>

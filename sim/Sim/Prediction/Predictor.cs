@@ -115,8 +115,13 @@ public sealed class Predictor
         var prediction = Prediction.From(mode, ideal, timeline, memory ?? Memory(s), Cost.Source);
         if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
         var extrapolations = Extrapolations.Of(Profile, s.Cluster, s.Workload, s.Plan, Stack);
-        if (BuiltIn) extrapolations = [$"no --profile: the built-in operator models of {Profile!.Domain?.Card ?? Profile.Card} ({BuiltInProfile.Name}); calibrate on your own machine for a measured profile", .. extrapolations];
-        prediction = prediction with { Stack = StackUsed, Extrapolations = extrapolations };
+        var builtInNote = BuiltIn ? $"no --profile: the built-in operator models of {Profile!.Domain?.Card ?? Profile.Card} ({BuiltInProfile.Name}); calibrate on your own machine for a measured profile" : null;
+        if (builtInNote is not null) extrapolations = [builtInNote, .. extrapolations];
+        prediction = prediction with
+        {
+            Stack = StackUsed, Extrapolations = extrapolations,
+            OutOfModel = Predictions.OutOfModel.Of(built, Profile, extrapolations, builtInNote),
+        };
         if (!conditions.IsNone)
             prediction = prediction with
             {

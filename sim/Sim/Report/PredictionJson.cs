@@ -42,6 +42,7 @@ public static class PredictionJson
             ["iteration_error_band"] = p.ErrorBand,
             ["stack"] = p.Stack,
             ["extrapolations"] = p.Extrapolations is { } ex ? new JsonArray(ex.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray()) : null,
+            ["out_of_model"] = p.OutOfModel is { } oom ? Strings(oom) : null,
             ["critical_path"] = Array(p.CriticalPath.Select(s => (JsonNode)new JsonObject
             {
                 ["task"] = s.Task, ["phase"] = s.Phase, ["rank"] = s.Rank, ["seconds"] = s.Seconds,
@@ -99,6 +100,9 @@ public static class PredictionJson
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
             o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>(),
             o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path, o["iteration_error_band"]?.GetValue<double>(),
-            o["stack"]?.GetValue<string>(), o["extrapolations"]?.AsArray().Select(n => n!.GetValue<string>()).ToList());
+            o["stack"]?.GetValue<string>(), o["extrapolations"]?.AsArray().Select(n => n!.GetValue<string>()).ToList())
+        {
+            OutOfModel = o["out_of_model"]?.AsArray().Select(n => n!.GetValue<string>()).ToList(),
+        };
     }
 }
