@@ -102,6 +102,9 @@ public static class PredictCommand
                     $"has the most compute on the critical path in {d.PacingShare.ToString("P0", inv)} of the iterations");
             else stdout.WriteLine("pacing rank:      none: the critical path is all communication");
         }
+        if (p.BusiestLink is { } l)
+            stdout.WriteLine($"pacing link:      {l.From} -> {l.To} ({l.Tier}), busy {Units.Seconds(l.BusySeconds)} of the {Units.Seconds(p.IterationSeconds)} iteration " +
+                $"({(l.BusySeconds / p.IterationSeconds).ToString("P0", inv)}): the busiest link at the job's share of it");
         foreach (var note in p.Notes ?? []) stdout.WriteLine($"note:             {note}");
     }
 }

@@ -11,8 +11,18 @@ public sealed record EngineStats(long Events, long Flows, long RateRecomputes, d
 /// <summary>A finished network flow, kept for traces.</summary>
 public readonly record struct FlowRecord(int Task, int Src, int Dst, double Bytes, double StartSeconds, double EndSeconds);
 
+/// <summary>
+/// The link that was busiest over the iteration: bytes it carried over the capacity the job had on it (after efficiency
+/// and background load). Under contention or a degraded fabric it is the link that sets the pace of the communication.
+/// </summary>
+public sealed record BusiestLink(string From, string To, string Tier, double BusySeconds);
+
 /// <summary>The outcome of one simulated iteration.</summary>
-public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyList<FlowRecord> Flows);
+public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyList<FlowRecord> Flows)
+{
+    /// <summary>The busiest link (null when nothing crossed the network).</summary>
+    public BusiestLink? BusiestLink { get; init; }
+}
 
 /// <summary>
 /// Discrete-event simulation of one iteration: compute tasks take their modelled seconds on their rank;
@@ -35,6 +45,9 @@ public sealed class EventEngine
     private readonly (double[] AllToAll, double[] Ring)? _linkScale;
     private readonly Timeline _t;
     private readonly FlowNetwork _flows;
+    private readonly double[] _capacity;
+    // Bytes each link carried (a coalesced flow loads a link its hop scale times its bytes).
+    private readonly double[] _linkBytes;
     private readonly PriorityQueue<Event, (double, long)> _queue = new();
     private readonly List<FlowRecord> _records = [];
     private readonly int[] _waiting;
@@ -90,6 +103,8 @@ public sealed class EventEngine
         // Other jobs' steady traffic (background load) leaves this job a share of each link.
         var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier) * (capacityShare?.Invoke(l) ?? 1)).ToArray();
         _flows = new FlowNetwork(caps);
+        _capacity = caps;
+        _linkBytes = new double[caps.Length];
         _t = new Timeline(g);
         var n = g.Tasks.Count;
         _waiting = new int[n];
@@ -108,7 +123,10 @@ public sealed class EventEngine
     {
         var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups, capacityShare);
         e.Simulate();
-        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records);
+        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records)
+        {
+            BusiestLink = e.Busiest(),
+        };
     }
 
     private void Schedule(double time, Event e) => _queue.Enqueue(e, (time, _seq++));
@@ -216,8 +234,23 @@ public sealed class EventEngine
             if (!run.RankDone[r]) RankDone(id, r);
     }
 
+    private BusiestLink? Busiest()
+    {
+        var best = -1;
+        var bestSeconds = 0.0;
+        for (var l = 0; l < _linkBytes.Length; l++)
+        {
+            var s = _capacity[l] > 0 ? _linkBytes[l] / _capacity[l] : 0;
+            if (s > bestSeconds) { bestSeconds = s; best = l; }
+        }
+        if (best < 0) return null;
+        var link = _net.Links[best];
+        return new BusiestLink(link.From, link.To, link.TierName, bestSeconds);
+    }
+
     private void Delivered(Flow f)
     {
+        for (var hop = 0; hop < f.Route.Length; hop++) _linkBytes[f.Route[hop]] += f.Bytes * f.Scale(hop);
         var run = _running[f.Owner];
         // A measured collective's flows carry scaled bytes (see MeasuredCollectives); the trace shows the real ones.
         if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes / (run.Measured?.Scale ?? 1), f.StartSeconds, _now));

@@ -31,7 +31,8 @@ public sealed record Prediction(
     IterationDistribution? Distribution = null,
     IReadOnlyList<string>? Conditions = null,
     IReadOnlyList<string>? Notes = null,
-    IReadOnlyList<string>? OutOfModel = null)
+    IReadOnlyList<string>? OutOfModel = null,
+    BusiestLink? BusiestLink = null)
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>

@@ -129,6 +129,7 @@ public sealed class Predictor
                 Distribution = Sample(built, fixedFactors, conditions, prediction, g => Simulate(g, false)?.Timeline ?? Timeline.Analytical(g)) is var d
                     ? d with { PacingWhere = d.PacingRank >= 0 ? s.Cluster.DescribeRank(d.PacingRank) : "none" } : null,
                 Notes = ConditionNotes(conditions, mode, cost).ToList(),
+                BusiestLink = run?.BusiestLink,
             };
         return new PredictionRun(prediction, timeline, run);
     }

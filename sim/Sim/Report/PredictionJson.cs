@@ -72,6 +72,10 @@ public static class PredictionJson
             ["samples_per_second_p50"] = p.GlobalBatchSize / d.P50,
             ["pacing_rank"] = d.PacingRank,
             ["pacing_share"] = d.PacingShare,
+            ["pacing_link"] = p.BusiestLink is { } l ? new JsonObject
+            {
+                ["from"] = l.From, ["to"] = l.To, ["tier"] = l.Tier, ["busy_seconds"] = l.BusySeconds,
+            } : null,
             ["iteration_seconds"] = Array(d.Seconds.Select(v => (JsonNode)v)),
             ["notes"] = Strings(p.Notes ?? []),
         };

@@ -43,6 +43,7 @@ public class ConditionsCliTests
         Assert.Contains("pacing rank:      GPU 17 (node 2, local 1)", r.Stdout);
         Assert.Contains("seed 7", r.Stdout);
         Assert.Contains("switch p0.spine3 down", r.Stdout);
+        Assert.Contains("pacing link:      ", r.Stdout);
     }
 
     [Fact]

@@ -44,6 +44,20 @@ public class DegradeOverlayTests
     }
 
     [Fact]
+    public void The_pacing_link_is_the_one_the_overlay_slowed_or_the_spine_left()
+    {
+        var flat = Symmetric(Fixtures.Cluster(2, 4));
+        var slow = Predictor.Uncalibrated.Run(flat, PredictionMode.Event, conditions: With(degrade: Overlay("  - nic: n1.nic2\n    speed: 0.1\n"))).Prediction.BusiestLink!;
+        Assert.Contains("n1.nic2", new[] { slow.From, slow.To });
+        var spines = Symmetric(TwoSpines(4));
+        var left = Predictor.Uncalibrated.Run(spines, PredictionMode.Event, conditions: With(degrade: Overlay("  - switch: p0.spine1\n    down: true\n"))).Prediction.BusiestLink!;
+        Assert.Equal(TierNames.Leaf, left.Tier);
+        Assert.Contains("p0.spine0", new[] { left.From, left.To });
+        // Analytical mode simulates no links: no pacing link.
+        Assert.Null(Predictor.Uncalibrated.Run(spines, PredictionMode.Analytical, conditions: With(stragglers: "rank:1=2")).Prediction.BusiestLink);
+    }
+
+    [Fact]
     public void Routing_keeps_only_the_paths_left()
     {
         var c = TwoSpines(4);
