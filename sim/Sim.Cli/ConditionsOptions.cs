@@ -26,7 +26,8 @@ public sealed class ConditionsOptions
     public Option<string?> Background { get; } = new("--background")
     {
         Description = "background load of other jobs, a fraction of each link per tier (scale-out, intra-node, nvlink, pcie, cpu, nic, leaf, spine), " +
-                      "e.g. \"scale-out=0.3\"; event mode only (analytical says it cannot see it)",
+                      "e.g. \"scale-out=0.3\"; or another job's stream between node groups, nodes:FIRST-LAST>FIRST-LAST=GBPS (Gb/s in all), " +
+                      "e.g. \"nodes:0-3>8-11=400\"; event mode only (analytical says it cannot see it)",
     };
     public Option<string?> Degrade { get; } = new("--degrade")
     {

@@ -58,9 +58,15 @@ public static class ConditionsLoader
         if (root.OptionalMap("background") is { } b)
         {
             var d = new Dictionary<string, double>(StringComparer.Ordinal);
+            var streams = new List<BackgroundStream>();
             foreach (var (tier, node) in b.Entries())
             {
                 b.MarkRead(tier);
+                if (tier == "streams")
+                {
+                    streams.AddRange(ReadStreams(b));
+                    continue;
+                }
                 var field = b.FieldPath(tier);
                 var keyNode = b.Node.Children.Keys.First(k => k is YamlDotNet.RepresentationModel.YamlScalarNode { Value: var v } && v == tier);
                 BackgroundLoad.CheckTier(tier, msg => b.Error(keyNode, field, msg));
@@ -69,11 +75,32 @@ public static class ConditionsLoader
                     throw b.Error(s, field, $"expected a fraction, found '{s.Value}'");
                 d[tier] = BackgroundLoad.CheckFraction(f, msg => b.Error(s, field, msg));
             }
-            background = new BackgroundLoad(d);
+            background = new BackgroundLoad(d) { Streams = streams };
         }
         var degrade = ReadDegrade(root, "degrade", required: false);
         root.EnsureNoUnknownKeys();
         return new OperatingConditions(new Stragglers(fixedFactors, jitter), background, degrade, iterations, seed);
+    }
+
+    /// <summary>`streams:` entries: `- from_nodes: 0-3 / to_nodes: 8-11 / gbps: 400`.</summary>
+    private static IEnumerable<BackgroundStream> ReadStreams(YamlMap b)
+    {
+        var list = b.RequireList("streams");
+        for (var i = 0; i < list.Count; i++)
+        {
+            var m = b.AsMap(list[i], b.FieldPath($"streams[{i}]"));
+            (int, int) Nodes(string key)
+            {
+                var s = m.AsScalar(m.TryGet(key) ?? throw m.Error(m.Node, m.FieldPath(key), "required field is missing (a node or FIRST-LAST)"), m.FieldPath(key));
+                return BackgroundStream.Range(s.Value!, msg => m.Error(s, m.FieldPath(key), msg));
+            }
+            var (a, z) = Nodes("from_nodes");
+            var (c, d) = Nodes("to_nodes");
+            var gbps = m.RequireDouble("gbps");
+            var from = m.TryGet("from_nodes")!;
+            yield return BackgroundStream.Create(a, z, c, d, gbps, InputSpot.Of(m, from, m.FieldPath("from_nodes")), msg => m.Error(m.Node, m.Path, msg));
+            m.EnsureNoUnknownKeys();
+        }
     }
 
     private static readonly (string Key, OverlayTarget Target)[] Targets =

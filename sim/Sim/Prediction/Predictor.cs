@@ -107,9 +107,10 @@ public sealed class Predictor
         var built = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
         var fixedFactors = conditions.Stragglers.FactorsPerRank(s.Cluster);
         var graph = fixedFactors is null ? built : built.WithComputeScaled(t => fixedFactors[t.Rank]);
-        Func<Topology.NetworkLink, double>? share = conditions.Background.IsNone ? null : conditions.Background.ShareOf;
+        Func<Topology.NetworkLink, double>? share = conditions.Background.Fractions.Count == 0 ? null : conditions.Background.ShareOf;
+        var streams = conditions.Background.Streams.SelectMany(x => x.On(s.Cluster)).ToList();
         EngineRun? Simulate(IterationGraph g, bool record) =>
-            mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, g, cost, record, capacityShare: share) : null;
+            mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, g, cost, record, capacityShare: share, streams: streams) : null;
         var run = Simulate(graph, recordFlows);
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
         var prediction = Prediction.From(mode, ideal, timeline, memory ?? Memory(s), Cost.Source);
@@ -156,7 +157,7 @@ public sealed class Predictor
     private static IEnumerable<string> ConditionNotes(OperatingConditions c, PredictionMode mode, CostParameters cost)
     {
         if (mode == PredictionMode.Analytical && !c.Background.IsNone)
-            yield return "analytical mode prices an empty fabric and does not see the background load; use --mode event";
+            yield return "analytical mode prices an empty fabric and does not see the background load or streams; use --mode event";
         if (mode == PredictionMode.Analytical && c.Degrade is not null)
             yield return "analytical mode prices collectives from the topology's tier speeds and does not see the degraded links (it only checks the overlay); use --mode event";
         if (mode == PredictionMode.Event && cost.CollectiveFits.Count > 0 && (!c.Background.IsNone || c.Degrade is not null))

@@ -26,6 +26,40 @@ public class BackgroundLoadTests
         }
     }
 
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.15)]
+    public void A_stream_of_f_times_a_NIC_below_its_fair_share_leaves_1_minus_f_of_the_NICs_it_crosses(double f)
+    {
+        // Node 0 to node 1, GPU g to GPU g: each cross-node job flow shares its sender's and receiver's NIC with one
+        // stream capped at f of the NIC (below the fair fifth), so the job gets (1 - f) of them.
+        var s = Symmetric(NoLatency(Fixtures.Cluster(2, 4)));
+        var nic = s.Cluster.ScaleOut.BytesPerSecond * NoOverhead.Cost.ScaleOutCollectiveEfficiency;
+        var gbps = f * nic * 8 / 1e9 * 4; // in all, over the 4 GPU pairs
+        var ideal = NoOverhead.Predict(s, PredictionMode.Event);
+        var loaded = NoOverhead.Run(s, PredictionMode.Event, conditions: With(background: FormattableString.Invariant($"nodes:0>1={gbps:R}"))).Prediction;
+        Assert.Equal(Phase(ideal, Phases.AllToAllForward) / (1 - f), Phase(loaded, Phases.AllToAllForward), 12);
+    }
+
+    [Fact]
+    public void An_unlimited_stream_takes_a_fair_share_like_one_more_flow()
+    {
+        // Four job flows leave each node-0 GPU towards node 1; a fifth, unlimited stream makes them take 5/4 as long.
+        var s = Symmetric(NoLatency(Fixtures.Cluster(2, 4)));
+        var ideal = NoOverhead.Predict(s, PredictionMode.Event);
+        var loaded = NoOverhead.Run(s, PredictionMode.Event, conditions: With(background: "nodes:0>1=1000000")).Prediction;
+        Assert.Equal(Phase(ideal, Phases.AllToAllForward) * 5 / 4, Phase(loaded, Phases.AllToAllForward), 12);
+        Assert.Contains(loaded.Conditions!, c => c.Contains("stream of 1000000 Gb/s from nodes 0-0 to nodes 1-1"));
+    }
+
+    [Fact]
+    public void A_stream_between_nodes_beyond_the_cluster_is_an_input_error()
+    {
+        var s = Symmetric(Fixtures.Cluster(2, 4));
+        var e = Throws(() => Predictor.Uncalibrated.Run(s, PredictionMode.Event, conditions: With(background: "nodes:0-1>2=100")));
+        Assert.Contains("--background: node 2 is beyond", e.Message);
+    }
+
     [Fact]
     public void The_share_left_follows_the_fine_tier_first_then_the_coarse_one()
     {
@@ -76,6 +110,10 @@ public class BackgroundLoadTests
     [InlineData("core=0.3", "unknown tier 'core'")]
     [InlineData("nic=0.1,nic=0.2", "given twice")]
     [InlineData("nic", "expected TIER=FRACTION")]
+    [InlineData("nodes:0-3>8", "expected nodes:FIRST-LAST>FIRST-LAST=GBPS")]
+    [InlineData("nodes:3-0>8=100", "0 <= FIRST <= LAST")]
+    [InlineData("nodes:0>1=0", "rate must be above 0")]
+    [InlineData("nodes:a>1=10", "expected a node or a range")]
     public void Bad_background_options_name_the_option_and_the_problem(string text, string problem)
     {
         var e = Throws(() => BackgroundLoad.Parse(text));

@@ -108,6 +108,8 @@ public class ConditionsCliTests
     [InlineData("stragglers:\n  - rank: 2\n    factor: 0\n", "c.yaml:3:13: stragglers[0].factor: ", "must be positive")]
     [InlineData("jitter:\n  lognormal_sigma: -1\n", "c.yaml:2:20: jitter.lognormal_sigma: ", "sigma must be positive")]
     [InlineData("iterations: 0\n", "c.yaml:1:13: iterations: ", "must be positive")]
+    [InlineData("background:\n  streams:\n    - from_nodes: 0-3\n      to_nodes: 16\n      gbps: 100\n", "c.yaml:3:19: background.streams[0].from_nodes: ", "node 16 is beyond 'zionex-16node'")]
+    [InlineData("background:\n  streams:\n    - from_nodes: 0-3\n      to_nodes: 4-7\n      gbps: -1\n", "c.yaml:3:7: background.streams[0]: ", "rate must be above 0")]
     [InlineData("stragglers:\n  - rank: 2\n    factor: 2\n    phase: lookup\n", "c.yaml:4:5: stragglers[0].phase: ", "unknown field")]
     public void A_bad_conditions_file_exits_2_with_file_line_and_field(string yaml, string where, string problem)
     {
