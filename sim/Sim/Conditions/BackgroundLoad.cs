@@ -33,7 +33,7 @@ public sealed record BackgroundLoad(IReadOnlyDictionary<string, double> Fraction
     }
 
     public string Describe() => string.Join(", ", Fractions.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-        .Select(kv => $"{kv.Key} {kv.Value.ToString("P0", CultureInfo.InvariantCulture)} of each link")
+        .Select(kv => $"{kv.Key} {kv.Value.ToString("P0", CultureInfo.InvariantCulture)} of each link's capacity")
         .Concat(Streams.Select(s => s.Describe())));
 
     /// <summary>A fraction checked to lie in [0, 1): a link fully taken by others would never finish this job's flows.</summary>

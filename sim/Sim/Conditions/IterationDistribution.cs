@@ -12,6 +12,9 @@ public sealed record IterationDistribution(IReadOnlyList<double> Seconds, int Pa
     /// <summary>The pacing rank in words (GPU, node, local index).</summary>
     public string PacingWhere { get; init; } = PacingRank >= 0 ? $"GPU {PacingRank}" : "none";
 
+    /// <summary>The seed the jitter was drawn with (recorded even without jitter, for the record).</summary>
+    public ulong Seed { get; init; }
+
     public double P50 => Percentile(0.50);
     public double P90 => Percentile(0.90);
     public double P99 => Percentile(0.99);

@@ -26,7 +26,7 @@ public sealed record OperatingConditions(Stragglers Stragglers, BackgroundLoad B
     public IEnumerable<string> Describe()
     {
         if (!Stragglers.IsNone) yield return $"stragglers: {Stragglers.Describe()}";
-        if (!Background.IsNone) yield return $"background: {Background.Describe()} of each link's capacity taken by other jobs";
+        if (!Background.IsNone) yield return $"background: other jobs take {Background.Describe()}";
         if (Degrade is { } d) yield return $"degraded:   {d.Describe()}";
         if (Stragglers.Jitter is not null)
             yield return $"sampling:   {Iterations.ToString(CultureInfo.InvariantCulture)} iterations, seed {Seed.ToString(CultureInfo.InvariantCulture)}";

@@ -128,7 +128,7 @@ public sealed class Predictor
             {
                 Conditions = conditions.Describe().ToList(),
                 Distribution = Sample(built, fixedFactors, conditions, prediction, g => Simulate(g, false)?.Timeline ?? Timeline.Analytical(g)) is var d
-                    ? d with { PacingWhere = d.PacingRank >= 0 ? s.Cluster.DescribeRank(d.PacingRank) : "none" } : null,
+                    ? d with { PacingWhere = d.PacingRank >= 0 ? s.Cluster.DescribeRank(d.PacingRank) : "none", Seed = conditions.Seed } : null,
                 Notes = ConditionNotes(conditions, mode, cost).ToList(),
                 BusiestLink = run?.BusiestLink,
             };

@@ -63,6 +63,7 @@ public static class PredictionJson
         {
             ["described"] = Strings(p.Conditions ?? []),
             ["iterations"] = d.Seconds.Count,
+            ["seed"] = d.Seed,
             ["iteration_seconds_p50"] = d.P50,
             ["iteration_seconds_p90"] = d.P90,
             ["iteration_seconds_p99"] = d.P99,

@@ -54,6 +54,7 @@ public class ConditionsCliTests
         Assert.Equal(0, r.ExitCode);
         var c = JsonNode.Parse(r.Stdout)!["conditions"]!;
         Assert.Equal(10, c["iterations"]!.GetValue<int>());
+        Assert.Equal(7UL, c["seed"]!.GetValue<ulong>());
         Assert.Equal(3, c["pacing_rank"]!.GetValue<int>());
         Assert.True(c["iteration_seconds_p50"]!.GetValue<double>() > ideal["iteration_seconds"]!.GetValue<double>());
         Assert.Null(ideal["conditions"]);
