@@ -102,6 +102,18 @@ public class ConditionsCliTests
         AssertBadInput(Predict("--degrade", dir.Write("cut.yaml", "degrade:\n" + spines)), "cut.yaml:8:13: degrade[3].switch: ", "cuts n4.gpu0 (GPU 32) off from the rest of the cluster");
     }
 
+    [Fact]
+    public void Topology_describe_with_an_overlay_shows_the_bisection_left()
+    {
+        using var dir = new Fixtures.TempDir();
+        var f = dir.Write("spine.yaml", "degrade:\n  - switch: p0.spine3\n    down: true\n");
+        Assert.Contains("bisection:  1600 GB/s", CliRunner.Run("topology", "describe", Topology).Stdout);
+        var r = CliRunner.Run("topology", "describe", Topology, "--degrade", f);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("bisection:  1200 GB/s", r.Stdout); // 3 of the 4 spines of a non-blocking fabric
+        Assert.Contains("degraded:   ", r.Stdout);
+    }
+
     [Theory]
     [InlineData("background:\n  scale-out: 1.0\n", "c.yaml:2:14: background.scale-out: ", "in [0, 1)")]
     [InlineData("background:\n  fabric: 0.3\n", "c.yaml:2:3: background.fabric: ", "unknown tier 'fabric'")]
