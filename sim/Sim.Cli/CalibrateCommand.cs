@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Topology;
+using Sim.Traces;
 using Sim.Validation;
 using Spectre.Console;
 
@@ -18,22 +19,64 @@ public static class CalibrateCommand
 
     public static Command Calibrate(TextWriter stdout)
     {
-        var runs = new Argument<string[]>("runs") { Description = "measurement files or folders (validation/runs/...)", Arity = ArgumentArity.OneOrMore };
+        var runs = new Argument<string[]>("runs") { Description = "measurement files or folders (validation/runs/...)", Arity = ArgumentArity.ZeroOrMore };
         var topology = new Option<string>("--topology") { Description = "the measured machine's topology (peak rates and link speeds)", Required = true };
+        var traces = TraceInputs.TraceOption("PyTorch profiler (Kineto) trace JSON files (.json or .json.gz) or folders: their kernels, mapped to Sim's operators, are fitted as microbenchmarks are");
+        var stack = TraceInputs.StackOption();
+        var optimizer = TraceInputs.OptimizerOption();
         var output = new Option<string>("--out") { Description = "profile file to write", Required = true };
         var collectivesFrom = new Option<string?>("--collectives-from")
         {
             Description = "take the measured collectives of another profile (a card on the same interconnect, when this machine had too few GPUs to measure them); predictions name where they came from",
         };
-        var cmd = new Command("calibrate", "Fit the cost models' parameters to measurements of one card and software stack.") { runs, topology, output, collectivesFrom };
+        var json = JsonOutput.Option("the fit (residuals, and per trace the mapped and unmapped device time)");
+        var cmd = new Command("calibrate", "Fit the cost models' parameters to measurements (or profiler traces) of one card and software stack.")
+        {
+            runs, topology, output, collectivesFrom, traces, stack, optimizer, json,
+        };
         cmd.SetAction(r =>
         {
             var cluster = TopologyLoader.Load(r.GetValue(topology)!);
-            var files = ReadMeasurements(r.GetValue(runs)!);
+            var files = ReadMeasurements(r.GetValue(runs)!).ToList();
+            var tracePaths = r.GetValue(traces) ?? [];
+            if (r.GetValue(runs)!.Length == 0 && tracePaths.Length == 0)
+                throw new SimInputException("calibrate", "", "give measurement files (RUNS) or profiler traces (--trace FILE)");
+            var traced = new List<(KinetoTrace Trace, TraceOperators Ops)>();
+            var st = TraceInputs.StackOf(r.GetValue(stack));
+            if (tracePaths.Length > 0)
+            {
+                foreach (var trace in TraceInputs.Read(tracePaths))
+                {
+                    var ops = TraceOperators.Of(trace, st, r.GetValue(optimizer)!);
+                    if (!r.GetValue(json)) TraceInputs.Report(trace, ops, stdout);
+                    traced.Add((trace, ops));
+                    files.Add(TraceMeasurements.Micro(trace, ops, st, $"sim calibrate --trace {trace.File} --stack {st}"));
+                }
+                if (!files.Any(f => f.Measurement.Micro?.Operators?.Any(o => o.Op == OperatorNames.EmbeddingForward) == true))
+                    throw new SimInputException(string.Join(", ", tracePaths.Select(YamlDocument.DisplayName)), "traceEvents",
+                        "no embedding forward call with recorded shapes (aten::embedding_bag with record_shapes=True): nothing of the stack's operator models can be fitted");
+            }
             var profile = Calibrator.Fit(cluster, YamlDocument.DisplayName(r.GetValue(topology)!), files);
             if (r.GetValue(collectivesFrom) is { } from)
                 profile = profile.WithCollectivesFrom(CalibrationProfileJson.Read(from), YamlDocument.DisplayName(from));
             AtomicFile.WriteAllText(r.GetValue(output)!, CalibrationProfileJson.Write(profile) + "\n");
+            var notFitted = traced.Count > 0 ? TraceInputs.NotFitted(profile, st, r.GetValue(optimizer)!) : [];
+            if (r.GetValue(json))
+            {
+                JsonOutput.Print(stdout, new System.Text.Json.Nodes.JsonObject
+                {
+                    ["profile"] = r.GetValue(output), ["card"] = profile.Card, ["gpu_count"] = profile.GpuCount, ["software"] = profile.Software,
+                    ["measurements"] = files.Count,
+                    ["residuals"] = JsonOutput.Array(profile.Residuals, x => new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["quantity"] = x.Quantity, ["points"] = x.Points, ["mean_abs_relative_error"] = x.MeanAbsoluteRelativeError, ["max_abs_relative_error"] = x.MaxAbsoluteRelativeError,
+                    }),
+                    ["traces"] = JsonOutput.Array(traced, x => TraceInputs.Json(x.Trace, x.Ops)),
+                    ["not_fitted_from_traces"] = JsonOutput.Array(notFitted, n => n),
+                });
+                return 0;
+            }
+            foreach (var n in notFitted) stdout.WriteLine($"note: not fitted from the traces: {n}");
             var inv = CultureInfo.InvariantCulture;
             var console = Terminal.For(stdout);
             stdout.WriteLine($"{profile.Card} x{profile.GpuCount}, {profile.Software}: {files.Count} measurement(s)");
@@ -54,19 +97,35 @@ public static class CalibrateCommand
         var runs = new Argument<string[]>("runs") { Description = "measurement files or folders", Arity = ArgumentArity.OneOrMore };
         var profileOpt = new Option<string?>("--profile") { Description = "calibration profile (from sim calibrate); without it the uncalibrated defaults are judged" };
         var cross = new Option<bool>("--cross-validate") { Description = "also predict each plan from a profile fitted without it, and 4-GPU runs from 2-GPU data" };
-        var topology = new Option<string?>("--topology") { Description = "topology for --cross-validate (default: the profile's)" };
+        var topology = new Option<string?>("--topology") { Description = "topology for --cross-validate (default: the profile's); with --trace, the traced run's" };
         var maxMape = new Option<double?>("--max-mape") { Description = "exit 1 when the iteration MAPE (percent) is above this" };
         var plot = new Option<string?>("--plot") { Description = "draw predicted vs measured (.png or .svg)" };
         var phases = new Option<bool>("--phases") { Description = "print per-phase measured and predicted seconds" };
         var crossCard = new Option<bool>("--cross-card") { Description = "judge runs made on another card than the profile's (refused without it)" };
         var json = new Option<bool>("--json") { Description = "print the report as JSON" };
+        var traces = TraceInputs.TraceOption("PyTorch profiler traces of one run, one per rank, whose iterations carry Sim's phase ranges (record_function): judged per phase and per rank; needs --topology, --workload and --plan");
+        var workload = new Option<string?>("--workload") { Description = "the workload the --trace run trained" };
+        var plan = new Option<string?>("--plan") { Description = "the sharding plan the --trace run used" };
+        var stack = TraceInputs.StackOption();
+        var optimizer = TraceInputs.OptimizerOption();
+        runs.Arity = ArgumentArity.ZeroOrMore;
         var cmd = new Command("validate", "Predict every measured plan and compare: per run, per phase, MAPE, max error, Kendall tau.")
         {
-            runs, profileOpt, cross, topology, maxMape, plot, phases, crossCard, json,
+            runs, profileOpt, cross, topology, maxMape, plot, phases, crossCard, json, traces, workload, plan, stack, optimizer,
         };
         cmd.SetAction(r =>
         {
-            var files = ReadMeasurements(r.GetValue(runs)!);
+            var files = ReadMeasurements(r.GetValue(runs)!).ToList();
+            var traceRuns = new List<MeasurementFile>();
+            if (r.GetValue(traces) is { Length: > 0 } tracePaths)
+            {
+                string Need(Option<string?> o) => r.GetValue(o) ?? throw new SimInputException(o.Name, "", "is needed with --trace (the run's plan is not in its traces)");
+                var set = TraceMeasurements.RankOrder(TraceInputs.Read(tracePaths));
+                traceRuns.Add(TraceMeasurements.Run(set, Need(topology), Need(workload), Need(plan), TraceInputs.StackOf(r.GetValue(stack)), r.GetValue(optimizer)!,
+                    "sim validate --trace " + string.Join(" ", set.Select(t => t.File))));
+                files.AddRange(traceRuns);
+            }
+            if (r.GetValue(runs)!.Length == 0 && traceRuns.Count == 0) throw new SimInputException("validate", "", "give measurement files (RUNS) or profiler traces (--trace FILE...)");
             var profile = r.GetValue(profileOpt) is { } pp ? CalibrationProfileJson.Read(pp) : null;
             if (profile is not null && !r.GetValue(crossCard))
             {
@@ -97,7 +156,11 @@ public static class CalibrateCommand
                 reports.Add(Validator.Extrapolate(cluster, topoPath, files, 2, 4));
             }
             if (r.GetValue(json)) stdout.WriteLine(ValidationJson(reports));
-            else foreach (var rep in reports) Render(rep, stdout, r.GetValue(phases));
+            else
+            {
+                foreach (var rep in reports) Render(rep, stdout, r.GetValue(phases));
+                foreach (var run in traceRuns.Where(judged.Contains)) RenderRanks(run, Validator.ForRun(profile, run), stdout);
+            }
             if (r.GetValue(plot) is { } plotPath) { ValidationPlot.Save(plotPath, reports); stdout.WriteLine($"plot written to {plotPath}"); }
             if (r.GetValue(maxMape) is { } limit && report.AnalyticalMape * 100 > limit)
             {
@@ -140,6 +203,21 @@ public static class CalibrateCommand
             });
         }
         return new System.Text.Json.Nodes.JsonObject { ["reports"] = arr }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>A traced run per rank: each phase measured (median over the traced iterations) beside its prediction.</summary>
+    private static void RenderRanks(MeasurementFile run, Sim.Predictions.Predictor predictor, TextWriter stdout)
+    {
+        var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
+        var predicted = Calibrator.RankPhases(run, predictor.CostFor(s.Cluster));
+        var measured = run.Measurement.EndToEnd!.RankPhaseMedians;
+        stdout.WriteLine();
+        stdout.WriteLine($"== per rank ({run.Measurement.EndToEnd.MeasuredIterations} traced iteration(s)): measured / predicted");
+        var t = new Table().AddColumn("rank");
+        foreach (var ph in Engine.Phases.All) t.AddColumn(new TableColumn(ph).RightAligned());
+        for (var rank = 0; rank < measured.Count && rank < predicted.Length; rank++)
+            t.AddRow([rank.ToString(CultureInfo.InvariantCulture), .. Engine.Phases.All.Select((_, p) => $"{Units.Seconds(measured[rank][p])} / {Units.Seconds(predicted[rank][p])}")]);
+        Terminal.For(stdout).Write(t);
     }
 
     private static void Render(ValidationReport rep, TextWriter stdout, bool phases)

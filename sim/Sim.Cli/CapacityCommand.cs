@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Sim.Report;
 using Sim.Config;
 using Sim.Sharding;
 using Sim.Sweep;
@@ -36,9 +38,10 @@ public static class CapacityCommand
         var overlap = new Option<bool>("--overlap") { Description = "bucketed all-reduce and pipelined embeddings (default: sequential)" };
         var perGpu = new Option<long?>("--batch-per-gpu") { Description = "grow the global batch with the cluster: this many samples per GPU (default: keep the workload's global batch)" };
         var planOut = new Option<string?>("--plan-out") { Description = "write the chosen size's plan here (YAML)" };
+        var json = JsonOutput.Option("every size tried and the chosen one");
         var cmd = new Command("capacity", "Find the smallest cluster of a topology's family that meets a throughput or time-to-train target.")
         {
-            topology, workload, target, samples, hours, maxNodes, every, planner, mode, overlap, perGpu, planOut, profile,
+            topology, workload, target, samples, hours, maxNodes, every, planner, mode, overlap, perGpu, planOut, profile, json,
         };
         cmd.SetAction(r =>
         {
@@ -52,14 +55,15 @@ public static class CapacityCommand
             var query = new CapacityQuery(goal, r.GetValue(maxNodes), r.GetValue(every) ? CapacitySizes.Every : CapacitySizes.PowersOfTwo,
                 r.GetValue(planner)!, ModeOption.Parse(r.GetValue(mode)), r.GetValue(overlap), r.GetValue(perGpu));
             var result = CapacitySearch.Run(cluster, model, Path.GetFileName(workloadPath), query, Path.GetFileName(topologyPath), predictor);
-            Render(cluster, model, goalText, result, stdout);
-            if (result.Chosen is null) return NotMet;
-            if (r.GetValue(planOut) is { } path)
+            var path = result.Chosen is not null ? r.GetValue(planOut) : null;
+            if (path is not null) AtomicFile.WriteAllText(path, PlanLoader.ToYaml(result.Scenario!.Plan));
+            if (r.GetValue(json)) JsonOutput.Print(stdout, Json(cluster, model, result, path));
+            else
             {
-                AtomicFile.WriteAllText(path, PlanLoader.ToYaml(result.Scenario!.Plan));
-                stdout.WriteLine($"plan written to {path}");
+                Render(cluster, model, goalText, result, stdout);
+                if (path is not null) stdout.WriteLine($"plan written to {path}");
             }
-            return 0;
+            return result.Chosen is null ? NotMet : 0;
         });
         return cmd;
     }
@@ -130,6 +134,23 @@ public static class CapacityCommand
             $"exposed communication {Units.Seconds(p.ExposedCommunicationSeconds)} ({(p.ExposedCommunicationSeconds / p.IterationSeconds).ToString("P0", Inv)})");
         var phases = p.Phases.Where(x => x.Seconds > 0).Select(x => $"{x.Name} {Units.Seconds(x.Seconds)}");
         stdout.WriteLine($"breakdown: {string.Join(", ", phases)}");
+    }
+
+    private static JsonObject Json(Cluster family, DlrmWorkload w, CapacityResult result, string? planPath)
+    {
+        var q = result.Query;
+        return new JsonObject
+        {
+            ["family"] = family.Name, ["workload"] = w.Name, ["target_samples_per_second"] = q.TargetSamplesPerSecond,
+            ["planner"] = q.Planner, ["mode"] = q.Mode.Word(), ["max_nodes"] = q.MaxNodes, ["batch_per_gpu"] = q.BatchPerGpu,
+            ["trials"] = JsonOutput.Array(result.Trials, t => new JsonObject
+            {
+                ["nodes"] = t.Nodes, ["gpus"] = t.Gpus, ["status"] = t.Row.Status, ["iteration_seconds"] = t.Row.IterationSeconds,
+                ["samples_per_second"] = t.Row.SamplesPerSecond, ["meets_target"] = t.Meets, ["error"] = t.Row.Error,
+            }),
+            ["chosen_nodes"] = result.Chosen?.Nodes, ["chosen_gpus"] = result.Chosen?.Gpus, ["plan_written_to"] = planPath,
+            ["prediction"] = result.Prediction is { } p ? PredictionJson.ToNode(p) : null,
+        };
     }
 
     private static string Shorten(string s) => s.Length <= 110 ? s : s[..107] + "...";

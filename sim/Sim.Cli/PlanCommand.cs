@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Sim.Config;
 using Sim.Cost;
+using System.Text.Json.Nodes;
 using Sim.Predictions;
+using Sim.Report;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Topology;
@@ -24,9 +26,10 @@ public static class PlanCommand
         var timeLimit = new Option<double>("--time-limit") { Description = "seconds the optimal planner may search", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the optimal planner's search (recorded in the plan)", DefaultValueFactory = _ => 0 };
         var profile = ModeOption.Profile();
+        var json = JsonOutput.Option("the plan's per-GPU load and its predicted iteration");
         var cmd = new Command("plan", "Make a sharding plan (greedy, balanced, hierarchical or optimal) and show how it loads each GPU.")
         {
-            topology, workload, planner, output, timeLimit, seed, profile,
+            topology, workload, planner, output, timeLimit, seed, profile, json,
         };
         cmd.SetAction(r =>
         {
@@ -46,37 +49,63 @@ public static class PlanCommand
             MemoryModel.EnsureFits(cluster, MemoryModel.PerRank(cluster, model, result.Plan), $"planner {result.Plan.Name}");
             var scenario = new Scenario(cluster, model, result.Plan);
             var prediction = predictor.Predict(scenario, PredictionMode.Analytical);
-            Render(scenario, prediction, predictor.Cost, stdout);
-            stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}; planned in {planSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
-            if (r.GetValue(output) is { } path)
+            if (r.GetValue(output) is { } path) AtomicFile.WriteAllText(path, PlanLoader.ToYaml(scenario.Plan));
+            var loads = Loads(scenario, predictor.Cost);
+            if (r.GetValue(json))
             {
-                AtomicFile.WriteAllText(path, PlanLoader.ToYaml(scenario.Plan));
-                stdout.WriteLine($"plan written to {path}");
+                JsonOutput.Print(stdout, new JsonObject
+                {
+                    ["plan"] = result.Plan.Name, ["planner"] = r.GetValue(planner), ["summary"] = result.Summary,
+                    ["written_to"] = r.GetValue(output),
+                    ["gpus"] = JsonOutput.Array(loads, l => new JsonObject
+                    {
+                        ["rank"] = l.Rank, ["shards"] = l.Shards, ["embedding_bytes"] = l.EmbeddingBytes, ["memory_bytes"] = l.MemoryBytes,
+                        ["lookup_seconds"] = l.LookupSeconds, ["all_to_all_forward_sent_bytes"] = l.SentBytes,
+                    }),
+                    ["imbalance"] = Imbalance(loads),
+                    ["prediction"] = PredictionJson.ToNode(prediction),
+                });
+                return 0;
             }
+            Render(loads, prediction, stdout);
+            stdout.WriteLine($"planner {result.Plan.Name}: {result.Summary}; planned in {planSeconds.ToString("0.000", CultureInfo.InvariantCulture)} s");
+            if (r.GetValue(output) is { } written) stdout.WriteLine($"plan written to {written}");
             return 0;
         });
         return cmd;
     }
 
-    private static void Render(Scenario s, Prediction p, CostParameters cost, TextWriter stdout)
+    /// <summary>What the plan puts on one GPU.</summary>
+    private sealed record GpuLoad(int Rank, long Shards, double EmbeddingBytes, double MemoryBytes, double LookupSeconds, double SentBytes);
+
+    private static List<GpuLoad> Loads(Scenario s, CostParameters cost)
     {
-        var inv = CultureInfo.InvariantCulture;
         var c = s.Cluster;
         var work = EmbeddingWork.Compute(c, s.Workload, s.Plan);
         var memory = MemoryModel.PerRank(c, s.Workload, s.Plan);
-        var lookup = Enumerable.Range(0, c.WorldSize)
-            .Select(r => ComputeCost.EmbeddingSeconds(c.Gpu, cost, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
-                       + ComputeCost.UvmSeconds(c, cost, work.HostForwardBytes[r] + work.HostBackwardBytes[r])).ToArray();
         var sent = work.PooledElements.Scaled(s.Workload.Precision.AllToAllForward.Bytes()).PerRank(c);
+        return Enumerable.Range(0, c.WorldSize).Select(r => new GpuLoad(r, work.Kernels[r], memory[r].EmbeddingBytes, memory[r].TotalBytes,
+            ComputeCost.EmbeddingSeconds(c.Gpu, cost, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
+            + ComputeCost.UvmSeconds(c, cost, work.HostForwardBytes[r] + work.HostBackwardBytes[r]), sent[r].Sent)).ToList();
+    }
+
+    /// <summary>Max over mean of the per-GPU lookup time (1 when nothing is looked up).</summary>
+    private static double Imbalance(List<GpuLoad> loads)
+    {
+        var mean = loads.Average(l => l.LookupSeconds);
+        return mean > 0 ? loads.Max(l => l.LookupSeconds) / mean : 1;
+    }
+
+    private static void Render(List<GpuLoad> loads, Prediction p, TextWriter stdout)
+    {
+        var inv = CultureInfo.InvariantCulture;
         var console = Terminal.For(stdout);
         var table = new Table().AddColumns("GPU", "shards", "embedding bytes", "memory", "lookup fwd+bwd", "all-to-all fwd sent");
         foreach (var col in table.Columns.Skip(1)) col.RightAligned();
-        for (var r = 0; r < c.WorldSize; r++)
-            table.AddRow(r.ToString(inv), work.Kernels[r].ToString(inv), Units.Bytes(memory[r].EmbeddingBytes), Units.Bytes(memory[r].TotalBytes),
-                Units.Seconds(lookup[r]), Units.Bytes(sent[r].Sent));
+        foreach (var l in loads)
+            table.AddRow(l.Rank.ToString(inv), l.Shards.ToString(inv), Units.Bytes(l.EmbeddingBytes), Units.Bytes(l.MemoryBytes), Units.Seconds(l.LookupSeconds), Units.Bytes(l.SentBytes));
         console.Write(table);
-        var mean = lookup.Average();
-        stdout.WriteLine($"imbalance (max/mean lookup): {(mean > 0 ? lookup.Max() / mean : 1).ToString("0.000", inv)}");
+        stdout.WriteLine($"imbalance (max/mean lookup): {Imbalance(loads).ToString("0.000", inv)}");
         stdout.WriteLine($"predicted iteration: {Units.Seconds(p.IterationSeconds)} ({p.SamplesPerSecond.ToString("N0", inv)} samples/s), bottleneck {p.BottleneckPhase}");
     }
 }

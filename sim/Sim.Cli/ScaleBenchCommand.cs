@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using System.Globalization;
 using Sim.Config;
@@ -38,9 +39,10 @@ public static class ScaleBenchCommand
         var fabric = new Option<bool>("--fabric") { Description = "keep the topology's fabric section (the event engine then routes flows on the full cluster graph: much slower)" };
         var skipEvent = new Option<bool>("--analytical-only") { Description = "skip the event engine" };
         var groups = new Option<int>("--node-groups") { Description = "above 256 GPUs the event engine coalesces traffic into at most about this many GPU classes and node groups (more: slower, finer)", DefaultValueFactory = _ => EventEngine.DefaultMaxNodeGroups };
+        var json = JsonOutput.Option("the stage times, sizes and peak memory");
         var cmd = new Command("scale-bench", "Time every stage of a prediction at scale (default 16,384 GPUs, 100,000 tables) and report peak memory.")
         {
-            topology, nodes, tables, total, dim, perGpu, seed, planner, hbm, fabric, skipEvent, groups,
+            topology, nodes, tables, total, dim, perGpu, seed, planner, hbm, fabric, skipEvent, groups, json,
         };
         cmd.SetAction(r =>
         {
@@ -79,7 +81,7 @@ public static class ScaleBenchCommand
                 BatchSize = batch * cluster.WorldSize,
             };
             var workload = Time("workload: generate", () => WorkloadGenerator.Generate(options));
-            stdout.WriteLine($"scale benchmark: {workload.Tables.Count.ToString("N0", inv)} tables ({Si(workload.EmbeddingParameters)} embedding parameters, dim {options.Dims[0]}, " +
+            if (!r.GetValue(json)) stdout.WriteLine($"scale benchmark: {workload.Tables.Count.ToString("N0", inv)} tables ({Si(workload.EmbeddingParameters)} embedding parameters, dim {options.Dims[0]}, " +
                 $"{Si(workload.DenseParameters)} dense) on {cluster.Name} resized to {cluster.Nodes.ToString("N0", inv)} nodes x {cluster.GpusPerNode} = " +
                 $"{cluster.WorldSize.ToString("N0", inv)} GPUs ({(cluster.Fabric is null ? "flat network: NVSwitch nodes, a NIC per GPU, non-blocking" : "with its fabric")}), " +
                 $"global batch {workload.GlobalBatchSize.ToString("N0", inv)}");
@@ -108,6 +110,21 @@ public static class ScaleBenchCommand
             var elapsed = all.Elapsed.TotalSeconds;
             var peak = Process.GetCurrentProcess().PeakWorkingSet64;
 
+            var met = elapsed < GoalSeconds && peak < GoalBytes;
+            if (r.GetValue(json))
+            {
+                JsonOutput.Print(stdout, new JsonObject
+                {
+                    ["tables"] = workload.Tables.Count, ["embedding_parameters"] = workload.EmbeddingParameters, ["gpus"] = cluster.WorldSize,
+                    ["nodes"] = cluster.Nodes, ["fabric"] = cluster.Fabric is not null, ["global_batch_size"] = workload.GlobalBatchSize,
+                    ["stages"] = JsonOutput.Array(stages, x => new JsonObject { ["stage"] = x.Stage, ["seconds"] = x.Seconds }),
+                    ["total_seconds"] = elapsed, ["shards"] = plan.Tables.Sum(t => t.Shards.Count), ["tasks"] = graph.Tasks.Count,
+                    ["analytical_iteration_seconds"] = analytical.IterationSeconds, ["event_iteration_seconds"] = run?.Timeline.End,
+                    ["events"] = run?.Stats.Events, ["flows"] = run?.Stats.Flows, ["memory_bytes_max"] = analytical.MemoryBytesMax,
+                    ["peak_memory_bytes"] = peak, ["cores"] = Environment.ProcessorCount, ["goal_met"] = met,
+                });
+                return 0;
+            }
             var width = stages.Max(x => x.Stage.Length);
             foreach (var (stage, seconds) in stages)
                 stdout.WriteLine($"  {stage.PadRight(width)}  {seconds.ToString("0.000", inv),9} s");
@@ -117,7 +134,6 @@ public static class ScaleBenchCommand
                 (run is null ? "" : $", event {Units.Seconds(run.Timeline.End)} ({run.Stats.Events.ToString("N0", inv)} events, {run.Stats.Flows.ToString("N0", inv)} flows, {run.Stats.RateRecomputes.ToString("N0", inv)} rate recomputations; {run.Stats.FlowModel})"));
             stdout.WriteLine($"memory per GPU: max {Units.Bytes(analytical.MemoryBytesMax)} of {Units.Bytes(cluster.Gpu.HbmBytes)}");
             stdout.WriteLine($"peak memory: {Units.Bytes(peak)} ({(peak / (double)(1L << 30)).ToString("0.00", inv)} GiB); {Environment.ProcessorCount} cores on this machine");
-            var met = elapsed < GoalSeconds && peak < GoalBytes;
             stdout.WriteLine($"goal (under {GoalSeconds} s and {GoalBytes >> 30} GiB): {(met ? "met" : "missed")}");
             return 0;
         });

@@ -29,10 +29,19 @@ public static class SimApp
         root.Subcommands.Add(WorkloadCommand.Create(stdout));
         root.Subcommands.Add(ReproduceCommand.Create(stdout, stderr));
         root.Subcommands.Add(SchemaCommand.Create(stdout));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                // One line, exit 2: the parser's own report prints each error twice above the whole help text.
+                var messages = parsed.Errors.Select(e => System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s+", " ").Trim().TrimEnd('.')).Distinct().ToList();
+                stderr.WriteLine($"error: {string.Join("; ", messages)} (see '{CommandPath(parsed.CommandResult)} --help')");
+                return BadInput;
+            }
+            return parsed.Invoke(config);
         }
         catch (SimInputException e)
         {
@@ -50,5 +59,14 @@ public static class SimApp
             stderr.WriteLine($"internal error: {e.GetType().Name}: {e.Message} (this is a bug in Sim; please report it with the input files)");
             return InternalError;
         }
+    }
+
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult r)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? x = r; x is not null; x = x.Parent)
+            if (x is System.CommandLine.Parsing.CommandResult c) names.Add(c.Command is RootCommand ? "sim" : c.Command.Name);
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

@@ -23,7 +23,7 @@ public static class SweepCommand
         var file = new Argument<string>("sweep") { Description = "sweep file (YAML): base topology, workload, planner or plan, and axes" };
         var output = new Option<string?>("--out") { Description = "results database (DuckDB); default: SWEEPNAME.duckdb (SWEEPNAME.shard-I-of-N.duckdb with --shard)" };
         var threads = new Option<int>("--threads") { Description = "worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var shard = new Option<string?>("--shard") { Description = "run only part I of N (I from 0 to N-1), e.g. --shard $SLURM_ARRAY_TASK_ID/16; join parts with `sim sweep merge`" };
+        var shard = new Option<string?>("--shard") { Description = "run only part I of N (I from 0 to N-1); default from a Slurm job array (SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX/SIM_SHARD_COUNT); join parts with `sim sweep merge`" };
         var mode = ModeOption.Create("analytical or event: replaces the sweep's base mode", optional: true);
         var profile = ModeOption.Profile();
         var csv = new Option<string?>("--csv") { Description = "after the run, export every row of the database as CSV (sorted by key)" };
@@ -45,12 +45,20 @@ public static class SweepCommand
             var modeWord = r.GetValue(mode);
             if (r.GetValue(bench)) return Bench(spec, t, r.GetValue(benchSeconds), modeWord, stdout);
             var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(null, spec.WorkloadPath));
-            var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : SweepShard.All;
+            var part = r.GetValue(shard) is { } s ? SweepShard.Parse(s) : FromScheduler(stderr);
             var outPath = r.GetValue(output) ?? DefaultOut(path, part);
             return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = modeWord is null ? null : ModeOption.Parse(modeWord), Predictor = predictor },
                 r.GetValue(csv), r.GetValue(parquet), stdout, stderr);
         });
         return cmd;
+    }
+
+    /// <summary>Without --shard, the part a Slurm array task or Kubernetes Indexed Job runs (said on stderr), else all.</summary>
+    private static SweepShard FromScheduler(TextWriter stderr)
+    {
+        if (SweepShard.FromEnvironment(Environment.GetEnvironmentVariable, out var source) is not { } part) return SweepShard.All;
+        stderr.WriteLine($"shard {part} from {source}");
+        return part;
     }
 
     public static string DefaultOut(string sweepPath, SweepShard shard)

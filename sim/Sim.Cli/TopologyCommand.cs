@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using System.Globalization;
 using Sim.Config;
 using Sim.Topology;
@@ -22,7 +23,8 @@ public static class TopologyCommand
         var file = new Argument<string>("topology") { Description = "cluster description (YAML or JSON), e.g. topologies/dgx-h100-16node.yaml" };
         var plot = new Option<string?>("--plot") { Description = "draw the graph to this file (.png or .svg)" };
         var degrade = new Option<string?>("--degrade") { Description = "degraded-hardware overlay (YAML `degrade:` entries): describe the cluster with it (bisection, paths)" };
-        var cmd = new Command("describe", "GPUs, nodes, link tiers, per-GPU injection bandwidth per tier, bisection bandwidth, diameter and sources.") { file, plot, degrade };
+        var json = JsonOutput.Option("the description");
+        var cmd = new Command("describe", "GPUs, nodes, link tiers, per-GPU injection bandwidth per tier, bisection bandwidth, diameter and sources.") { file, plot, json, degrade };
         cmd.SetAction(r =>
         {
             var path = r.GetValue(file)!;
@@ -31,12 +33,17 @@ public static class TopologyCommand
             var cluster = TopologyLoader.Load(path);
             if (r.GetValue(degrade) is { } overlay) cluster = cluster with { Overlay = Conditions.ConditionsLoader.LoadDegrade(overlay) };
             var graph = cluster.BuildGraph();
-            Render(TopologySummary.Describe(graph), stdout);
-            if (cluster.Overlay is { } o) stdout.WriteLine($"degraded:   {o.Describe()}");
+            var summary = TopologySummary.Describe(graph);
+            if (r.GetValue(json)) JsonOutput.Print(stdout, Json(summary));
+            else
+            {
+                Render(summary, stdout);
+                if (cluster.Overlay is { } o) stdout.WriteLine($"degraded:   {o.Describe()}");
+            }
             if (plotPath is not null)
             {
                 TopologyPlot.Save(GraphLayout.Of(graph), plotPath);
-                stdout.WriteLine($"graph drawn to {plotPath}");
+                if (!r.GetValue(json)) stdout.WriteLine($"graph drawn to {plotPath}");
             }
             return 0;
         });
@@ -64,6 +71,22 @@ public static class TopologyCommand
         });
         return cmd;
     }
+
+    private static JsonObject Json(TopologySummary s) => new()
+    {
+        ["name"] = s.Name, ["gpus"] = s.Gpus, ["nodes"] = s.Nodes, ["pods"] = s.Pods, ["gpu_model"] = s.GpuModel, ["node_kind"] = s.NodeKind,
+        ["gpus_per_nic"] = s.GpusPerNic, ["scale_out_kind"] = s.ScaleOutKind,
+        ["vertices"] = JsonOutput.Array(s.Vertices, v => new JsonObject { ["kind"] = v.Kind.ToString(), ["count"] = v.Count }),
+        ["one_way_links"] = s.OneWayLinks,
+        ["tiers"] = JsonOutput.Array(s.Tiers, t => new JsonObject
+        {
+            ["tier"] = t.Tier, ["description"] = t.Description, ["links"] = t.Links, ["min_bytes_per_second"] = t.MinBytesPerSecond,
+            ["max_bytes_per_second"] = t.MaxBytesPerSecond, ["latency_seconds"] = t.LatencySeconds,
+            ["injection_bytes_per_second_per_gpu"] = double.IsNaN(t.InjectionBytesPerSecondPerGpu) ? null : t.InjectionBytesPerSecondPerGpu, ["source"] = t.Source,
+        }),
+        ["bisection_bytes_per_second"] = s.BisectionBytesPerSecond, ["diameter_hops"] = s.DiameterHops, ["max_equal_cost_paths"] = s.MaxEqualCostPaths,
+        ["sources"] = JsonOutput.Array(s.Sources, x => new JsonObject { ["what"] = x.What, ["source"] = x.Source }),
+    };
 
     private static void Render(TopologySummary s, TextWriter stdout)
     {

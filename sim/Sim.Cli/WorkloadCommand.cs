@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using System.Globalization;
 using Sim.Config;
 using Sim.Workload;
@@ -22,10 +23,13 @@ public static class WorkloadCommand
     private static Command Describe(TextWriter stdout)
     {
         var file = new Argument<string>("workload") { Description = "model description (YAML or JSON), e.g. workloads/mlperf-dlrm-dcnv2.yaml" };
-        var cmd = new Command("describe", "Parameters, bytes by dtype, FLOPs and lookups per sample, interaction and every dense operator.") { file };
+        var json = JsonOutput.Option("the description");
+        var cmd = new Command("describe", "Parameters, bytes by dtype, FLOPs and lookups per sample, interaction and every dense operator.") { file, json };
         cmd.SetAction(r =>
         {
-            Render(WorkloadSummary.Of(WorkloadLoader.Load(r.GetValue(file)!)), stdout);
+            var summary = WorkloadSummary.Of(WorkloadLoader.Load(r.GetValue(file)!));
+            if (r.GetValue(json)) JsonOutput.Print(stdout, Json(summary));
+            else Render(summary, stdout);
             return 0;
         });
         return cmd;
@@ -111,6 +115,30 @@ public static class WorkloadCommand
         var i = 0;
         while (Math.Abs(v) >= 1000 && i < u.Length - 1) { v /= 1000; i++; }
         return v.ToString(i == 0 ? "0.##" : "0.00", Inv) + u[i];
+    }
+
+    private static JsonObject Json(WorkloadSummary s)
+    {
+        var w = s.Workload;
+        return new JsonObject
+        {
+            ["name"] = w.Name, ["source"] = w.Source, ["global_batch_size"] = w.GlobalBatchSize, ["optimizer"] = w.Optimizer.Name(),
+            ["compute_dtype"] = w.Precision.Compute.Name(), ["interaction"] = s.InteractionText, ["tables"] = w.Tables.Count,
+            ["sequence_features"] = s.SequenceFeatures,
+            ["largest_table"] = new JsonObject { ["name"] = s.LargestTable.Name, ["rows"] = s.LargestTable.Rows, ["dim"] = s.LargestTable.Dim, ["bytes"] = s.LargestTable.Bytes },
+            ["parameters"] = s.TotalParameters, ["embedding_parameters"] = w.EmbeddingParameters, ["dense_parameters"] = w.DenseParameters,
+            ["embedding_bytes"] = w.EmbeddingBytes, ["dense_bytes"] = s.DenseBytes,
+            ["bytes_by_dtype"] = JsonOutput.Array(s.BytesByDType, b => new JsonObject { ["dtype"] = b.DType.Name(), ["tables"] = b.Tables, ["bytes"] = b.Bytes }),
+            ["lookups_per_sample"] = w.EmbeddingLookupsPerSample, ["vectors_per_sample"] = w.EmbeddingVectorsPerSample,
+            ["embedding_bytes_per_sample"] = s.EmbeddingBytesPerSample, ["dense_forward_flops_per_sample"] = w.DenseForwardFlopsPerSample,
+            ["dense_training_flops_per_sample"] = w.DenseTrainingFlopsPerSample, ["embedding_forward_flops_per_sample"] = s.EmbeddingForwardFlopsPerSample,
+            ["cache_fraction"] = WorkloadSummary.CacheFraction, ["lookup_weighted_hit_rate"] = s.LookupWeightedHitRate,
+            ["dense_operators"] = JsonOutput.Array(w.DenseOperators, o => new JsonObject
+            {
+                ["name"] = o.Name, ["kind"] = o.Op.Kind, ["shape"] = o.Op.Shape, ["rows_per_sample"] = o.RowsPerSample,
+                ["parameters"] = o.Op.Parameters, ["forward_flops_per_sample"] = o.ForwardFlopsPerSample,
+            }),
+        };
     }
 
     private static void Render(WorkloadSummary s, TextWriter stdout)

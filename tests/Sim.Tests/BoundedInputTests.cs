@@ -14,6 +14,17 @@ public class BoundedInputTests
     }
 
     [Fact]
+    public void A_workload_too_large_to_parse_in_bounded_memory_is_refused_before_it_is_read()
+    {
+        using var dir = new Fixtures.TempDir();
+        var path = dir.Path + "/huge.yaml";
+        using (var f = File.Create(path)) f.SetLength(Sim.Config.YamlDocument.MaxFileBytes + 1); // sparse: no disk used
+        var r = CliRunner.Run("workload", "describe", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("huge.yaml: file is 16777217 bytes, larger than the 16777216-byte (16 MiB) limit of a Sim input", r.Stderr);
+    }
+
+    [Fact]
     public void A_profile_with_a_repeated_key_is_refused_with_its_line_and_column()
     {
         using var dir = new Fixtures.TempDir();

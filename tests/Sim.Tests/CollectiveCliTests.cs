@@ -96,3 +96,48 @@ public class CollectiveCliTests
         Assert.Equal("", r.Stdout);
     }
 }
+
+/// <summary>`sim collective` (its default, prediction model) prints what an iteration's collective task pays.</summary>
+public class CollectiveAsPredictedTests
+{
+    private static double CliSeconds(string topology, string op, double bytes, string? profile)
+    {
+        string[] args = ["collective", Fixtures.Repo(topology), "--op", op, "--bytes", ((long)Math.Round(bytes)).ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"];
+        var r = CliRunner.Run(profile is null ? args : [.. args, "--profile", Fixtures.Repo(profile)]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return System.Text.Json.JsonDocument.Parse(r.Stdout).RootElement.GetProperty("rows")[0].GetProperty("seconds").GetDouble();
+    }
+
+    [Theory]
+    [InlineData("validation/profiles/h200x1.json")] // measured curves (all-reduce and all-to-all at 2 GPUs)
+    [InlineData(null)]                              // the built-in models: the closed-form link model for collectives
+    public void The_collective_command_and_a_predictions_collective_tasks_give_the_same_seconds(string? profile)
+    {
+        var s = Scenario.Load(Fixtures.Repo("topologies/h200x2.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"), Fixtures.Repo("validation/plans/val-base.2gpu.rw.yaml"));
+        var predictor = Sim.Predictions.Predictor.For(profile is null ? null : Sim.Calibration.CalibrationProfileJson.Read(Fixtures.Repo(profile)));
+        var graph = predictor.Graph(s);
+        var reduce = graph.Tasks.Single(t => t.Collective?.Kind == Sim.Engine.CollectiveKind.AllReduce);
+        Assert.Equal(reduce.SecondsFor(0) - reduce.Collective!.HostSeconds, CliSeconds("topologies/h200x2.yaml", "all_reduce", reduce.Collective.Bytes, profile), 12);
+
+        // Row-wise everywhere: each rank sends the same partial sums to the other, an even all-to-all.
+        var a2a = graph.Tasks.First(t => t.Collective?.Kind == Sim.Engine.CollectiveKind.AllToAll && t.Phase == Sim.Engine.Phases.AllToAllForward);
+        var d = a2a.Collective!.Demand!;
+        Assert.All(d.ToEachPeer, v => Assert.Equal(d.ToEachPeer[0], v));
+        Assert.All(d.FromEachPeer, v => Assert.Equal(0, v));
+        var perRankBuffer = d.ToEachPeer[0] * d.World; // nccl-tests size: the send buffer, the rank's own share included
+        Assert.Equal(a2a.SecondsFor(0) - a2a.Collective.HostSeconds, CliSeconds("topologies/h200x2.yaml", "all_to_all", perRankBuffer, profile), 9);
+    }
+
+    [Fact]
+    public void Ops_and_options_of_the_routed_model_say_so()
+    {
+        var rs = CliRunner.Run("collective", Fixtures.Repo("topologies/h200x2.yaml"), "--op", "reduce_scatter", "--bytes", "1MiB", "--model", "prediction");
+        Assert.Equal(2, rs.ExitCode);
+        Assert.Contains("--model routed", rs.Stderr);
+        var routed = CliRunner.Run("collective", Fixtures.Repo("topologies/h200x2.yaml"), "--op", "reduce_scatter", "--bytes", "1MiB");
+        Assert.Equal(0, routed.ExitCode);
+        Assert.Contains("# model: routed", routed.Stdout);
+        var prof = CliRunner.Run("collective", Fixtures.Repo("topologies/h200x2.yaml"), "--model", "routed", "--profile", Fixtures.Repo("validation/profiles/h200x1.json"));
+        Assert.Equal(2, prof.ExitCode);
+    }
+}

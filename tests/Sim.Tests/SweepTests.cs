@@ -215,6 +215,57 @@ public class SweepTests
         Assert.True(new FileInfo(d.Path("full.parquet")).Length > 0);
     }
 
+    /// <summary>`sim` in a process of its own, as a scheduler's array task runs it, with the task's environment.</summary>
+    private static (int Code, string Stdout, string Stderr) SimProcess(IDictionary<string, string> env, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(System.IO.Path.Combine(AppContext.BaseDirectory, "sim.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var name in new[] { "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX", "SIM_SHARD_COUNT" })
+            psi.Environment.Remove(name);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Array_tasks_of_Slurm_and_Kubernetes_run_their_shard_as_separate_processes_and_merge_to_the_whole()
+    {
+        using var d = new SweepDir();
+        var parts = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            // Slurm numbers this array from 5 (--array=5-7): the shard is the task's place in the array.
+            var r = SimProcess(new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = (5 + i).ToString(), ["SLURM_ARRAY_TASK_COUNT"] = "3", ["SLURM_ARRAY_TASK_MIN"] = "5" },
+                "sweep", d.Sweep, "--out", d.Path($"slurm{i}.duckdb"), "--threads", "1");
+            Assert.True(r.Code == 0, r.Stderr);
+            Assert.Contains($"shard {i}/3 from SLURM_ARRAY_TASK_ID", r.Stderr);
+            parts.Add(d.Path($"slurm{i}.duckdb"));
+        }
+        var k8s = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var r = SimProcess(new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = i.ToString(), ["SIM_SHARD_COUNT"] = "2" },
+                "sweep", d.Sweep, "--out", d.Path($"k8s{i}.duckdb"), "--threads", "1");
+            Assert.True(r.Code == 0, r.Stderr);
+            Assert.Contains($"in shard {i}/2 of 32", r.Stdout);
+            k8s.Add(d.Path($"k8s{i}.duckdb"));
+        }
+        var whole = CliRunner.Run("sweep", d.Sweep, "--out", d.Path("whole.duckdb"), "--csv", d.Path("whole.csv"));
+        Assert.Equal(0, whole.ExitCode);
+        foreach (var (name, set) in new[] { ("slurm", parts), ("k8s", k8s) })
+        {
+            Assert.Equal(0, CliRunner.Run(["sweep", "merge", d.Path($"{name}.duckdb"), .. set]).ExitCode);
+            Assert.Equal(File.ReadAllBytes(d.Path("whole.csv")), Csv(d.Path($"{name}.duckdb"), d.Path($"{name}.csv")));
+        }
+        var missing = SimProcess(new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "0" }, "sweep", d.Sweep, "--out", d.Path("x.duckdb"));
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("SIM_SHARD_COUNT", missing.Stderr);
+    }
+
     [Fact]
     public void A_fabric_follows_the_family_size_or_the_size_is_infeasible()
     {

@@ -94,8 +94,20 @@ public class TopologyCliTests
         var yaml = File.ReadAllText(output);
         Assert.Contains("topology: [ Switch, Switch ]", yaml);
         Assert.Contains("npus_count: [ 8, 16 ]", yaml);
-        Assert.Contains("bandwidth: [ 450.0, 50.0 ]", yaml);
+        // 450 GB/s and 50 GB/s in the GiB/s (2^30 B/s) that ASTRA-sim reads: 450e9 / 2^30 and 50e9 / 2^30.
+        Assert.Contains("bandwidth: [ 419.095159, 46.566129 ]", yaml);
         Assert.Matches(@"latency: \[ 500\.0, [0-9.]+ \]", yaml);
+    }
+
+    [Theory]
+    [InlineData(100e9, 93.13225746154785)]  // 100e9 / 1073741824
+    [InlineData(1L << 30, 1.0)]
+    [InlineData(25e9, 23.283064365386963)]
+    public void Astra_bandwidth_is_written_in_GiB_per_second_as_astra_sim_reads_it(double bytesPerSecond, double gib)
+    {
+        Assert.Equal(gib, AstraSimExport.GiBPerSecond(bytesPerSecond), 9);
+        // Decimal GB/s would tell ASTRA-sim the link is 2^30 / 1e9 = 7.37% faster than it is.
+        Assert.Equal(1.073741824, bytesPerSecond / 1e9 / AstraSimExport.GiBPerSecond(bytesPerSecond), 12);
     }
 
     [Theory]

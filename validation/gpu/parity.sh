@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage (on the GPU machine, from the repo root, after validation/gpu/publish.sh here and carrying .gpu):
-#   validation/gpu/parity.sh OUTDIR [micro] [e2e]
+#   validation/gpu/parity.sh OUTDIR [micro] [e2e] [traces]
 #
 # The operator grid and the stack-parity runs (issues 14 and 15) in one go, within PARITY_BUDGET_S (default 540 s):
 #   micro: the plain-PyTorch reference's operator grid (stack pytorch-eager) and `harness micro operators`
@@ -8,7 +8,8 @@
 #   e2e:   every plan validation/plans/*.<G>gpu.*.yaml (G = GPUs on this machine, or PARITY_GPU_COUNT) for every
 #          optimizer in PARITY_OPTIMIZERS (default "sgd rowwise_adagrad"), by the reference (torchrun, one process per
 #          GPU) and the harness's eager and fused stacks: the runs `sim validate` judges, never fits.
-# Writes log.txt, micro-<G>gpu.json and e2e-<G>gpu.json (JSON arrays of Measurements) into OUTDIR.
+#   traces: profiler traces of three plans by the reference (what `sim calibrate --trace` and `sim validate --trace` read).
+# Writes log.txt, micro-<G>gpu.json and e2e-<G>gpu.json (JSON arrays of Measurements) and traces/ into OUTDIR.
 set -uo pipefail
 [ $# -ge 1 ] || { echo "usage: validation/gpu/parity.sh OUTDIR [micro] [e2e]" >&2; exit 2; }
 outdir="$1"; shift
@@ -93,5 +94,20 @@ if [[ " $steps " == *" e2e "* ]]; then
         done
     done
     json_array "$outdir/e2e-${count}gpu.json" "${e2e[@]}"
+fi
+# traces: PyTorch profiler (Kineto) traces of a few plans by the reference (issue 19): `sim calibrate --trace` fits on
+# one, `sim validate --trace` judges another. Two profiled iterations each (record_shapes on), gzipped, per rank.
+if [[ " $steps " == *" traces "* ]]; then
+    mkdir -p "$outdir/traces"
+    for plan in ${PARITY_TRACE_PLANS:-validation/plans/val-base.${count}gpu.tw.yaml validation/plans/val-base.${count}gpu.rw.yaml validation/plans/val-base.${count}gpu.cw.yaml}; do
+        [ -e "$plan" ] || { say "SKIP trace $plan: no such plan"; continue; }
+        name="$(basename "$plan" .yaml)"
+        workload="workloads/validation/${name%%.*}.yaml"
+        step "trace $name" 90 "${ref[@]}" run "topologies/${card}x$count.yaml" "$workload" "$plan" --device cuda --iterations 3 --warmup 3 \
+            --profile-busy 2 --seed 1 --trace "$outdir/traces/$name.json" --out "$outdir/traces/$name.run.json"
+    done
+    # No path of the device machine in what gets committed (Kineto writes the trace's own path as traceName).
+    sed -i "s#$root/##g; s#/tmp/[A-Za-z0-9._-]*/##g" "$outdir"/traces/*.json 2>/dev/null || true
+    gzip -9f "$outdir"/traces/*.json 2>/dev/null || true
 fi
 say "parity done in $(( SECONDS - start ))s: $(ls "$outdir" | tr '\n' ' ')"

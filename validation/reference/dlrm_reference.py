@@ -12,6 +12,7 @@ Only torch, torch.distributed, pyyaml and the standard library are used. See val
 """
 
 import argparse
+import contextlib
 import datetime
 import glob
 import hashlib
@@ -690,6 +691,7 @@ class Trainer:
         import torch.nn.functional as F
         self.torch, self.dist, self.F = torch, dist, F
         self.w, self.L, self.rank, self.device, self.lr = w, layout, rank, device, lr
+        self.record = None  # record_function while the profiler runs (step sets it)
         self.world = layout.world
         self.b, self.B = layout.b, layout.B
         self.adagrad = optimizer == "rowwise_adagrad"
@@ -748,6 +750,7 @@ class Trainer:
     # -- one iteration ----------------------------------------------------------------------------------------
     def step(self, batch, timer, sync_each_phase=False, record=None):
         self.dense, self.labels, self.indices = batch
+        self.record = record
         for p, body in enumerate(self.bodies):
             ctx = record(PHASES[p]) if record is not None else None
             if ctx is not None:
@@ -946,7 +949,9 @@ class Trainer:
             grads = [self.grad_pooled.narrow(1, o.pooled_column, o.shard.cols) for o in self.owned]
             torch.autograd.backward(self.outs, grads)
             for bag, state in zip(self.bags, self.states):
-                sparse_step(torch, bag, state, self.lr)
+                # Profiled iterations name each step as torch.optim would: sim calibrate --trace adds it to the backward.
+                with (self.record("Optimizer.step#SparseStep.step") if self.record is not None else contextlib.nullcontext()):
+                    sparse_step(torch, bag, state, self.lr)
         for t, out in self.dp_out.items():
             leaf = self.dp_leaf[t]
             self.dp_bags[t].weight.grad = None
@@ -964,7 +969,7 @@ class Trainer:
     def dense_optimizer(self):
         torch = self.torch
         at = 0
-        with torch.no_grad():
+        with torch.no_grad(), (self.record("Optimizer.step#DenseStep.step") if self.record is not None else contextlib.nullcontext()):
             for i, p in enumerate(self.params):
                 n = p.numel()
                 g = self.flat.narrow(0, at, n).view(p.shape)
@@ -1238,7 +1243,8 @@ def cmd_run(args, argv):
         try:
             from torch.profiler import profile, ProfilerActivity, record_function
             acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-            prof = profile(activities=acts)
+            # Shapes only when a trace is written (sim calibrate --trace fits operators by them); they cost host time.
+            prof = profile(activities=acts, record_shapes=bool(args.trace))
             prof.__enter__()
             record = record_function
         except Exception as e:

@@ -238,6 +238,15 @@ public static class Calibrator
         return Phases.All.Select(ph => PerRank(graph, ph) is var r && Phases.IsCommunication(ph) ? r.Min() : r.Max()).ToArray();
     }
 
+    /// <summary>[rank][phase]: each rank's predicted seconds in each phase of <see cref="Phases.All"/>.</summary>
+    public static double[][] RankPhases(MeasurementFile run, CostParameters p)
+    {
+        var s = ScenarioFromMeasurement.Load(run.Measurement, run.File);
+        var graph = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, p);
+        var per = Phases.All.Select(ph => PerRank(graph, ph)).ToArray();
+        return Enumerable.Range(0, graph.World).Select(r => per.Select(x => x[r]).ToArray()).ToArray();
+    }
+
     private static double[] PerRank(IterationGraph g, string phase)
     {
         var perRank = new double[g.World];

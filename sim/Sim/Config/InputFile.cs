@@ -17,7 +17,7 @@ public static class InputFile
         while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
         {
             if (bytes.Length + n > YamlDocument.MaxFileBytes)
-                throw new SimInputException(shown, "", $"input is larger than the {YamlDocument.MaxFileBytes}-byte limit (not a Sim file?)");
+                throw new SimInputException(shown, "", $"input is larger than the {YamlDocument.MaxFileBytes}-byte (16 MiB) limit of a Sim input (not a Sim file?)");
             bytes.Write(chunk, 0, n);
         }
         bytes.Position = 0;

@@ -104,7 +104,7 @@ public sealed class Predictor
             s.Cluster.BuildGraph();
         }
         var cost = CostFor(s.Cluster);
-        var built = IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
+        var built = Graph(s, cost);
         var fixedFactors = conditions.Stragglers.FactorsPerRank(s.Cluster);
         var graph = fixedFactors is null ? built : built.WithComputeScaled(t => fixedFactors[t.Rank]);
         Func<Topology.NetworkLink, double>? share = conditions.Background.Fractions.Count == 0 ? null : conditions.Background.ShareOf;
@@ -165,8 +165,12 @@ public sealed class Predictor
     }
 
     /// <summary>Only the analytical iteration time: what planners and sweep benchmarks call thousands of times.</summary>
-    public double IterationSeconds(Scenario s) =>
-        Timeline.Analytical(IterationGraph.Build(s.Cluster, s.Workload, s.Plan, CostFor(s.Cluster))).End;
+    public double IterationSeconds(Scenario s) => Timeline.Analytical(Graph(s)).End;
+
+    /// <summary>The iteration's task graph priced as both modes price it (what `sim export chakra` writes out).</summary>
+    public IterationGraph Graph(Scenario s) => Graph(s, CostFor(s.Cluster));
+
+    private static IterationGraph Graph(Scenario s, CostParameters cost) => IterationGraph.Build(s.Cluster, s.Workload, s.Plan, cost);
 
     /// <summary>Bytes each GPU holds (<see cref="MemoryModel"/>).</summary>
     public static long[] Memory(Scenario s) =>

@@ -98,6 +98,45 @@ public readonly record struct SweepShard(int Index, int Count)
         if (i < 0 || i >= n) throw new SimInputException("--shard", "", $"I must be between 0 and {n - 1} (parts are numbered from 0), found {i}");
         return new SweepShard(i, n);
     }
+
+    /// <summary>
+    /// The part a scheduler's array task runs, when the environment says so: Slurm job arrays
+    /// (SLURM_ARRAY_TASK_ID from SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT tasks) or Kubernetes Indexed Jobs
+    /// (JOB_COMPLETION_INDEX, with the count in SIM_SHARD_COUNT: Kubernetes does not put `completions` in the pod's
+    /// environment). Null when neither is set; <paramref name="source"/> names the variables used.
+    /// </summary>
+    public static SweepShard? FromEnvironment(Func<string, string?> env, out string source)
+    {
+        source = "";
+        if (env("SLURM_ARRAY_TASK_ID") is { } id && env("SLURM_ARRAY_TASK_COUNT") is { } count)
+        {
+            var min = env("SLURM_ARRAY_TASK_MIN") is { } m ? Number("SLURM_ARRAY_TASK_MIN", m) : 0;
+            var stride = env("SLURM_ARRAY_TASK_STEP") is { } st ? Number("SLURM_ARRAY_TASK_STEP", st) : 1;
+            var index = Number("SLURM_ARRAY_TASK_ID", id) - min;
+            if (stride < 1 || index % stride != 0)
+                throw new SimInputException("SLURM_ARRAY_TASK_ID", "", $"task {id} is not on the array's grid (min {min}, step {stride}): run the array as --array=0-{{N-1}}");
+            source = "SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT";
+            return Checked(index / stride, Number("SLURM_ARRAY_TASK_COUNT", count), source);
+        }
+        if (env("JOB_COMPLETION_INDEX") is { } k)
+        {
+            var n = env("SIM_SHARD_COUNT") ?? throw new SimInputException("SIM_SHARD_COUNT", "",
+                "required beside JOB_COMPLETION_INDEX: set it to the Indexed Job's completions (docs/sweeps-on-schedulers.md)");
+            source = "JOB_COMPLETION_INDEX, SIM_SHARD_COUNT";
+            return Checked(Number("JOB_COMPLETION_INDEX", k), Number("SIM_SHARD_COUNT", n), source);
+        }
+        return null;
+    }
+
+    private static int Number(string variable, string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+            : throw new SimInputException(variable, "", $"expected a whole number, found '{value}'");
+
+    private static SweepShard Checked(int index, int count, string source)
+    {
+        try { return Parse($"{index}/{count}"); }
+        catch (SimInputException e) { throw new SimInputException(source, "", e.Problem); }
+    }
 }
 
 /// <summary>The cross product of a sweep's axes, each point with its deterministic key.</summary>
