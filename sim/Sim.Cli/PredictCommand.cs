@@ -22,17 +22,21 @@ public static class PredictCommand
         var plot = new Option<string?>("--plot") { Description = "draw the iteration as a Gantt chart (.png or .svg)" };
         var profile = ModeOption.Profile();
         var stack = ModeOption.Stack();
-        var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU.")
+        var conditions = new ConditionsOptions();
+        var cmd = new Command("predict", "Predict one training iteration: time, samples/s, per-phase breakdown, memory per GPU; " +
+            "under non-ideal conditions (stragglers and jitter, background traffic, degraded links) a distribution and the pacing rank.")
         {
             topology, workload, plan, planner, json, mode, trace, plot, profile, stack,
         };
+        foreach (var o in conditions.All) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
+            var under = conditions.Parse(r);
             var predictor = ModeOption.Predictor(r.GetValue(profile), ModeOption.StackFor(r.GetValue(stack), r.GetValue(workload)!));
             var scenario = Scenario.Load(r.GetValue(topology)!, r.GetValue(workload)!, r.GetValue(plan), r.GetValue(planner), predictor);
             var tracePath = r.GetValue(trace);
             var plotPath = r.GetValue(plot);
-            var (prediction, timeline, engine) = predictor.Run(scenario, ModeOption.Parse(r.GetValue(mode)), recordFlows: tracePath is not null);
+            var (prediction, timeline, engine) = predictor.Run(scenario, ModeOption.Parse(r.GetValue(mode)), recordFlows: tracePath is not null, conditions: under);
             var flows = engine?.Flows ?? [];
             var stats = engine?.Stats;
             if (tracePath is not null)
@@ -66,6 +70,8 @@ public static class PredictCommand
             table.AddRow(ph.Name, Units.Seconds(ph.Seconds), (ph.Seconds / p.IterationSeconds).ToString("P1", System.Globalization.CultureInfo.InvariantCulture), ph.IsCommunication ? "communication" : "compute");
         table.AddRow("[bold]iteration[/]", $"[bold]{Units.Seconds(p.IterationSeconds)}[/]", "100.0 %", "");
         console.Write(table);
+        // Right under the number: where the inputs sit in the model's weakest places.
+        foreach (var w in p.OutOfModel ?? []) stdout.WriteLine($"out of model:     {w}");
         if (p.ErrorBand is { } band)
             stdout.WriteLine($"error band:       ±{band.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} ({Units.Seconds(p.IterationSeconds * (1 - band))} .. {Units.Seconds(p.IterationSeconds * (1 + band))}), the largest iteration error of the calibration runs");
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -76,5 +82,29 @@ public static class PredictCommand
         stdout.WriteLine($"cost parameters:  {p.CostSource}");
         if (p.Stack is { } stack) stdout.WriteLine($"stack:            {stack}");
         foreach (var e in p.Extrapolations ?? []) stdout.WriteLine($"extrapolation:    {e}");
+        RenderConditions(p, stdout);
+    }
+
+    /// <summary>The conditions, the distribution of iteration times and the rank that set the pace.</summary>
+    private static void RenderConditions(Prediction p, TextWriter stdout)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var c in p.Conditions ?? []) stdout.WriteLine($"conditions:       {c}");
+        if (p.Distribution is { } d)
+        {
+            var n = d.Seconds.Count;
+            stdout.WriteLine(n == 1
+                ? $"distribution:     one iteration (nothing random): {Units.Seconds(d.P50)}, {(p.GlobalBatchSize / d.P50).ToString("N0", inv)} samples/s"
+                : $"distribution:     {n.ToString(inv)} iterations: p50 {Units.Seconds(d.P50)}, p90 {Units.Seconds(d.P90)}, p99 {Units.Seconds(d.P99)} " +
+                  $"(mean {Units.Seconds(d.Mean)}, {Units.Seconds(d.Min)} .. {Units.Seconds(d.Max)}); p50 {(p.GlobalBatchSize / d.P50).ToString("N0", inv)} samples/s");
+            if (d.PacingRank >= 0)
+                stdout.WriteLine($"pacing rank:      {d.PacingWhere} " +
+                    $"has the most compute on the critical path in {d.PacingShare.ToString("P0", inv)} of the iterations");
+            else stdout.WriteLine("pacing rank:      none: the critical path is all communication");
+        }
+        if (p.BusiestLink is { } l)
+            stdout.WriteLine($"pacing link:      {l.From} -> {l.To} ({l.Tier}), busy {Units.Seconds(l.BusySeconds)} of the {Units.Seconds(p.IterationSeconds)} iteration " +
+                $"({(l.BusySeconds / p.IterationSeconds).ToString("P0", inv)}): the busiest link at the job's share of it");
+        foreach (var note in p.Notes ?? []) stdout.WriteLine($"note:             {note}");
     }
 }

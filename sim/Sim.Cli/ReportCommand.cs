@@ -145,6 +145,36 @@ public static class ReportCommand
                 .Append(Figure(pct, "Per-phase breakdown as a share of the iteration", bw, SweepPlots.Height + 60));
             html.Append(BreakdownTable(slice, labels));
 
+            // Non-ideal conditions (issue 21).
+            var background = a.Background();
+            if (background.Count > 0)
+            {
+                html.Append("<h2>Shared fabric: background load</h2>\n<p>").Append(E("Samples per second and slowdown against the fraction of every scale-out link (PCIe to the NIC, NIC, leaf, spine) taken by other jobs' traffic, simulated by the event engine; each curve holds the other knobs fixed. The dashed curve is 1/(1 - load), the slowdown of a step spent entirely on the scale-out fabric: a curve below it is the share of the step that other work hides or that runs on NVLink and compute.")).Append("</p>\n");
+                var tp = SweepPlots.Background(background, "Throughput vs background load", slowdown: false);
+                var sd = SweepPlots.Background(background, "Slowdown vs background load", slowdown: true);
+                charts.Add(("background-throughput", tp, SweepPlots.Width, SweepPlots.Height));
+                charts.Add(("background-slowdown", sd, SweepPlots.Width, SweepPlots.Height));
+                html.Append(Figure(tp, "Throughput against background load")).Append(Figure(sd, "Slowdown against background load"));
+            }
+            var jittered = a.Distributions();
+            if (jittered.Count > 0)
+            {
+                var shown = jittered.Take(40).ToList();
+                var dl = shown.Select(r => a.RowLabel(r)).ToList();
+                html.Append("<h2>Stragglers and jitter: the distribution</h2>\n<p>").Append(E($"The distribution of the iteration time over the iterations simulated for each configuration with compute jitter: how far p90 and p99 lie above p50, and the percentiles with the GPU that paced most iterations in the table (nearest-rank percentiles; seeded, so the same sweep gives the same numbers){(jittered.Count > shown.Count ? $"; the first {shown.Count} of {jittered.Count}" : "")}.")).Append("</p>\n");
+                var dw = Math.Max(SweepPlots.Width, 200 + shown.Count * 40);
+                var dp = SweepPlots.Distribution(shown, dl, "Iteration-time tail under jitter: p90 and p99 above p50");
+                charts.Add(("distribution", dp, dw, SweepPlots.Height + 60));
+                html.Append(Figure(dp, "p90 and p99 of the iteration time above its p50 (p50 in the table)", dw, SweepPlots.Height + 60));
+                html.Append("<table class=\"small\"><tr><th>configuration</th><th>p50</th><th>p90</th><th>p99</th><th>pacing GPU</th></tr>\n");
+                for (var i = 0; i < shown.Count; i++)
+                    html.Append("<tr><td>").Append(E(dl[i])).Append("</td><td class=\"num\">").Append(E(Units.Seconds(shown[i].IterationSecondsP50!.Value)))
+                        .Append("</td><td class=\"num\">").Append(E(Units.Seconds(shown[i].IterationSecondsP90!.Value)))
+                        .Append("</td><td class=\"num\">").Append(E(Units.Seconds(shown[i].IterationSecondsP99!.Value)))
+                        .Append("</td><td class=\"num\">").Append(shown[i].PacingRank?.ToString(Inv) ?? "").Append("</td></tr>\n");
+                html.Append("</table>\n");
+            }
+
             // Heatmap.
             var hx = heatAxes ?? a.DefaultHeatmapAxes();
             if (hx is { } axesPair)

@@ -106,6 +106,66 @@ public static class SweepPlots
         return plot;
     }
 
+    /// <summary>Samples/s (or the slowdown, with the 1/(1 − f) of a fully scale-out-bound step for reference) against background load.</summary>
+    public static Plot Background(IReadOnlyList<BackgroundSeries> series, string title, bool slowdown)
+    {
+        var plot = Styled(title);
+        var palette = new ScottPlot.Palettes.Category10();
+        for (var i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            var sc = plot.Add.Scatter(s.Points.Select(p => p.Load * 100).ToArray(), s.Points.Select(p => slowdown ? p.Slowdown : p.SamplesPerSecond).ToArray());
+            sc.Color = palette.GetColor(i % 10);
+            sc.LineWidth = 2;
+            sc.MarkerSize = 7;
+            sc.LegendText = s.Label;
+        }
+        if (slowdown && series.Count > 0)
+        {
+            var loads = series.SelectMany(s => s.Points.Select(p => p.Load)).Distinct().Order().ToArray();
+            var bound = plot.Add.Scatter(loads.Select(f => f * 100).ToArray(), loads.Select(f => 1 / (1 - f)).ToArray());
+            bound.Color = Colors.Gray;
+            bound.LinePattern = LinePattern.Dashed;
+            bound.MarkerSize = 0;
+            bound.LegendText = "1/(1 - load): all time on the scale-out fabric";
+        }
+        plot.XLabel("background load on the scale-out links, %");
+        plot.YLabel(slowdown ? "slowdown (iteration / iteration at the lightest load)" : "samples/s");
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    /// <summary>
+    /// The spread of each jittered configuration's iterations: p90 and p99 above p50, in percent (its p50 is in the
+    /// table beside it; drawn on one scale, a 1% tail vanishes between configurations 10x apart).
+    /// </summary>
+    public static Plot Distribution(IReadOnlyList<SweepRow> rows, IReadOnlyList<string> labels, string title)
+    {
+        var plot = Styled(title);
+        var xs = Enumerable.Range(0, rows.Count).Select(i => (double)i).ToArray();
+        (string Name, Func<SweepRow, double> Get, ScottPlot.Color Color)[] marks =
+        [
+            ("p90", r => r.IterationSecondsP90!.Value, Colors.Orange),
+            ("p99", r => r.IterationSecondsP99!.Value, Colors.Crimson),
+        ];
+        foreach (var (name, get, color) in marks)
+        {
+            var sc = plot.Add.Scatter(xs, rows.Select(r => (get(r) / r.IterationSecondsP50!.Value - 1) * 100).ToArray());
+            sc.LineWidth = 0;
+            sc.MarkerSize = 9;
+            sc.Color = color;
+            sc.LegendText = $"{name} above p50";
+        }
+        plot.Axes.Bottom.SetTicks(xs, labels.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -40;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = Math.Min(220, 20 + labels.Select(l => l.Length).DefaultIfEmpty(0).Max() * 5);
+        plot.YLabel("iteration time above p50, %");
+        plot.Axes.SetLimitsY(0, Math.Max(1, rows.Select(r => (r.IterationSecondsP99!.Value / r.IterationSecondsP50!.Value - 1) * 100).DefaultIfEmpty(0).Max() * 1.15));
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
     public static Plot Efficiency(IReadOnlyList<ScalingSeries> series, string title)
     {
         var plot = Styled(title);

@@ -22,17 +22,24 @@ public static class TopologyCommand
     {
         var file = new Argument<string>("topology") { Description = "cluster description (YAML or JSON), e.g. topologies/dgx-h100-16node.yaml" };
         var plot = new Option<string?>("--plot") { Description = "draw the graph to this file (.png or .svg)" };
+        var degrade = new Option<string?>("--degrade") { Description = "degraded-hardware overlay (YAML `degrade:` entries): describe the cluster with it (bisection, paths)" };
         var json = JsonOutput.Option("the description");
-        var cmd = new Command("describe", "GPUs, nodes, link tiers, per-GPU injection bandwidth per tier, bisection bandwidth, diameter and sources.") { file, plot, json };
+        var cmd = new Command("describe", "GPUs, nodes, link tiers, per-GPU injection bandwidth per tier, bisection bandwidth, diameter and sources.") { file, plot, json, degrade };
         cmd.SetAction(r =>
         {
             var path = r.GetValue(file)!;
             var plotPath = r.GetValue(plot);
             if (plotPath is not null) PlotFiles.CheckExtension(plotPath, "--plot");
-            var graph = TopologyLoader.Load(path).BuildGraph();
+            var cluster = TopologyLoader.Load(path);
+            if (r.GetValue(degrade) is { } overlay) cluster = cluster with { Overlay = Conditions.ConditionsLoader.LoadDegrade(overlay) };
+            var graph = cluster.BuildGraph();
             var summary = TopologySummary.Describe(graph);
             if (r.GetValue(json)) JsonOutput.Print(stdout, Json(summary));
-            else Render(summary, stdout);
+            else
+            {
+                Render(summary, stdout);
+                if (cluster.Overlay is { } o) stdout.WriteLine($"degraded:   {o.Describe()}");
+            }
             if (plotPath is not null)
             {
                 TopologyPlot.Save(GraphLayout.Of(graph), plotPath);

@@ -8,11 +8,24 @@ namespace Sim.Engine;
 /// <param name="FlowModel">exact flows, or how traffic was coalesced (<see cref="Coalescing"/>).</param>
 public sealed record EngineStats(long Events, long Flows, long RateRecomputes, double InjectedBytes, double DeliveredBytes, string FlowModel);
 
+/// <summary>A steady stream of another job between two GPUs, offered at <see cref="BytesPerSecond"/>.</summary>
+public readonly record struct StreamDemand(int Src, int Dst, double BytesPerSecond);
+
 /// <summary>A finished network flow, kept for traces.</summary>
 public readonly record struct FlowRecord(int Task, int Src, int Dst, double Bytes, double StartSeconds, double EndSeconds);
 
+/// <summary>
+/// The link that was busiest over the iteration: bytes it carried over the capacity the job had on it (after efficiency
+/// and background load). Under contention or a degraded fabric it is the link that sets the pace of the communication.
+/// </summary>
+public sealed record BusiestLink(string From, string To, string Tier, double BusySeconds);
+
 /// <summary>The outcome of one simulated iteration.</summary>
-public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyList<FlowRecord> Flows);
+public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyList<FlowRecord> Flows)
+{
+    /// <summary>The busiest link (null when nothing crossed the network).</summary>
+    public BusiestLink? BusiestLink { get; init; }
+}
 
 /// <summary>
 /// Discrete-event simulation of one iteration: compute tasks take their modelled seconds on their rank;
@@ -35,6 +48,11 @@ public sealed class EventEngine
     private readonly (double[] AllToAll, double[] Ring)? _linkScale;
     private readonly Timeline _t;
     private readonly FlowNetwork _flows;
+    private readonly IReadOnlyList<StreamDemand> _streams;
+    private int _tasksDone;
+    private readonly double[] _capacity;
+    // Bytes each link carried (a coalesced flow loads a link its hop scale times its bytes).
+    private readonly double[] _linkBytes;
     private readonly PriorityQueue<Event, (double, long)> _queue = new();
     private readonly List<FlowRecord> _records = [];
     private readonly int[] _waiting;
@@ -80,14 +98,22 @@ public sealed class EventEngine
     /// </summary>
     public const int DefaultMaxNodeGroups = 128;
 
-    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks, int maxNodeGroups)
+    private EventEngine(Cluster c, IterationGraph g, CostParameters p, bool recordFlows, int coalesceAboveRanks, int maxNodeGroups,
+        Func<NetworkLink, double>? capacityShare, IReadOnlyList<StreamDemand>? streams)
     {
+        _streams = streams ?? [];
         _c = c; _g = g; _p = p; _recordFlows = recordFlows;
         _net = c.BuildNetwork();
         if (c.WorldSize > coalesceAboveRanks) _co = Coalescing.For(c, _net, g, maxNodeGroups);
         if (_co is not null && _net is GraphNetwork graphNet) _linkScale = FabricMultiplicity.Compute(c, graphNet, _co);
-        var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier)).ToArray();
+        // Other jobs' steady traffic (background load) leaves this job a share of each link.
+        var caps = _net.Links.Select(l => l.BytesPerSecond * CollectiveModel.Efficiency(p, l.Tier) * (capacityShare?.Invoke(l) ?? 1))
+            // Each stream of another job gets a private link of its offered rate in front of its route: it takes at
+            // most that rate, and less where max-min fairness gives it less.
+            .Concat(_streams.Select(s => s.BytesPerSecond)).ToArray();
         _flows = new FlowNetwork(caps);
+        _capacity = caps;
+        _linkBytes = new double[caps.Length];
         _t = new Timeline(g);
         var n = g.Tasks.Count;
         _waiting = new int[n];
@@ -100,27 +126,37 @@ public sealed class EventEngine
         }
     }
 
+    /// <param name="capacityShare">per link, the share of its capacity this job gets (null: all of it).</param>
+    /// <param name="streams">other jobs' steady GPU-to-GPU streams, contending with this job's flows for the whole iteration.</param>
     public static EngineRun Run(Cluster c, IterationGraph g, CostParameters p, bool recordFlows = false,
-        int coalesceAboveRanks = DefaultCoalesceAboveRanks, int maxNodeGroups = DefaultMaxNodeGroups)
+        int coalesceAboveRanks = DefaultCoalesceAboveRanks, int maxNodeGroups = DefaultMaxNodeGroups, Func<NetworkLink, double>? capacityShare = null,
+        IReadOnlyList<StreamDemand>? streams = null)
     {
-        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups);
+        var e = new EventEngine(c, g, p, recordFlows, coalesceAboveRanks, maxNodeGroups, capacityShare, streams);
         e.Simulate();
-        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records);
+        return new EngineRun(e._t, new EngineStats(e._events, e._flowCount, e._flows.Recomputes, e._flows.InjectedBytes, e._flows.DeliveredBytes, e._co?.Describe() ?? "exact flows"), e._records)
+        {
+            BusiestLink = e.Busiest(),
+        };
     }
 
     private void Schedule(double time, Event e) => _queue.Enqueue(e, (time, _seq++));
 
     private void Simulate()
     {
+        StartStreams();
         foreach (var task in _g.Tasks) if (task.Dependencies.Count == 0) Start(task.Id);
         while (_queue.TryDequeue(out var e, out var key))
         {
+            // Other jobs' streams never end: the iteration does, when its last task is done.
+            if (_streams.Count > 0 && _tasksDone == _g.Tasks.Count) break;
             _events++;
             _now = key.Item1;
             switch (e.Kind)
             {
                 case Kind.ComputeDone:
                     _t.Finish[e.Task] = _now;
+                    _tasksDone++;
                     Release(e.Task, -1);
                     break;
                 case Kind.CollectiveBegin:
@@ -213,8 +249,39 @@ public sealed class EventEngine
             if (!run.RankDone[r]) RankDone(id, r);
     }
 
+    /// <summary>Other jobs' streams, from time 0: infinite bytes on a private link of their rate, then their route.</summary>
+    private void StartStreams()
+    {
+        var links = _net.Links.Count;
+        for (var i = 0; i < _streams.Count; i++)
+        {
+            var s = _streams[i];
+            _flows.Add(new Flow
+            {
+                Id = (int)_flowCount++, Route = [links + i, .. _net.Route(s.Src, s.Dst)], Bytes = double.PositiveInfinity, LatencySeconds = 0,
+                Src = s.Src, Dst = s.Dst, Owner = -1, Persistent = true,
+            }, 0);
+        }
+        if (_streams.Count > 0) Reschedule();
+    }
+
+    private BusiestLink? Busiest()
+    {
+        var best = -1;
+        var bestSeconds = 0.0;
+        for (var l = 0; l < _net.Links.Count; l++)
+        {
+            var s = _capacity[l] > 0 ? _linkBytes[l] / _capacity[l] : 0;
+            if (s > bestSeconds) { bestSeconds = s; best = l; }
+        }
+        if (best < 0) return null;
+        var link = _net.Links[best];
+        return new BusiestLink(link.From, link.To, link.TierName, bestSeconds);
+    }
+
     private void Delivered(Flow f)
     {
+        for (var hop = 0; hop < f.Route.Length; hop++) _linkBytes[f.Route[hop]] += f.Bytes * f.Scale(hop);
         var run = _running[f.Owner];
         // A measured collective's flows carry scaled bytes (see MeasuredCollectives); the trace shows the real ones.
         if (_recordFlows) _records.Add(new FlowRecord(f.Owner, f.Src, f.Dst, f.Bytes / (run.Measured?.Scale ?? 1), f.StartSeconds, _now));
@@ -272,6 +339,7 @@ public sealed class EventEngine
         if (++run.RanksDone == _c.WorldSize)
         {
             _t.Finish[id] = _now;
+            _tasksDone++;
             _running.Remove(id);
             Release(id, -1);
             _byRank.Remove(id);

@@ -12,6 +12,8 @@ public sealed class Flow
     public required int Owner { get; init; }
     /// <summary>What the flow stands for (see <see cref="Message"/>).</summary>
     public MessageKind Kind { get; init; }
+    /// <summary>Another job's steady stream: it never finishes (infinite bytes) and takes its fair share for the whole run.</summary>
+    public bool Persistent { get; init; }
     /// <summary>How many real flows per link this one stands for: its share of a shared link is that many fair shares.</summary>
     public double Weight { get; init; } = 1;
     /// <summary>Per hop of <see cref="Route"/>, how many times its rate the flow loads that link (null: once each).</summary>
@@ -108,7 +110,7 @@ public sealed class FlowNetwork
         f.Rate = 0;
         _active.Add(f);
         _live++;
-        InjectedBytes += f.Bytes;
+        if (!f.Persistent) InjectedBytes += f.Bytes;
         if (f.Route.Length == 0)
         {
             // A flow with an empty route (local messages never become flows) crosses no link: nothing limits it.
@@ -142,7 +144,8 @@ public sealed class FlowNetwork
 
     private void Push(Flow f)
     {
-        if (!(f.Rate > 0)) return;
+        // A persistent flow never finishes: it has no place in the finish-time heaps (inf - inf would be NaN there).
+        if (!(f.Rate > 0) || f.Persistent) return;
         _byFinish.Enqueue((f, f.Version), f.Updated + Math.Max(0, f.Remaining) / f.Rate);
         _byTake.Enqueue((f, f.Version), f.Updated + (f.Remaining - Tolerance(f)) / f.Rate);
         // Stale entries pile up as rates change: start afresh from the live flows when they outnumber them.
@@ -155,7 +158,7 @@ public sealed class FlowNetwork
         _byFinish.Clear();
         _byTake.Clear();
         foreach (var f in _active)
-            if (f.Rate > 0)
+            if (f.Rate > 0 && !f.Persistent)
             {
                 _byFinish.Enqueue((f, f.Version), f.Updated + Math.Max(0, f.Remaining) / f.Rate);
                 _byTake.Enqueue((f, f.Version), f.Updated + (f.Remaining - Tolerance(f)) / f.Rate);

@@ -17,11 +17,20 @@ public sealed class IterationGraph
     public IReadOnlyList<IterationTask> Tasks { get; }
     public int World { get; }
     public EmbeddingWork Embedding { get; }
+    /// <summary>With fitted operator models, the largest share of a rank's step spent issuing on the host (null: no host model).</summary>
+    public double? HostShare { get; private init; }
 
     private IterationGraph(IReadOnlyList<IterationTask> tasks, int world, EmbeddingWork embedding)
     {
         Tasks = tasks; World = world; Embedding = embedding;
     }
+
+    /// <summary>
+    /// The same DAG with each compute task's seconds multiplied by <paramref name="factor"/>(task) (stragglers, jitter);
+    /// collectives keep their costs. A factor of 1 everywhere gives an identical graph.
+    /// </summary>
+    public IterationGraph WithComputeScaled(Func<IterationTask, double> factor) =>
+        new(Tasks.Select(t => t.Kind == TaskKind.Compute ? t with { Seconds = t.Seconds * factor(t) } : t).ToArray(), World, Embedding) { HostShare = HostShare };
 
     public static IterationGraph Build(Cluster c, DlrmWorkload w, ShardingPlan plan, CostParameters p)
     {
@@ -90,7 +99,7 @@ public sealed class IterationGraph
             if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
             b.Compute(Phases.DenseOptimizer, _ => opt, [lastBucket]);
         }
-        return new IterationGraph(b.Tasks, world, emb);
+        return new IterationGraph(b.Tasks, world, emb) { HostShare = phase?.HostShare };
     }
 
     /// <summary>

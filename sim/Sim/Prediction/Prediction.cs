@@ -1,3 +1,4 @@
+using Sim.Conditions;
 using Sim.Engine;
 
 namespace Sim.Predictions;
@@ -26,7 +27,12 @@ public sealed record Prediction(
     IReadOnlyList<PathSegment> CriticalPath,
     double? ErrorBand = null,
     string? Stack = null,
-    IReadOnlyList<string>? Extrapolations = null)
+    IReadOnlyList<string>? Extrapolations = null,
+    IterationDistribution? Distribution = null,
+    IReadOnlyList<string>? Conditions = null,
+    IReadOnlyList<string>? Notes = null,
+    IReadOnlyList<string>? OutOfModel = null,
+    BusiestLink? BusiestLink = null)
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>

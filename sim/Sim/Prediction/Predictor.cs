@@ -1,4 +1,5 @@
 using Sim.Calibration;
+using Sim.Conditions;
 using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
@@ -86,18 +87,81 @@ public sealed class Predictor
 
     /// <param name="recordFlows">event mode: keep every network flow (for traces).</param>
     /// <param name="memory">per-GPU bytes when the caller has computed them already.</param>
-    public PredictionRun Run(Scenario s, PredictionMode mode, bool recordFlows = false, IReadOnlyList<long>? memory = null)
+    /// <param name="conditions">stragglers, jitter, background load and degraded hardware (null: the ideal cluster).</param>
+    /// <remarks>
+    /// Under conditions, the prediction's phases and critical path are those of the iteration with the fixed straggler
+    /// factors and no jitter; with jitter, <see cref="Prediction.Distribution"/> holds the <see cref="OperatingConditions.SampleCount"/>
+    /// iterations simulated, each with its own seeded draws.
+    /// </remarks>
+    public PredictionRun Run(Scenario s, PredictionMode mode, bool recordFlows = false, IReadOnlyList<long>? memory = null, OperatingConditions? conditions = null)
     {
+        conditions ??= OperatingConditions.None;
+        var ideal = s;
+        if (conditions.Degrade is { } overlay)
+        {
+            s = s with { Cluster = s.Cluster with { Overlay = overlay } };
+            // In both modes: an overlay that names nothing, or cuts a GPU off, is an error whichever mode would price it.
+            s.Cluster.BuildGraph();
+        }
         var cost = CostFor(s.Cluster);
-        var graph = Graph(s, cost);
-        EngineRun? run = mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, graph, cost, recordFlows) : null;
+        var built = Graph(s, cost);
+        var fixedFactors = conditions.Stragglers.FactorsPerRank(s.Cluster);
+        var graph = fixedFactors is null ? built : built.WithComputeScaled(t => fixedFactors[t.Rank]);
+        Func<Topology.NetworkLink, double>? share = conditions.Background.Fractions.Count == 0 ? null : conditions.Background.ShareOf;
+        var streams = conditions.Background.Streams.SelectMany(x => x.On(s.Cluster)).ToList();
+        EngineRun? Simulate(IterationGraph g, bool record) =>
+            mode == PredictionMode.Event ? EventEngine.Run(s.Cluster, g, cost, record, capacityShare: share, streams: streams) : null;
+        var run = Simulate(graph, recordFlows);
         var timeline = run?.Timeline ?? Timeline.Analytical(graph);
-        var prediction = Prediction.From(mode, s, timeline, memory ?? Memory(s), Cost.Source);
+        var prediction = Prediction.From(mode, ideal, timeline, memory ?? Memory(s), Cost.Source);
         if (ErrorBand is { } band) prediction = prediction with { ErrorBand = band };
         var extrapolations = Extrapolations.Of(Profile, s.Cluster, s.Workload, s.Plan, Stack);
-        if (BuiltIn) extrapolations = [$"no --profile: the built-in operator models of {Profile!.Domain?.Card ?? Profile.Card} ({BuiltInProfile.Name}); calibrate on your own machine for a measured profile", .. extrapolations];
-        prediction = prediction with { Stack = StackUsed, Extrapolations = extrapolations };
+        var builtInNote = BuiltIn ? $"no --profile: the built-in operator models of {Profile!.Domain?.Card ?? Profile.Card} ({BuiltInProfile.Name}); calibrate on your own machine for a measured profile" : null;
+        if (builtInNote is not null) extrapolations = [builtInNote, .. extrapolations];
+        prediction = prediction with
+        {
+            Stack = StackUsed, Extrapolations = extrapolations,
+            OutOfModel = Predictions.OutOfModel.Of(built, Profile, extrapolations, builtInNote),
+        };
+        if (!conditions.IsNone)
+            prediction = prediction with
+            {
+                Conditions = conditions.Describe().ToList(),
+                Distribution = Sample(built, fixedFactors, conditions, prediction, g => Simulate(g, false)?.Timeline ?? Timeline.Analytical(g)) is var d
+                    ? d with { PacingWhere = d.PacingRank >= 0 ? s.Cluster.DescribeRank(d.PacingRank) : "none", Seed = conditions.Seed } : null,
+                Notes = ConditionNotes(conditions, mode, cost).ToList(),
+                BusiestLink = run?.BusiestLink,
+            };
         return new PredictionRun(prediction, timeline, run);
+    }
+
+    /// <summary>The iterations under jitter (or the one iteration without), with the rank that paced each.</summary>
+    private static IterationDistribution Sample(IterationGraph built, double[]? fixedFactors, OperatingConditions c,
+        Prediction nominal, Func<IterationGraph, Timeline> simulate)
+    {
+        if (c.Stragglers.Jitter is not { } jitter)
+            return IterationDistribution.Of([nominal.IterationSeconds], [IterationDistribution.PacingRankOf(nominal.CriticalPath)]);
+        var seconds = new double[c.SampleCount];
+        var pacing = new int[c.SampleCount];
+        for (var i = 0; i < seconds.Length; i++)
+        {
+            var iteration = i;
+            var t = simulate(built.WithComputeScaled(task => (fixedFactors?[task.Rank] ?? 1) * jitter.Factor(c.Seed, iteration, task.Id)));
+            seconds[i] = t.End;
+            pacing[i] = IterationDistribution.PacingRankOf(CriticalPath.Walk(t));
+        }
+        return IterationDistribution.Of(seconds, pacing);
+    }
+
+    /// <summary>What the chosen mode cannot see of the conditions, said next to the number rather than left silent.</summary>
+    private static IEnumerable<string> ConditionNotes(OperatingConditions c, PredictionMode mode, CostParameters cost)
+    {
+        if (mode == PredictionMode.Analytical && !c.Background.IsNone)
+            yield return "analytical mode prices an empty fabric and does not see the background load or streams; use --mode event";
+        if (mode == PredictionMode.Analytical && c.Degrade is not null)
+            yield return "analytical mode prices collectives from the topology's tier speeds and does not see the degraded links (it only checks the overlay); use --mode event";
+        if (mode == PredictionMode.Event && cost.CollectiveFits.Count > 0 && (!c.Background.IsNone || c.Degrade is not null))
+            yield return "measured collective curves give the healthy, empty fabric's time; the lost capacity slows their scaled flows on top (see docs/ARCHITECTURE.md)";
     }
 
     /// <summary>Only the analytical iteration time: what planners and sweep benchmarks call thousands of times.</summary>

@@ -42,6 +42,7 @@ public static class PredictionJson
             ["iteration_error_band"] = p.ErrorBand,
             ["stack"] = p.Stack,
             ["extrapolations"] = p.Extrapolations is { } ex ? new JsonArray(ex.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray()) : null,
+            ["out_of_model"] = p.OutOfModel is { } oom ? Strings(oom) : null,
             ["critical_path"] = Array(p.CriticalPath.Select(s => (JsonNode)new JsonObject
             {
                 ["task"] = s.Task, ["phase"] = s.Phase, ["rank"] = s.Rank, ["seconds"] = s.Seconds,
@@ -50,8 +51,38 @@ public static class PredictionJson
             {
                 ["rank"] = r.Rank, ["compute_seconds"] = r.ComputeSeconds, ["communication_seconds"] = r.CommunicationSeconds,
             })),
+            ["conditions"] = Conditions(p),
         };
     }
+
+    /// <summary>Under non-ideal conditions: what they were, the distribution of iteration times, the pacing rank, notes; else null.</summary>
+    private static JsonObject? Conditions(Prediction p)
+    {
+        if (p.Distribution is not { } d) return null;
+        return new JsonObject
+        {
+            ["described"] = Strings(p.Conditions ?? []),
+            ["iterations"] = d.Seconds.Count,
+            ["seed"] = d.Seed,
+            ["iteration_seconds_p50"] = d.P50,
+            ["iteration_seconds_p90"] = d.P90,
+            ["iteration_seconds_p99"] = d.P99,
+            ["iteration_seconds_mean"] = d.Mean,
+            ["iteration_seconds_min"] = d.Min,
+            ["iteration_seconds_max"] = d.Max,
+            ["samples_per_second_p50"] = p.GlobalBatchSize / d.P50,
+            ["pacing_rank"] = d.PacingRank,
+            ["pacing_share"] = d.PacingShare,
+            ["pacing_link"] = p.BusiestLink is { } l ? new JsonObject
+            {
+                ["from"] = l.From, ["to"] = l.To, ["tier"] = l.Tier, ["busy_seconds"] = l.BusySeconds,
+            } : null,
+            ["iteration_seconds"] = Array(d.Seconds.Select(v => (JsonNode)v)),
+            ["notes"] = Strings(p.Notes ?? []),
+        };
+    }
+
+    private static JsonArray Strings(IEnumerable<string> items) => new(items.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray());
 
     private static JsonArray Array(IEnumerable<JsonNode> items) => new(items.ToArray());
 
@@ -74,6 +105,9 @@ public static class PredictionJson
             o["memory_bytes_per_gpu"]!.AsArray().Select(n => n!.GetValue<long>()).ToList(),
             o["memory_capacity_bytes_per_gpu"]!.GetValue<long>(), o["cost_parameters_source"]!.GetValue<string>(),
             o["hidden_communication_seconds"]!.GetValue<double>(), ranks, path, o["iteration_error_band"]?.GetValue<double>(),
-            o["stack"]?.GetValue<string>(), o["extrapolations"]?.AsArray().Select(n => n!.GetValue<string>()).ToList());
+            o["stack"]?.GetValue<string>(), o["extrapolations"]?.AsArray().Select(n => n!.GetValue<string>()).ToList())
+        {
+            OutOfModel = o["out_of_model"]?.AsArray().Select(n => n!.GetValue<string>()).ToList(),
+        };
     }
 }

@@ -21,7 +21,7 @@ public sealed record MergeResult(long Parts, long RowsRead, long RowsAdded, long
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
-    public const string SchemaVersion = "1";
+    public const string SchemaVersion = "2";
     private readonly DuckDBConnection _c;
 
     public string File { get; }
@@ -46,6 +46,8 @@ public sealed class ResultStore : IDisposable
         cols.AddRange([
             ("exposed_communication_seconds", "DOUBLE"), ("hidden_communication_seconds", "DOUBLE"), ("bottleneck_phase", "VARCHAR"),
             ("memory_bytes_max", "BIGINT"), ("memory_capacity_bytes", "BIGINT"),
+            ("background_load", "DOUBLE"), ("straggler_factor", "DOUBLE"), ("jitter_sigma", "DOUBLE"),
+            ("iteration_seconds_p50", "DOUBLE"), ("iteration_seconds_p90", "DOUBLE"), ("iteration_seconds_p99", "DOUBLE"), ("pacing_rank", "INTEGER"),
         ]);
         return cols;
     }
@@ -167,7 +169,9 @@ public sealed class ResultStore : IDisposable
         for (var i = 0; i < Phases.All.Count; i++)
             a.AppendValue(r.PhaseSeconds is { } ph && i < ph.Count ? ph[i] : (double?)null);
         a.AppendValue(r.ExposedCommunicationSeconds).AppendValue(r.HiddenCommunicationSeconds).AppendValue(r.BottleneckPhase)
-         .AppendValue(r.MemoryBytesMax).AppendValue((long?)r.MemoryCapacityBytes);
+         .AppendValue(r.MemoryBytesMax).AppendValue((long?)r.MemoryCapacityBytes)
+         .AppendValue((double?)p.BackgroundLoad).AppendValue((double?)p.StragglerFactor).AppendValue((double?)p.JitterSigma)
+         .AppendValue(r.IterationSecondsP50).AppendValue(r.IterationSecondsP90).AppendValue(r.IterationSecondsP99).AppendValue(r.PacingRank);
         return a;
     }
 
@@ -190,14 +194,22 @@ public sealed class ResultStore : IDisposable
                 r.GetDouble(O("nvlink_gbytes_per_second")), r.GetInt64(O("hbm_bytes")),
                 DTypes.Words[S("all_to_all_forward_precision")], DTypes.Words[S("all_to_all_backward_precision")],
                 DTypes.Words[S("all_reduce_precision")], DTypes.Words[S("compute_precision")],
-                r.GetInt64(O("batch_size")), S("planner"), r.GetBoolean(O("overlap")), PredictionModes.Parse(S("mode"), "mode")) { Key = S("key") };
+                r.GetInt64(O("batch_size")), S("planner"), r.GetBoolean(O("overlap")), PredictionModes.Parse(S("mode"), "mode"))
+            {
+                Key = S("key"), BackgroundLoad = r.GetDouble(O("background_load")), StragglerFactor = r.GetDouble(O("straggler_factor")),
+                JitterSigma = r.GetDouble(O("jitter_sigma")),
+            };
             var status = S("status");
             double[]? phases = null;
             if (status == RowStatus.Ok)
                 phases = phaseOrd.Select(o => r.IsDBNull(o) ? 0 : r.GetDouble(o)).ToArray();
             rows.Add(new SweepRow(point, S("topology"), S("workload"), status, NS("error"), ND("iteration_seconds"), ND("samples_per_second"),
                 phases, ND("exposed_communication_seconds"), ND("hidden_communication_seconds"), NS("bottleneck_phase"),
-                NL("memory_bytes_max"), NL("memory_capacity_bytes") ?? 0));
+                NL("memory_bytes_max"), NL("memory_capacity_bytes") ?? 0)
+            {
+                IterationSecondsP50 = ND("iteration_seconds_p50"), IterationSecondsP90 = ND("iteration_seconds_p90"),
+                IterationSecondsP99 = ND("iteration_seconds_p99"), PacingRank = r.IsDBNull(O("pacing_rank")) ? null : r.GetInt32(O("pacing_rank")),
+            });
         }
         return rows;
     }

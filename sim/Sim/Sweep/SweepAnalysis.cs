@@ -23,6 +23,9 @@ public sealed record ScalingSeries(string Label, IReadOnlyList<ScalingPoint> Poi
 /// <summary>Throughput at one GPU count, and its efficiency relative to the series' smallest GPU count (1 = linear scaling).</summary>
 public sealed record ScalingPoint(int Gpus, double SamplesPerSecond, double Efficiency, SweepRow Row);
 
+/// <summary>Throughput against background load with the other knobs fixed; slowdown relative to the series' lightest load.</summary>
+public sealed record BackgroundSeries(string Label, IReadOnlyList<(double Load, double SamplesPerSecond, double Slowdown)> Points);
+
 /// <summary>A table of one value over two knobs (NaN where no feasible row exists).</summary>
 public sealed record HeatmapData(Dimension X, Dimension Y, IReadOnlyList<string> XValues, IReadOnlyList<string> YValues, double[,] Values, string Fixed);
 
@@ -60,6 +63,9 @@ public sealed class SweepAnalysis
         new("all_reduce_precision", "all-reduce", r => r.Point.AllReducePrecision.Name()),
         new("compute_precision", "compute", r => r.Point.ComputePrecision.Name()),
         new("batch_size", "batch", r => r.Point.BatchSize.ToString(Inv), r => r.Point.BatchSize),
+        new("background_load", "background load", r => Num(r.Point.BackgroundLoad), r => r.Point.BackgroundLoad),
+        new("straggler_factor", "straggler", r => Num(r.Point.StragglerFactor), r => r.Point.StragglerFactor),
+        new("jitter_sigma", "jitter σ", r => Num(r.Point.JitterSigma), r => r.Point.JitterSigma),
         new("planner", "planner", r => r.Point.Planner),
         new("overlap", "overlap", r => r.Point.Overlap ? "on" : "off", r => r.Point.Overlap ? 1 : 0),
         new("mode", "mode", r => r.Point.Mode.Word()),
@@ -241,6 +247,34 @@ public sealed class SweepAnalysis
     }
 
     /// <summary>Short label of a row by its varied knobs (for bar charts).</summary>
+    /// <summary>One curve per combination of the other varied knobs: samples/s and slowdown against background load (empty when it does not vary).</summary>
+    public IReadOnlyList<BackgroundSeries> Background()
+    {
+        if (!Varied.Any(d => d.Name == "background_load")) return [];
+        var others = Varied.Where(d => d.Name != "background_load").ToList();
+        string Label(SweepRow r) => others.Count == 0 ? "all" : string.Join(", ", others.Select(d => $"{d.Label} {d.Text(r)}"));
+        return Ok.GroupBy(Label).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var rows = g.OrderBy(r => r.Point.BackgroundLoad).ToList();
+            var first = rows[0].IterationSeconds!.Value;
+            return new BackgroundSeries(g.Key, rows.Select(r => (r.Point.BackgroundLoad, r.SamplesPerSecond!.Value, r.IterationSeconds!.Value / first)).ToList());
+        }).ToList();
+    }
+
+    /// <summary>Rows with an iteration distribution (jitter): p50, p90, p99.</summary>
+    public IReadOnlyList<SweepRow> Distributions()
+    {
+        IEnumerable<SweepRow> rows = Ok.Where(r => r.IterationSecondsP50 is not null && r.Point.JitterSigma > 0);
+        // In the order of the varied knobs (numbers by value), so neighbours differ in one knob.
+        IOrderedEnumerable<SweepRow>? ordered = null;
+        foreach (var d in Varied)
+        {
+            var cmp = d.Comparer(Ok);
+            ordered = ordered is null ? rows.OrderBy(d.Text, cmp) : ordered.ThenBy(d.Text, cmp);
+        }
+        return (ordered ?? rows).ToList();
+    }
+
     public string RowLabel(SweepRow r, Dimension? only = null) =>
         only is not null ? $"{only.Text(r)}{(only.Name == "gpus" ? " GPUs" : "")}"
         : string.Join(" ", Varied.Where(d => d.Name != "nodes" || !Varied.Any(v => v.Name == "gpus")).Select(d => d.Name == "gpus" ? $"{d.Text(r)} GPUs" : d.Text(r)));

@@ -20,14 +20,19 @@ public sealed class SweepAxis
     /// <summary>Smallest and largest accepted value of a numeric axis.</summary>
     public double Min { get; }
     public double Max { get; }
+    /// <summary>Whether a numeric axis accepts 0 (a load or a spread that may be absent).</summary>
+    public bool AllowsZero { get; }
+    /// <summary>Whether <see cref="Max"/> itself is refused (a background load of 1 leaves nothing).</summary>
+    public bool MaxExclusive { get; }
     /// <summary>Accepted words of a word axis (null: any of <see cref="WordsFactory"/>).</summary>
     private readonly Func<IReadOnlyList<string>>? _words;
     private readonly Func<SweepPoint, object, SweepPoint> _apply;
 
     private SweepAxis(string name, string description, AxisValueKind kind, Func<SweepPoint, object, SweepPoint> apply,
-        double min = 0, double max = 0, Func<IReadOnlyList<string>>? words = null)
+        double min = 0, double max = 0, Func<IReadOnlyList<string>>? words = null, bool allowsZero = false, bool maxExclusive = false)
     {
         Name = name; Description = description; Kind = kind; _apply = apply; Min = min; Max = max; _words = words;
+        AllowsZero = allowsZero; MaxExclusive = maxExclusive;
     }
 
     public IReadOnlyList<string> Words => _words?.Invoke() ?? [];
@@ -75,6 +80,13 @@ public sealed class SweepAxis
         // Applied after the shape axes (see SweepExpansion): global batch = this x GPUs.
         new(BatchSizePerGpu, "samples per GPU per iteration (global batch = this x GPUs)", AxisValueKind.Integer,
             (p, v) => p with { BatchSize = checked((long)v * p.Gpus) }, 1, 1L << 30),
+        // Non-ideal conditions (issue 21): applied by the predictor, never seen by the planner.
+        new("background_load", "fraction of every scale-out link (pcie, nic, leaf, spine) taken by other jobs; only event mode sees it", AxisValueKind.Number,
+            (p, v) => p with { BackgroundLoad = (double)v }, 0, 1, allowsZero: true, maxExclusive: true),
+        new("straggler_factor", "rank 0's compute takes this many times as long (1 = no straggler)", AxisValueKind.Number,
+            (p, v) => p with { StragglerFactor = (double)v }, 1e-3, Conditions.Stragglers.MaxFactor),
+        new("jitter_sigma", "σ of lognormal compute jitter per task (0 = none); rows hold p50/p90/p99 over the base's iterations", AxisValueKind.Number,
+            (p, v) => p with { JitterSigma = (double)v }, 0, Conditions.Jitter.MaxSigma, allowsZero: true),
         new("planner", "sharding planner", AxisValueKind.Word,
             (p, v) => p with { Planner = (string)v }, words: () => Scenario.Planners),
         new("overlap", "communication overlap: on = bucketed all-reduce and pipelined embeddings, off = sequential", AxisValueKind.Switch,

@@ -97,7 +97,7 @@ public sealed class SweepEvaluator(SweepInputs inputs)
             memoryMax = max;
             var planName = inputs.PlanFile ?? $"planner {p.Planner}";
             MemoryModel.EnsureFits(s.Cluster, memory, planName);
-            var prediction = Predict(s, p.Mode, memory);
+            var prediction = Predict(s, p.Mode, memory, ConditionsFor(p));
             var phases = new double[Phases.All.Count];
             foreach (var ph in prediction.Phases)
             {
@@ -106,7 +106,11 @@ public sealed class SweepEvaluator(SweepInputs inputs)
             }
             return new SweepRow(p, topology, workloadName, RowStatus.Ok, null, prediction.IterationSeconds, prediction.SamplesPerSecond,
                 phases, prediction.ExposedCommunicationSeconds, prediction.HiddenCommunicationSeconds, prediction.BottleneckPhase,
-                max, p.HbmBytes);
+                max, p.HbmBytes)
+            {
+                IterationSecondsP50 = prediction.Distribution?.P50, IterationSecondsP90 = prediction.Distribution?.P90,
+                IterationSecondsP99 = prediction.Distribution?.P99, PacingRank = prediction.Distribution?.PacingRank,
+            };
         }
         catch (SimInputException e)
         {
@@ -119,11 +123,24 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         }
     }
 
-    public Prediction Predict(Scenario s, PredictionMode mode, MemoryUse[] memory)
+    public Prediction Predict(Scenario s, PredictionMode mode, MemoryUse[] memory, Conditions.OperatingConditions? conditions = null)
     {
         var perGpu = new long[memory.Length];
         for (var i = 0; i < memory.Length; i++) perGpu[i] = memory[i].TotalBytes;
-        return inputs.Predictor.Run(s, mode, memory: perGpu).Prediction;
+        return inputs.Predictor.Run(s, mode, memory: perGpu, conditions: conditions).Prediction;
+    }
+
+    /// <summary>A point's conditions: background on the scale-out tiers, rank 0 slowed, jitter; null for the ideal cluster.</summary>
+    public Conditions.OperatingConditions? ConditionsFor(SweepPoint p)
+    {
+        if (!p.HasConditions) return null;
+        var spot = new InputSpot("sweep point", 0, 0, "");
+        var stragglers = new Conditions.Stragglers(
+            p.StragglerFactor == 1 ? [] : [new Conditions.StragglerFactor(Conditions.StragglerScope.Rank, 0, p.StragglerFactor, spot)],
+            p.JitterSigma == 0 ? null : new Conditions.Jitter(p.JitterSigma));
+        var background = p.BackgroundLoad == 0 ? Conditions.BackgroundLoad.None
+            : new Conditions.BackgroundLoad(new Dictionary<string, double> { [Conditions.BackgroundLoad.ScaleOut] = p.BackgroundLoad });
+        return new Conditions.OperatingConditions(stragglers, background, null, inputs.Iterations, inputs.Seed);
     }
 
     private static int IndexOfPhase(string name)

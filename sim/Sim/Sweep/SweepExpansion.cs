@@ -26,10 +26,15 @@ public sealed class SweepInputs
     /// <summary>What every configuration is planned and predicted with (a calibration profile's, or the defaults).</summary>
     public Predictor Predictor { get; }
     public string Fingerprint { get; }
+    /// <summary>Iterations simulated per configuration under jitter, and the seed of the draws.</summary>
+    public int Iterations { get; }
+    public ulong Seed { get; }
 
     public SweepInputs(Cluster cluster, DlrmWorkload workload, string workloadFile, string topologyText, string workloadText,
-        string? planText = null, string? planFile = null, int overlapBuckets = 4, Predictor? predictor = null, string topologyFile = "topology")
+        string? planText = null, string? planFile = null, int overlapBuckets = 4, Predictor? predictor = null, string topologyFile = "topology",
+        int iterations = Conditions.OperatingConditions.DefaultIterations, ulong seed = Conditions.OperatingConditions.DefaultSeed)
     {
+        Iterations = iterations; Seed = seed;
         Cluster = cluster; Workload = workload; WorkloadFile = workloadFile; TopologyFile = topologyFile; PlanText = planText; PlanFile = planFile;
         OverlapBuckets = overlapBuckets; Predictor = predictor ?? Predictor.ForWorkload(workload);
         Fingerprint = string.Join('\n',
@@ -40,6 +45,9 @@ public sealed class SweepInputs
             "overlap_buckets " + overlapBuckets.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // JSON, not the record's ToString: that prints collections as type names and would hide a calibration's fits.
             "cost " + System.Text.Json.JsonSerializer.Serialize(Predictor.Cost));
+        // Only when not the defaults: sweeps that never sample keep their keys.
+        if (iterations != Conditions.OperatingConditions.DefaultIterations || seed != Conditions.OperatingConditions.DefaultSeed)
+            Fingerprint += "\nconditions iterations " + iterations.ToString(System.Globalization.CultureInfo.InvariantCulture) + " seed " + seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static SweepInputs Load(SweepSpec spec, Predictor? predictor = null)
@@ -52,7 +60,8 @@ public sealed class SweepInputs
         var workload = WorkloadLoader.Parse(workloadText, workName);
         var planText = spec.PlanPath is null ? null : File.ReadAllText(spec.PlanPath);
         return new SweepInputs(cluster, workload, workName, topologyText, workloadText, planText,
-            spec.PlanPath is null ? null : Path.GetFileName(spec.PlanPath), spec.OverlapBuckets, predictor, topologyFile: topoName);
+            spec.PlanPath is null ? null : Path.GetFileName(spec.PlanPath), spec.OverlapBuckets, predictor, topologyFile: topoName,
+            iterations: spec.Iterations, seed: spec.Seed);
     }
 
     /// <summary>The point every axis starts from: the base files' own values.</summary>
@@ -138,6 +147,8 @@ public static class SweepExpansion
     {
         if (modeOverride is not null && spec.Varies("mode"))
             throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
+        if (modeOverride == PredictionMode.Analytical && spec.Varies("background_load"))
+            throw new SimInputException("--mode", "", $"{spec.File} varies background_load, which only the event engine sees; drop --mode analytical");
         var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
         return Expand(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
     }

@@ -31,6 +31,15 @@ public sealed record SweepPoint(
 
     public int Gpus => Nodes * GpusPerNode;
 
+    /// <summary>Fraction of every scale-out link (pcie, nic, leaf, spine) taken by other jobs (event mode sees it).</summary>
+    public double BackgroundLoad { get; init; }
+    /// <summary>How many times as long rank 0's compute takes (1: no straggler).</summary>
+    public double StragglerFactor { get; init; } = 1;
+    /// <summary>σ of the lognormal compute jitter (0: none); with jitter a row holds p50/p90/p99 over the sweep's iterations.</summary>
+    public double JitterSigma { get; init; }
+
+    public bool HasConditions => BackgroundLoad != 0 || StragglerFactor != 1 || JitterSigma != 0;
+
     public string CanonicalText()
     {
         var inv = CultureInfo.InvariantCulture;
@@ -48,6 +57,10 @@ public sealed record SweepPoint(
         sb.Append("planner=").Append(Planner).Append('\n');
         sb.Append("overlap=").Append(Overlap ? "true" : "false").Append('\n');
         sb.Append("mode=").Append(Mode.Word()).Append('\n');
+        // Only when set: sweeps without these knobs keep the keys they had.
+        if (BackgroundLoad != 0) sb.Append("background_load=").Append(BackgroundLoad.ToString("R", inv)).Append('\n');
+        if (StragglerFactor != 1) sb.Append("straggler_factor=").Append(StragglerFactor.ToString("R", inv)).Append('\n');
+        if (JitterSigma != 0) sb.Append("jitter_sigma=").Append(JitterSigma.ToString("R", inv)).Append('\n');
         return sb.ToString();
     }
 
@@ -58,7 +71,7 @@ public sealed record SweepPoint(
     /// </summary>
     internal string PlanInputsText()
     {
-        var seen = this with { Overlap = false, Mode = PredictionMode.Analytical };
+        var seen = this with { Overlap = false, Mode = PredictionMode.Analytical, BackgroundLoad = 0, StragglerFactor = 1, JitterSigma = 0 };
         if (!Scenario.Planner(Planner).ReadsCommunicationDetails)
             seen = seen with
             {

@@ -29,6 +29,12 @@ public sealed record SweepRow(
     long? MemoryBytesMax,
     long MemoryCapacityBytes)
 {
+    /// <summary>Under conditions: percentiles of the iterations simulated and the rank that paced most of them (null otherwise).</summary>
+    public double? IterationSecondsP50 { get; init; }
+    public double? IterationSecondsP90 { get; init; }
+    public double? IterationSecondsP99 { get; init; }
+    public int? PacingRank { get; init; }
+
     public string Key => Point.Key;
     public bool IsOk => Status == RowStatus.Ok;
 }

@@ -25,6 +25,11 @@ public sealed record SweepSpec(
     int OverlapBuckets,
     IReadOnlyList<AxisValues> Axes)
 {
+    /// <summary>Iterations simulated per configuration under jitter (base `iterations:`).</summary>
+    public int Iterations { get; init; } = Conditions.OperatingConditions.DefaultIterations;
+    /// <summary>Seed of the jitter draws (base `seed:`); recorded in the keys when set.</summary>
+    public ulong Seed { get; init; } = Conditions.OperatingConditions.DefaultSeed;
+
     /// <summary>Largest cross product a sweep may have.</summary>
     public const long MaxConfigurations = 50_000_000;
 
@@ -60,6 +65,8 @@ public static class SweepLoader
         var mode = b.Has("mode") ? PredictionModes.Parse(ReadWord(b, "mode", PredictionModes.Words), "mode") : PredictionMode.Analytical;
         var overlap = b.Has("overlap") && ReadSwitch(b, b.TryGet("overlap")!, b.FieldPath("overlap"));
         var buckets = b.OptionalInt("overlap_buckets", 4, 1, 1024);
+        var iterations = b.OptionalInt("iterations", Conditions.OperatingConditions.DefaultIterations, 1, Conditions.OperatingConditions.MaxIterations);
+        var seed = (ulong)b.OptionalLong("seed", (long)Conditions.OperatingConditions.DefaultSeed, 0, long.MaxValue);
         b.EnsureNoUnknownKeys();
 
         var axesMap = root.RequireMap("axes");
@@ -93,11 +100,15 @@ public static class SweepLoader
             if (axes.Any(x => x.Axis.Name == a) && axes.Any(x => x.Axis.Name == c))
                 throw axesMap.Error(KeyNode(axesMap, c), axesMap.FieldPath(c), $"conflicts with axis '{a}' (both set the same knob); keep one");
         }
+        // Background load only slows flows in the event engine: analytical rows would all read alike, silently.
+        if (mode == PredictionMode.Analytical && axes.Any(a => a.Axis.Name == "background_load") && !axes.Any(a => a.Axis.Name == "mode"))
+            throw axesMap.Error(KeyNode(axesMap, "background_load"), axesMap.FieldPath("background_load"),
+                "only the event engine sees background load; set `mode: event` in the base (analytical mode prices an empty fabric)");
         root.EnsureNoUnknownKeys();
 
         // Expansion order is the catalogue's, not the file's: keys and row order never depend on how the file is laid out.
         axes.Sort((x, y) => IndexOf(x.Axis).CompareTo(IndexOf(y.Axis)));
-        var spec = new SweepSpec(name, root.File, topology, workload, plan, planner, mode, overlap, buckets, axes);
+        var spec = new SweepSpec(name, root.File, topology, workload, plan, planner, mode, overlap, buckets, axes) { Iterations = iterations, Seed = seed };
         long count = 1;
         foreach (var a in axes)
         {
@@ -169,10 +180,11 @@ public static class SweepLoader
                 var text = s.Value.Replace("_", "", StringComparison.Ordinal);
                 if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
                     throw m.Error(s, field, $"expected a number, found '{s.Value}'");
-                if (d <= 0) throw m.Error(s, field, $"must be positive, found {s.Value}");
+                if (axis.AllowsZero ? d < 0 : d <= 0) throw m.Error(s, field, axis.AllowsZero ? $"must be 0 or more, found {s.Value}" : $"must be positive, found {s.Value}");
                 // A floor, so that bytes over bandwidth stay finite.
                 if (d < axis.Min) throw m.Error(s, field, $"must be at least {axis.Min.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
-                if (d > axis.Max) throw m.Error(s, field, $"must be at most {axis.Max.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
+                if (axis.MaxExclusive ? d >= axis.Max : d > axis.Max)
+                    throw m.Error(s, field, $"must be {(axis.MaxExclusive ? "below" : "at most")} {axis.Max.ToString(CultureInfo.InvariantCulture)}, found {s.Value}");
                 return d;
             default:
                 if (!axis.Words.Contains(s.Value))

@@ -22,6 +22,9 @@ public sealed record Cluster(
     /// <summary>How nodes, NICs and switches are wired; null means the flat model (<see cref="FabricSpec.Flat"/>).</summary>
     public FabricSpec? Fabric { get; init; }
 
+    /// <summary>Degraded hardware laid over the graph (links, NICs, switches down or slowed); null: everything healthy.</summary>
+    public LinkOverlay? Overlay { get; init; }
+
     public int WorldSize => Nodes * GpusPerNode;
     public int NodeOf(int rank) => rank / GpusPerNode;
     public int LocalIndex(int rank) => rank % GpusPerNode;
@@ -41,10 +44,13 @@ public sealed record Cluster(
     /// Without a fabric section this is the cheap <see cref="FlatNetwork"/> (four links per GPU, fine for 16k GPUs);
     /// with one, the routed cluster graph.
     /// </summary>
-    public INetwork BuildNetwork() => Fabric is null ? new FlatNetwork(this) : new GraphNetwork(BuildGraph());
+    public INetwork BuildNetwork() => Fabric is null && Overlay is null ? new FlatNetwork(this) : new GraphNetwork(BuildGraph());
 
-    /// <summary>The full cluster graph (GPUs, switches, NICs, CPUs), also for a cluster without a fabric section.</summary>
-    public ClusterGraph BuildGraph() => FabricBuilder.Build(this);
+    /// <summary>
+    /// The full cluster graph (GPUs, switches, NICs, CPUs), also for a cluster without a fabric section, with the
+    /// <see cref="Overlay"/> applied (throws <see cref="Config.SimInputException"/> at the overlay entry that cuts a GPU off).
+    /// </summary>
+    public ClusterGraph BuildGraph() => Overlay is { } o ? o.Apply(FabricBuilder.Build(this)) : FabricBuilder.Build(this);
 
     public string DescribeRank(int rank) => $"GPU {rank} (node {NodeOf(rank)}, local {LocalIndex(rank)})";
 

@@ -61,6 +61,25 @@ public sealed class ClusterGraph
         return (start, ids);
     }
 
+    /// <summary>
+    /// The same vertices with each link at <paramref name="factors"/>[id] of its speed; links at 0 are gone (ids are
+    /// renumbered, reverse links kept paired). Used by <see cref="LinkOverlay"/>; the caller checks what stays connected.
+    /// </summary>
+    internal ClusterGraph WithLinkSpeeds(IReadOnlyList<double> factors)
+    {
+        var newId = new int[_links.Length];
+        var kept = new List<FabricLink>(_links.Length);
+        foreach (var l in _links)
+        {
+            if (factors[l.Id] <= 0) { newId[l.Id] = -1; continue; }
+            newId[l.Id] = kept.Count;
+            kept.Add(new FabricLink(kept.Count, l.Source, l.Target, l.BytesPerSecond * factors[l.Id], l.LatencySeconds, l.TierName));
+        }
+        foreach (var l in _links)
+            if (newId[l.Id] >= 0 && l.ReverseId >= 0 && newId[l.ReverseId] >= 0) kept[newId[l.Id]].ReverseId = newId[l.ReverseId];
+        return new ClusterGraph(Cluster, Fabric, ScaleOut, _vertices, [.. kept], _gpuVertex, _forwards);
+    }
+
     public int VertexOfRank(int rank) => _gpuVertex[rank];
 
     /// <summary>

@@ -25,6 +25,12 @@ public sealed class FittedPhases
     public double[] Of(string phase) => Seconds.Select(r => r[Phases.All.ToList().IndexOf(phase)]).ToArray();
     public double Max(string phase) => Of(phase).Max();
 
+    /// <summary>
+    /// The largest share of a rank's step its host spends issuing (Python and launch time per call): near 1 the GPU
+    /// waits on the host, where the per-call issue times, fitted on one machine, decide the answer.
+    /// </summary>
+    public double HostShare { get; init; }
+
     // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: around an
     // all-to-all a concatenation and two casts; after the dense model, the loss (a few elementwise kernels) and its backward.
     private const double KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
@@ -33,12 +39,13 @@ public sealed class FittedPhases
     /// <summary>Host and device clocks of one rank through a step.</summary>
     private struct Clock
     {
-        public double Host, Device;
+        public double Host, Device, Issuing;
 
         public void Run(StepOp op)
         {
             var issuedFrom = Host;
             Host += op.Host;
+            Issuing += op.Host;
             // Kernels start as they are issued and end no earlier than the last one is issued.
             Device = Math.Max(Math.Max(Device, issuedFrom) + op.Device, Host);
             if (op.Sync) Host = Device;
@@ -67,6 +74,7 @@ public sealed class FittedPhases
         var pooledBytes = b * emb.SlicedWidth * 4;
 
         var seconds = new double[world][];
+        double hostShare = 0;
         for (var r = 0; r < world; r++)
         {
             var t = new Clock();
@@ -112,6 +120,7 @@ public sealed class FittedPhases
                 t.Run(ops.DenseOptimizer(tensors.Sum() + dpTables.Sum(), tensors.Count + dpTables.Count, w.Optimizer));
             });
             seconds[r] = phase;
+            if (t.EventTime > 0) hostShare = Math.Max(hostShare, t.Issuing / t.EventTime);
         }
         // The collectives themselves are the graph's own tasks: leave only the framework work around them here.
         for (var r = 0; r < world; r++)
@@ -121,7 +130,7 @@ public sealed class FittedPhases
             seconds[r][5] = Math.Max(0, seconds[r][5] - a2aBwd[r]);
             seconds[r][7] = Math.Max(0, seconds[r][7] - allReduce);
         }
-        return new FittedPhases { Seconds = seconds };
+        return new FittedPhases { Seconds = seconds, HostShare = hostShare };
     }
 
     /// <summary>One dense operator: from its measured shape grid where there is one, else kernel by kernel.</summary>
