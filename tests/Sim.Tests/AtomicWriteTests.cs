@@ -14,7 +14,8 @@ public class AtomicWriteTests
     private static void AssertFailedCleanly(CliRunner.Result r)
     {
         Assert.Equal(2, r.ExitCode);
-        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // A sweep announces its size on stderr before it starts; what follows is the one error line.
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("sweep ", StringComparison.Ordinal)).ToList();
         Assert.Single(lines);
         Assert.StartsWith("error: ", lines[0]);
     }

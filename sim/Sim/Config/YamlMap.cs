@@ -11,6 +11,13 @@ namespace Sim.Config;
 public sealed class YamlMap
 {
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    /// <summary>Keys asked about with <see cref="Has"/>: a field read only when present is optional (for the schema).</summary>
+    private readonly HashSet<string> _probed = new(StringComparer.Ordinal);
+    private static int s_nextId;
+    private readonly int _id = Interlocked.Increment(ref s_nextId);
+
+    /// <summary>For <see cref="SchemaRecorder"/>: this instance, when the field is read unconditionally.</summary>
+    private int? Req(string key) => _probed.Contains(key) ? null : _id;
 
     public string File { get; }
     public YamlMappingNode Node { get; }
@@ -19,6 +26,7 @@ public sealed class YamlMap
     public YamlMap(string file, YamlMappingNode node, string path)
     {
         File = file; Node = node; Path = path;
+        SchemaRecorder.Current?.Instance(path, _id);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in node.Children.Keys)
         {
@@ -37,7 +45,11 @@ public sealed class YamlMap
     public SimInputException Error(string key, string problem) =>
         Error(TryGet(key) ?? Node, FieldPath(key), problem);
 
-    public bool Has(string key) => TryGet(key) is not null;
+    public bool Has(string key)
+    {
+        _probed.Add(key);
+        return TryGet(key) is not null;
+    }
 
     public YamlNode? TryGet(string key)
     {
@@ -88,21 +100,32 @@ public sealed class YamlMap
 
     public string RequireString(string key)
     {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "string", Req(key));
         var s = Scalar(key, Require(key));
         if (string.IsNullOrWhiteSpace(s.Value)) throw Error(s, FieldPath(key), "must not be empty");
         return s.Value!;
     }
 
-    public string? OptionalString(string key) => TryGet(key) is { } n ? RequireString(key) : null;
+    public string? OptionalString(string key)
+    {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "string", null);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return TryGet(key) is { } ? RequireString(key) : null;
+    }
 
     public double RequireDouble(string key, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity)
     {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "number", Req(key), min, minExclusive, max);
         var node = Require(key);
         return ParseDouble(key, Scalar(key, node), min, minExclusive, max);
     }
 
-    public double OptionalDouble(string key, double fallback, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity) =>
-        TryGet(key) is { } n ? ParseDouble(key, Scalar(key, n), min, minExclusive, max) : fallback;
+    public double OptionalDouble(string key, double fallback, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity)
+    {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "number", null, min, minExclusive, max);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return TryGet(key) is { } n ? ParseDouble(key, Scalar(key, n), min, minExclusive, max) : fallback;
+    }
 
     /// <summary>Smallest rate accepted (per second): below it, work divided by the rate can overflow to infinity.</summary>
     public const double MinRate = 1;
@@ -117,18 +140,25 @@ public sealed class YamlMap
 
     public long RequireLong(string key, long min = long.MinValue, long max = long.MaxValue)
     {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "integer", Req(key), min, false, max);
         var s = Scalar(key, Require(key));
         return ParseLong(FieldPath(key), s, min, max);
     }
 
-    public long OptionalLong(string key, long fallback, long min = long.MinValue, long max = long.MaxValue) =>
-        TryGet(key) is { } n ? ParseLong(FieldPath(key), Scalar(key, n), min, max) : fallback;
+    public long OptionalLong(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
+    {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "integer", null, min, false, max);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return TryGet(key) is { } n ? ParseLong(FieldPath(key), Scalar(key, n), min, max) : fallback;
+    }
 
     public int RequireInt(string key, int min = int.MinValue, int max = int.MaxValue) => (int)RequireLong(key, min, max);
     public int OptionalInt(string key, int fallback, int min = int.MinValue, int max = int.MaxValue) => (int)OptionalLong(key, fallback, min, max);
 
     public bool OptionalBool(string key, bool fallback)
     {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "boolean", null);
+        _probed.Add(key); // optional: a read of it below is not a requirement
         if (TryGet(key) is not { } n) return fallback;
         var s = Scalar(key, n);
         return s.Value switch
@@ -142,12 +172,17 @@ public sealed class YamlMap
     /// <summary>One of a fixed set of words; the error lists them.</summary>
     public T RequireEnum<T>(string key, IReadOnlyDictionary<string, T> words)
     {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "string", Req(key), words: words.Keys);
         var s = Scalar(key, Require(key));
         return ParseEnum(FieldPath(key), s, words);
     }
 
-    public T OptionalEnum<T>(string key, IReadOnlyDictionary<string, T> words, T fallback) =>
-        TryGet(key) is { } n ? ParseEnum(FieldPath(key), Scalar(key, n), words) : fallback;
+    public T OptionalEnum<T>(string key, IReadOnlyDictionary<string, T> words, T fallback)
+    {
+        SchemaRecorder.Current?.Scalar(FieldPath(key), "string", null, words: words.Keys);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return TryGet(key) is { } n ? ParseEnum(FieldPath(key), Scalar(key, n), words) : fallback;
+    }
 
     public T ParseEnum<T>(string field, YamlScalarNode s, IReadOnlyDictionary<string, T> words)
     {
@@ -159,20 +194,28 @@ public sealed class YamlMap
 
     public YamlMap RequireMap(string key)
     {
+        SchemaRecorder.Current?.Object(FieldPath(key), Req(key));
         var node = Require(key);
         return AsMap(node, FieldPath(key));
     }
 
-    public YamlMap? OptionalMap(string key) => TryGet(key) is { } n ? AsMap(n, FieldPath(key)) : null;
+    public YamlMap? OptionalMap(string key)
+    {
+        SchemaRecorder.Current?.Object(FieldPath(key), null);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return TryGet(key) is { } n ? AsMap(n, FieldPath(key)) : null;
+    }
 
     public YamlMap AsMap(YamlNode node, string path)
     {
+        SchemaRecorder.Current?.Object(path, null, named: false);
         if (node is YamlMappingNode m) return new YamlMap(File, m, path);
         throw Error(node, path, "expected a mapping (key: value pairs), found a " + Describe(node));
     }
 
     public IReadOnlyList<YamlNode> RequireList(string key, bool allowEmpty = false)
     {
+        SchemaRecorder.Current?.Array(FieldPath(key), Req(key));
         var node = Require(key);
         if (node is not YamlSequenceNode seq)
             throw Error(node, FieldPath(key), "expected a list, found a " + Describe(node));
@@ -181,18 +224,34 @@ public sealed class YamlMap
         return seq.Children.ToList();
     }
 
-    public IReadOnlyList<YamlNode>? OptionalList(string key, bool allowEmpty = false) =>
-        Has(key) ? RequireList(key, allowEmpty) : null;
+    public IReadOnlyList<YamlNode>? OptionalList(string key, bool allowEmpty = false)
+    {
+        SchemaRecorder.Current?.Array(FieldPath(key), null);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        return Has(key) ? RequireList(key, allowEmpty) : null;
+    }
 
     /// <summary>A list of numbers, each checked like <see cref="RequireLong"/>.</summary>
-    public long[] RequireLongList(string key, long min, long max, bool allowEmpty = false) =>
-        RequireList(key, allowEmpty).Select((n, i) => ParseLong($"{FieldPath(key)}[{i}]", Scalar(key, n), min, max)).ToArray();
+    public long[] RequireLongList(string key, long min, long max, bool allowEmpty = false)
+    {
+        SchemaRecorder.Current?.Scalar(FieldPath(key) + "[0]", "integer", Req(key), min, false, max);
+        return RequireList(key, allowEmpty).Select((n, i) => ParseLong($"{FieldPath(key)}[{i}]", Scalar(key, n), min, max)).ToArray();
+    }
 
-    public long[]? OptionalLongList(string key, long min, long max, bool allowEmpty = false) =>
-        Has(key) ? RequireLongList(key, min, max, allowEmpty) : null;
+    public long[]? OptionalLongList(string key, long min, long max, bool allowEmpty = false)
+    {
+        SchemaRecorder.Current?.Array(FieldPath(key), null);
+        _probed.Add(key); // optional: a read of it below is not a requirement
+        SchemaRecorder.Current?.Scalar(FieldPath(key) + "[0]", "integer", Req(key), min, false, max);
+        return Has(key) ? RequireLongList(key, min, max, allowEmpty) : null;
+    }
 
-    public IEnumerable<(string Key, YamlNode Value)> Entries() =>
-        Node.Children.Select(kv => (((YamlScalarNode)kv.Key).Value!, kv.Value));
+    /// <summary>The entries of a mapping whose keys are names the user chose (tables, peaks, axes).</summary>
+    public IEnumerable<(string Key, YamlNode Value)> Entries()
+    {
+        SchemaRecorder.Current?.Dictionary(Path);
+        return Node.Children.Select(kv => (((YamlScalarNode)kv.Key).Value!, kv.Value));
+    }
 
     public void MarkRead(string key) => _read.Add(key);
 
