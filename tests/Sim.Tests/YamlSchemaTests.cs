@@ -81,3 +81,41 @@ public class YamlSchemaTests
         _ => null,
     };
 }
+
+/// <summary>docs/formats.md documents every field the schemas hold and every sweep axis.</summary>
+public class FormatsDocTests
+{
+    [Fact]
+    public void Every_schema_field_and_sweep_axis_is_on_the_formats_page()
+    {
+        var doc = File.ReadAllText(Fixtures.Repo("docs/formats.md"));
+        foreach (var format in YamlSchemas.Formats)
+        {
+            var schema = JsonNode.Parse(File.ReadAllText(Fixtures.Repo($"docs/schemas/{format}.schema.json")))!;
+            foreach (var path in Paths(schema.AsObject(), ""))
+                Assert.True(doc.Contains($"`{path}`", StringComparison.Ordinal), $"docs/formats.md does not document {format} field `{path}`");
+        }
+        foreach (var axis in Sim.Sweep.SweepAxis.All)
+            Assert.Contains($"`{axis.Name}`", doc);
+    }
+
+    private static IEnumerable<string> Paths(JsonObject o, string at)
+    {
+        if (o["properties"] is JsonObject props)
+            foreach (var (k, v) in props)
+            {
+                var p = at.Length == 0 ? k : $"{at}.{k}";
+                yield return p;
+                foreach (var q in Children(v!.AsObject(), p)) yield return q;
+            }
+        if (o["additionalProperties"] is JsonObject ap)
+        {
+            var p = at.Length == 0 ? "NAME" : $"{at}.NAME";
+            yield return p;
+            foreach (var q in Children(ap, p)) yield return q;
+        }
+    }
+
+    private static IEnumerable<string> Children(JsonObject v, string p) =>
+        v["items"] is JsonObject items && (items["properties"] is not null || items["additionalProperties"] is JsonObject) ? Paths(items, p + "[]") : Paths(v, p);
+}

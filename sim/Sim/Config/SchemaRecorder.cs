@@ -60,6 +60,9 @@ public sealed partial class SchemaRecorder
         double max = double.PositiveInfinity, IEnumerable<string>? words = null)
     {
         var f = Add(path, type, requiredIn, true);
+        // The widest a 64-bit field can hold is no limit a user should read in a schema.
+        if (min <= long.MinValue) min = double.NegativeInfinity;
+        if (max >= long.MaxValue) max = double.PositiveInfinity;
         // Several reads of one field may check different ranges: keep the loosest.
         if (!f.RangeSet) (f.Min, f.MinExclusive, f.Max, f.RangeSet) = (min, minExclusive, max, true);
         else
