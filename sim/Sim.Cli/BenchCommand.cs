@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Sim.Engine;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -6,6 +6,7 @@ using Sim.Topology;
 using Sim.Traces;
 using Sim.Validation;
 using Spectre.Console;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 
@@ -183,7 +184,7 @@ public static class CalibrateCommand
             {
                 var measured = new System.Text.Json.Nodes.JsonObject();
                 var predicted = new System.Text.Json.Nodes.JsonObject();
-                for (var i = 0; i < Engine.Phases.All.Count; i++) { measured[Engine.Phases.All[i]] = x.MeasuredPhases[i]; predicted[Engine.Phases.All[i]] = x.PredictedPhases[i]; }
+                for (var i = 0; i < Iterations.Phases.All.Count; i++) { measured[Iterations.Phases.All[i]] = x.MeasuredPhases[i]; predicted[Iterations.Phases.All[i]] = x.PredictedPhases[i]; }
                 runs.Add(new System.Text.Json.Nodes.JsonObject
                 {
                     ["file"] = x.File, ["workload"] = x.Workload, ["plan"] = x.Plan, ["stack"] = x.Stack, ["optimizer"] = x.Optimizer, ["card"] = x.Card,
@@ -214,9 +215,9 @@ public static class CalibrateCommand
         stdout.WriteLine();
         stdout.WriteLine($"== per rank ({run.Measurement.EndToEnd.MeasuredIterations} traced iteration(s)): measured / predicted");
         var t = new Table().AddColumn("rank");
-        foreach (var ph in Engine.Phases.All) t.AddColumn(new TableColumn(ph).RightAligned());
+        foreach (var ph in Iterations.Phases.All) t.AddColumn(new TableColumn(ph).RightAligned());
         for (var rank = 0; rank < measured.Count && rank < predicted.Length; rank++)
-            t.AddRow([rank.ToString(CultureInfo.InvariantCulture), .. Engine.Phases.All.Select((_, p) => $"{Units.Seconds(measured[rank][p])} / {Units.Seconds(predicted[rank][p])}")]);
+            t.AddRow([rank.ToString(CultureInfo.InvariantCulture), .. Iterations.Phases.All.Select((_, p) => $"{Units.Seconds(measured[rank][p])} / {Units.Seconds(predicted[rank][p])}")]);
         Terminal.For(stdout).Write(t);
     }
 
@@ -241,7 +242,7 @@ public static class CalibrateCommand
         if (phases)
         {
             var pt = new Table().AddColumn("run");
-            foreach (var ph in Engine.Phases.All) pt.AddColumn(new TableColumn(ph).RightAligned());
+            foreach (var ph in Iterations.Phases.All) pt.AddColumn(new TableColumn(ph).RightAligned());
             foreach (var x in rep.Runs)
             {
                 pt.AddRow([Markup.Escape($"{x.Plan} {x.Stack} {x.Optimizer}") + " measured", .. x.MeasuredPhases.Select(Units.Seconds)]);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.Config;
 using Sim.Engine;
 using Sim.Interop.Chakra;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -3,6 +3,7 @@ using Sim.Engine;
 using Sim.Predictions;
 using Sim.Report;
 using Spectre.Console;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -7,6 +7,7 @@ using Sim.Config;
 using Sim.Engine;
 using Sim.Sweep;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

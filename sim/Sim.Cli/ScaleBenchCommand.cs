@@ -10,6 +10,7 @@ using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

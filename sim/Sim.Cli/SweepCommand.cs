@@ -4,6 +4,7 @@ using Sim.Config;
 using Sim.Sweep;
 using Spectre.Console;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

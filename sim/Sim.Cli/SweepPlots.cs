@@ -2,6 +2,7 @@ using System.Globalization;
 using ScottPlot;
 using Sim.Engine;
 using Sim.Sweep;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -1,5 +1,6 @@
 using Sim.Engine;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Cli;
 

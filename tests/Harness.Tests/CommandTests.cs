@@ -3,6 +3,7 @@ using Sim.Harness.Training;
 using Sim.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
+using Sim.Iterations;
 
 namespace Sim.Harness.Tests;
 

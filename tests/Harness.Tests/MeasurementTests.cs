@@ -1,6 +1,7 @@
 using Sim.Config;
 using Sim.Engine;
 using Sim.Validation;
+using Sim.Iterations;
 
 namespace Sim.Harness.Tests;
 

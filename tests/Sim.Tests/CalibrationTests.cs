@@ -4,6 +4,7 @@ using Sim.Cost;
 using Sim.Predictions;
 using Sim.Engine;
 using Sim.Validation;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

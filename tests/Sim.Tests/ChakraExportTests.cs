@@ -4,6 +4,7 @@ using Sim.Interop.Chakra;
 using Sim.Interop.Chakra.Proto;
 using Sim.Predictions;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -3,6 +3,7 @@ using Sim.Engine;
 using Sim.Workload;
 using Xunit;
 using Xunit.Abstractions;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

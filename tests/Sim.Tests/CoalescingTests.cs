@@ -2,6 +2,7 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Workload;
 using Xunit;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

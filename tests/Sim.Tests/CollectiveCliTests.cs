@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 
@@ -116,11 +117,11 @@ public class CollectiveAsPredictedTests
         var s = Scenario.Load(Fixtures.Repo("topologies/h200x2.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"), Fixtures.Repo("validation/plans/val-base.2gpu.rw.yaml"));
         var predictor = Sim.Predictions.Predictor.For(profile is null ? null : Sim.Calibration.CalibrationProfileJson.Read(Fixtures.Repo(profile)));
         var graph = predictor.Graph(s);
-        var reduce = graph.Tasks.Single(t => t.Collective?.Kind == Sim.Engine.CollectiveKind.AllReduce);
+        var reduce = graph.Tasks.Single(t => t.Collective?.Kind == Sim.Iterations.CollectiveKind.AllReduce);
         Assert.Equal(reduce.SecondsFor(0) - reduce.Collective!.HostSeconds, CliSeconds("topologies/h200x2.yaml", "all_reduce", reduce.Collective.Bytes, profile), 12);
 
         // Row-wise everywhere: each rank sends the same partial sums to the other, an even all-to-all.
-        var a2a = graph.Tasks.First(t => t.Collective?.Kind == Sim.Engine.CollectiveKind.AllToAll && t.Phase == Sim.Engine.Phases.AllToAllForward);
+        var a2a = graph.Tasks.First(t => t.Collective?.Kind == Sim.Iterations.CollectiveKind.AllToAll && t.Phase == Sim.Iterations.Phases.AllToAllForward);
         var d = a2a.Collective!.Demand!;
         Assert.All(d.ToEachPeer, v => Assert.Equal(d.ToEachPeer[0], v));
         Assert.All(d.FromEachPeer, v => Assert.Equal(0, v));

@@ -5,6 +5,7 @@ using Sim.Report;
 using Sim.Sharding;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 
@@ -194,7 +195,7 @@ public class EngineCoalescingTests
         var all = "[" + string.Join(", ", Enumerable.Range(0, 16)) + "]";
         var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
         var p = Sim.Cost.CostParameters.Default;
-        var graph = Sim.Engine.IterationGraph.Build(c, w, plan, p);
+        var graph = Sim.Iterations.IterationGraph.Build(c, w, plan, p);
         var exact = Sim.Engine.EventEngine.Run(c, graph, p, coalesceAboveRanks: int.MaxValue);
         var coalesced = Sim.Engine.EventEngine.Run(c, graph, p, coalesceAboveRanks: 0);
         Assert.True(coalesced.Stats.Flows < exact.Stats.Flows);

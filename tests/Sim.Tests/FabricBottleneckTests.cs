@@ -1,5 +1,6 @@
 using Sim.Engine;
 using Xunit;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -1,4 +1,5 @@
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 
@@ -57,12 +58,12 @@ fabric:
     };
 
     /// <summary>Every table row-wise over all GPUs at a large batch: balanced traffic where bandwidth, not latency, counts.</summary>
-    public static (Cluster, Engine.IterationGraph, Cost.CostParameters) HeavyRowWise(Cluster c)
+    public static (Cluster, Iterations.IterationGraph, Cost.CostParameters) HeavyRowWise(Cluster c)
     {
         var w = Fixtures.Workload(Fixtures.WorkloadYaml.Replace("batch_size: 1024", "batch_size: 131072"));
         var all = "[" + string.Join(", ", Enumerable.Range(0, c.WorldSize)) + "]";
         var plan = Fixtures.Plan($"tables: {{a: {{scheme: row_wise, ranks: {all}}}, b: {{scheme: row_wise, ranks: {all}}}, c: {{scheme: row_wise, ranks: {all}}}, d: {{scheme: row_wise, ranks: {all}}}}}", w, c);
         var p = Cost.CostParameters.Default;
-        return (c, Engine.IterationGraph.Build(c, w, plan, p), p);
+        return (c, Iterations.IterationGraph.Build(c, w, plan, p), p);
     }
 }

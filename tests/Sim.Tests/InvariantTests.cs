@@ -3,6 +3,7 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

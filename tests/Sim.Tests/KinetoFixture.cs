@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Sim.Engine;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

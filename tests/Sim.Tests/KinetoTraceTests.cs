@@ -8,6 +8,7 @@ using Sim.Engine;
 using Sim.Traces;
 using Sim.Validation;
 using Xunit;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

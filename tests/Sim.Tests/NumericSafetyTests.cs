@@ -6,6 +6,7 @@ using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

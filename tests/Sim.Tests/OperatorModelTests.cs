@@ -3,6 +3,7 @@ using Sim.Cost;
 using Sim.Cost.Operators;
 using Sim.Engine;
 using Sim.Validation;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -3,6 +3,7 @@ using Sim.Cost;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sim.Report;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 
@@ -26,7 +27,7 @@ public class PredictCliTests
         Assert.True(o["iteration_seconds"]!.GetValue<double>() > 0);
         Assert.True(o["samples_per_second"]!.GetValue<double>() > 0);
         var phases = o["phases"]!.AsObject();
-        Assert.Equal(Sim.Engine.Phases.All, phases.Select(kv => kv.Key));
+        Assert.Equal(Sim.Iterations.Phases.All, phases.Select(kv => kv.Key));
         Assert.True(phases.Sum(kv => kv.Value!.GetValue<double>()) > 0);
         var memory = o["memory_bytes_per_gpu"]!.AsArray();
         Assert.Equal(o["world_size"]!.GetValue<int>(), memory.Count);

@@ -2,6 +2,7 @@ using Sim.Cost;
 using Sim.Engine;
 using Sim.Predictions;
 using Sim.Sweep;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -1,5 +1,6 @@
 using Sim.Engine;
 using Sim.Validation;
+using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -2,6 +2,7 @@ using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
 using Sim.Workload;
+using Sim.Iterations;
 
 namespace Sim.Calibration;
 
@@ -61,7 +62,7 @@ public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string 
 
     /// <summary>Per phase: runs where it was judged, how many of them within 10%, its mean and worst absolute relative error.</summary>
     public IReadOnlyList<(string Phase, int Judged, int Within10, double Mape, double Worst)> PhaseErrors =>
-        Engine.Phases.All.Select((ph, i) =>
+        Iterations.Phases.All.Select((ph, i) =>
         {
             var errs = Runs.Where(r => r.MeasuredPhases[i] >= JudgedPhaseShare * r.MeasuredSeconds)
                 .Select(r => Math.Abs(Statistics.RelativeError(r.PredictedPhases[i], r.MeasuredPhases[i]))).ToList();

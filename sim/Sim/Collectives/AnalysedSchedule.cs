@@ -1,6 +1,7 @@
 using Sim.Cost;
 using Sim.Topology;
 using Sim.Topology.Routing;
+using Sim.Iterations;
 
 namespace Sim.Collectives;
 

@@ -1,5 +1,6 @@
 using Sim.Cost;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Collectives;
 

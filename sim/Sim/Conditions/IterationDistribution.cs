@@ -1,4 +1,5 @@
 using Sim.Engine;
+using Sim.Iterations;
 
 namespace Sim.Conditions;
 

@@ -1,4 +1,5 @@
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Engine;
 

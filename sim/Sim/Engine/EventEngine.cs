@@ -1,6 +1,7 @@
 using Sim.Collectives;
 using Sim.Cost;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Engine;
 

@@ -1,5 +1,6 @@
 using Sim.Conditions;
 using Sim.Engine;
+using Sim.Iterations;
 
 namespace Sim.Predictions;
 
@@ -52,10 +53,10 @@ public sealed record Prediction(
     /// <summary>Builds the report of a timeline (analytical or simulated).</summary>
     public static Prediction From(PredictionMode mode, Scenario s, Timeline t, IReadOnlyList<long> memory, string costSource)
     {
-        var path = Engine.CriticalPath.Walk(t);
+        var path = Iterations.CriticalPath.Walk(t);
         var perPhase = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var seg in path) perPhase[seg.Phase] = perPhase.GetValueOrDefault(seg.Phase) + seg.Seconds;
-        var phases = Engine.Phases.All.Select(n => new PhaseTime(n, perPhase.GetValueOrDefault(n), Engine.Phases.IsCommunication(n))).ToList();
+        var phases = Iterations.Phases.All.Select(n => new PhaseTime(n, perPhase.GetValueOrDefault(n), Iterations.Phases.IsCommunication(n))).ToList();
 
         var world = s.Cluster.WorldSize;
         var compute = new double[world];

@@ -3,6 +3,7 @@ using Sim.Conditions;
 using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
+using Sim.Iterations;
 
 namespace Sim.Predictions;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Sim.Engine;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Report;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sim.Engine;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Report;
 

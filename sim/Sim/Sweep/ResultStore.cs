@@ -4,6 +4,7 @@ using Sim.Config;
 using Sim.Engine;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Sweep;
 

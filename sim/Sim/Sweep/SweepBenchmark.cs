@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sim.Engine;
 using Sim.Sharding;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Sweep;
 
@@ -83,7 +84,7 @@ public static class SweepBenchmark
                 var t3 = Stopwatch.GetTimestamp();
                 var graph = IterationGraph.Build(cluster, workload, sp, inputs.Predictor.CostFor(cluster));
                 var t4 = Stopwatch.GetTimestamp();
-                var tl = Engine.Timeline.Analytical(graph);
+                var tl = Iterations.Timeline.Analytical(graph);
                 var t5 = Stopwatch.GetTimestamp();
                 Prediction.From(PredictionMode.Analytical, new Scenario(cluster, workload, sp), tl, mem.Select(m => m.TotalBytes).ToArray(), inputs.Predictor.Cost.Source);
                 var t6 = Stopwatch.GetTimestamp();

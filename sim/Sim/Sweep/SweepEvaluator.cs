@@ -5,6 +5,7 @@ using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Iterations;
 
 namespace Sim.Sweep;
 

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Sim.Config;
 using Sim.Engine;
+using Sim.Iterations;
 
 namespace Sim.Validation;
 
@@ -142,13 +143,13 @@ public sealed record PhaseStats(string Name, double Median, double Min, double M
 /// One measured iteration. Every number is the maximum over ranks of that rank's value: <see cref="Seconds"/>
 /// is wall time from the iteration's start barrier to the device being idle; <see cref="GpuBusy"/> the sum of
 /// the phase times; <see cref="HostOverhead"/> iteration minus GPU-busy time (time in no phase).
-/// <see cref="Phases"/> is in the order of <see cref="Sim.Engine.Phases.All"/>; <see cref="Loss"/> is the global mean loss.
+/// <see cref="Phases"/> is in the order of <see cref="Sim.Iterations.Phases.All"/>; <see cref="Loss"/> is the global mean loss.
 /// </summary>
 public sealed record IterationSample(double Seconds, double GpuBusy, double HostOverhead, IReadOnlyList<double> Phases, double Loss);
 
 /// <summary>Results of an end-to-end run over its measured (post-warm-up) iterations.</summary>
 /// <param name="MeasuredIterations">Iterations that completed after warm-up (fewer than asked when the run failed).</param>
-/// <param name="Phases">Per phase, in the order of <see cref="Sim.Engine.Phases.All"/>.</param>
+/// <param name="Phases">Per phase, in the order of <see cref="Sim.Iterations.Phases.All"/>.</param>
 /// <param name="RankPhaseMedians">[rank][phase]: median over iterations of each rank's own phase time (shows imbalance).</param>
 /// <param name="HostOverheadFraction">Median host overhead over median iteration time.</param>
 /// <param name="PhaseDeviceBusy">Per phase, seconds the GPU ran kernels within the phase (torch.profiler; slowest rank, median

@@ -1,5 +1,6 @@
 using Sim.Engine;
 using static Sim.Tests.Conditions.ConditionFixtures;
+using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

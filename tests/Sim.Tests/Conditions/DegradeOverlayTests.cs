@@ -2,6 +2,7 @@ using Sim.Engine;
 using Sim.Predictions;
 using Sim.Topology;
 using static Sim.Tests.Conditions.ConditionFixtures;
+using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

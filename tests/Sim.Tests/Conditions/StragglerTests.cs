@@ -2,6 +2,7 @@ using Sim.Conditions;
 using Sim.Engine;
 using Sim.Predictions;
 using static Sim.Tests.Conditions.ConditionFixtures;
+using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

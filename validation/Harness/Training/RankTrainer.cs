@@ -1,4 +1,5 @@
 using Sim.Engine;
+using Sim.Iterations;
 using Sim.Harness.Backends;
 using Sim.Sharding;
 using Sim.Workload;

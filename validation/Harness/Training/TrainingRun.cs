@@ -1,4 +1,5 @@
 using Sim.Engine;
+using Sim.Iterations;
 using System.Text.Json;
 using Sim.Harness.Backends;
 using Sim.Harness.Distributed;

@@ -5,6 +5,7 @@ using Sim.Topology;
 using Sim.Validation;
 using Sim.Workload;
 using Sim.Workload.Ops;
+using Sim.Iterations;
 
 namespace Sim.Cost.Operators;
 

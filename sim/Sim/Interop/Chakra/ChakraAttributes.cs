@@ -1,3 +1,4 @@
+using Sim.Iterations;
 namespace Sim.Interop.Chakra;
 
 /// <summary>
@@ -13,7 +14,7 @@ public static class ChakraAttributes
     public const string CommSize = "comm_size";
     public const string ProcessGroup = "pg_name";
 
-    /// <summary>The <see cref="Engine.IterationTask.Id"/> the node comes from (int64).</summary>
+    /// <summary>The <see cref="Iterations.IterationTask.Id"/> the node comes from (int64).</summary>
     public const string SimTaskId = "sim_task_id";
     /// <summary>The node's time on this rank in seconds as Sim priced it, unrounded (double); duration_micros is it rounded.</summary>
     public const string SimSeconds = "sim_seconds";

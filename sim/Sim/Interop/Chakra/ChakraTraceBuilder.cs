@@ -1,6 +1,7 @@
 using Sim.Engine;
 using Sim.Interop.Chakra.Proto;
 using Sim.Topology;
+using Sim.Iterations;
 
 namespace Sim.Interop.Chakra;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Google.OrTools.Sat;
+using Sim.Iterations;
 
 namespace Sim.Sharding.Planners;
 
@@ -202,12 +203,12 @@ public sealed class OptimalPlanner : IPlanner
     /// <summary>The predicted iteration and the sum of squared per-GPU busy seconds (lower = more even).</summary>
     private static (double Seconds, double Spread) Score(PlannerContext ctx, ShardingPlan plan)
     {
-        var graph = Engine.IterationGraph.Build(ctx.Cluster, ctx.Workload, plan, ctx.Cost);
-        var t = Engine.Timeline.Analytical(graph);
+        var graph = Iterations.IterationGraph.Build(ctx.Cluster, ctx.Workload, plan, ctx.Cost);
+        var t = Iterations.Timeline.Analytical(graph);
         var busy = new double[ctx.Cluster.WorldSize];
         foreach (var task in graph.Tasks)
         {
-            if (task.Kind == Engine.TaskKind.Compute) busy[task.Rank] += task.Seconds;
+            if (task.Kind == Iterations.TaskKind.Compute) busy[task.Rank] += task.Seconds;
             else for (var r = 0; r < busy.Length; r++) busy[r] += t.SecondsFor(task.Id, r);
         }
         return (t.End, busy.Sum(x => x * x));

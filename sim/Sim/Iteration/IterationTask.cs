@@ -1,6 +1,7 @@
+using Sim.Engine;
 using Sim.Collectives;
 
-namespace Sim.Engine;
+namespace Sim.Iterations;
 
 public enum TaskKind { Compute, Collective }
 

@@ -1,4 +1,5 @@
-namespace Sim.Engine;
+using Sim.Engine;
+namespace Sim.Iterations;
 
 /// <summary>The phases of one DLRM training iteration, in execution order, and whether each communicates.</summary>
 public static class Phases

@@ -1,3 +1,4 @@
+using Sim.Engine;
 using Sim.Collectives;
 using Sim.Cost;
 using Sim.Cost.Operators;
@@ -5,7 +6,7 @@ using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
 
-namespace Sim.Engine;
+namespace Sim.Iterations;
 
 /// <summary>
 /// The per-rank task DAG of one iteration, built once from (Cluster, Workload, Plan) with task costs from

@@ -1,4 +1,5 @@
-namespace Sim.Engine;
+using Sim.Engine;
+namespace Sim.Iterations;
 
 /// <summary>
 /// When every task of an <see cref="IterationGraph"/> ran: start, finish, and for collectives the finish of

@@ -1,4 +1,5 @@
-namespace Sim.Engine;
+using Sim.Engine;
+namespace Sim.Iterations;
 
 /// <summary>One stretch of the critical path: a task, the rank it ran on (-1 for a whole collective) and its seconds.</summary>
 public sealed record PathSegment(int Task, string Phase, int Rank, double Seconds, bool IsCommunication);
