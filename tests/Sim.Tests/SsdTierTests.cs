@@ -61,6 +61,31 @@ tables:
     }
 
     [Fact]
+    public void A_node_s_gpus_share_its_ssd_bandwidth()
+    {
+        // 4 GPUs on one node: a rank's SSD traffic gets a quarter of the node's read and write bandwidth, as host DDR's.
+        var c = SsdCluster(1, 4, read: 2e9, write: 1e9);
+        Assert.Equal(1e9 * 4 / 2e9, ComputeCost.SsdReadSeconds(c, 1e9), 12);
+        Assert.Equal(1e9 * 4 / 1e9, ComputeCost.SsdWriteSeconds(c, 1e9), 12);
+        Assert.Equal(0, ComputeCost.SsdReadSeconds(Fixtures.Cluster(1, 4), 0));
+    }
+
+    [Fact]
+    public void A_torchrec_plan_carries_the_ssd_tier_as_key_value_with_its_cache()
+    {
+        var c = SsdCluster(1, 2);
+        var w = Fixtures.Workload(OneTable(32));
+        var plan = Fixtures.Plan("tables: {a: {scheme: table_wise, ranks: [1], memory: ssd, cache_fraction: 0.3}}", w, c);
+        using var dir = new Fixtures.TempDir();
+        var json = TorchRecPlan.Export(plan, c);
+        Assert.Contains("\"key_value\"", json);
+        var again = TorchRecPlan.Import(dir.Write("p.json", json), w, c).Tables.Single();
+        Assert.Equal((MemoryTier.Ssd, 0.3), (again.Tier, again.CacheFraction));
+        var noSsd = Assert.Throws<SimInputException>(() => TorchRecPlan.Import(dir.Write("p.json", json), w, Fixtures.Cluster(1, 2)));
+        Assert.Contains("host.ssd", noSsd.Message);
+    }
+
+    [Fact]
     public void A_ddr_cache_serves_the_hit_rate_of_the_table_s_skew_and_the_ssd_reads_the_rest()
     {
         var c = SsdCluster(1, 1);
