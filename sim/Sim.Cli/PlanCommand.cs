@@ -91,7 +91,8 @@ public static class PlanCommand
         var sent = work.PooledElements.Scaled(s.Workload.Precision.AllToAllForward.Bytes()).PerRank(c);
         return Enumerable.Range(0, c.WorldSize).Select(r => new GpuLoad(r, work.Kernels[r], memory[r].EmbeddingBytes, memory[r].TotalBytes,
             ComputeCost.EmbeddingSeconds(c.Gpu, cost, work.ForwardBytes[r] + work.BackwardBytes[r], 2 * work.Kernels[r])
-            + ComputeCost.UvmSeconds(c, cost, work.HostForwardBytes[r] + work.HostBackwardBytes[r]), sent[r].Sent)).ToList();
+            + ComputeCost.UvmSeconds(c, cost, work.HostForwardBytes[r] + work.HostBackwardBytes[r])
+            + ComputeCost.SsdReadSeconds(c, work.SsdReadBytes[r]) + ComputeCost.SsdWriteSeconds(c, work.SsdWriteBytes[r]), sent[r].Sent)).ToList();
     }
 
     /// <summary>Max over mean of the per-GPU lookup time (1 when nothing is looked up).</summary>

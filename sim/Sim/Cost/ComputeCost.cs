@@ -33,6 +33,20 @@ public static class ComputeCost
     public static double UvmSeconds(Topology.Cluster c, CostParameters p, double bytes) =>
         bytes <= 0 ? 0 : bytes / (c.Host.DdrBytesPerSecond / c.GpusPerNode * p.UvmEfficiency);
 
+    /// <summary>
+    /// Seconds a rank's SSD-tier shards keep the node's SSD busy reading (DDR-cache misses) and writing back (updated
+    /// rows): the node's SSD bandwidth is shared by its GPUs, as its DDR bandwidth is. Bytes are whole pages
+    /// (<see cref="EmbeddingWork.SsdReadBytes"/>). Not efficiency-scaled: the SSD bandwidths are already sustained rates.
+    /// </summary>
+    public static double SsdReadSeconds(Topology.Cluster c, double bytes) =>
+        bytes <= 0 ? 0 : bytes / (Ssd(c).ReadBytesPerSecond / c.GpusPerNode);
+
+    public static double SsdWriteSeconds(Topology.Cluster c, double bytes) =>
+        bytes <= 0 ? 0 : bytes / (Ssd(c).WriteBytesPerSecond / c.GpusPerNode);
+
+    private static Hardware.SsdSpec Ssd(Topology.Cluster c) =>
+        c.Host.Ssd ?? throw new InvalidOperationException("SSD traffic on a cluster without an SSD (host.ssd)");
+
     /// <summary>Embedding gathers/scatters: bytes moved over the achieved random-access bandwidth.</summary>
     public static double EmbeddingSeconds(GpuSpec gpu, CostParameters p, double bytes, int kernels) =>
         bytes <= 0 ? 0 : bytes / (gpu.HbmBytesPerSecond * p.EmbeddingEfficiency) + kernels * p.KernelOverheadSeconds;

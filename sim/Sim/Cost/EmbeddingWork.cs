@@ -20,6 +20,9 @@ public sealed class EmbeddingWork
     /// <summary>Bytes of rows (and their optimizer state) read or written in host memory over the host link (UVM tiers).</summary>
     public double[] HostForwardBytes { get; }
     public double[] HostBackwardBytes { get; }
+    /// <summary>Bytes the node's SSD reads (forward, DDR-cache misses) and writes back (backward) for a rank's SSD-tier shards, whole pages each.</summary>
+    public double[] SsdReadBytes { get; }
+    public double[] SsdWriteBytes { get; }
     public int[] Kernels { get; }
     /// <summary>Shards per rank whose backward runs the fused sparse update (every shard but data-parallel replicas).</summary>
     public int[] SparseShards { get; }
@@ -50,6 +53,8 @@ public sealed class EmbeddingWork
         BackwardBytes = new double[world];
         HostForwardBytes = new double[world];
         HostBackwardBytes = new double[world];
+        SsdReadBytes = new double[world];
+        SsdWriteBytes = new double[world];
         Kernels = new int[world];
         SparseShards = new int[world];
         Shards = new List<ShardLoad>[world];
@@ -81,6 +86,8 @@ public sealed class EmbeddingWork
             w.PooledWidth += (double)t.Dim * V;
             // Row traffic splits between HBM (cache hits, or everything on the HBM tier) and host memory.
             var hit = tp.Tier == MemoryTier.Hbm ? 1.0 : CacheModel.HitRate(t, tp.HbmFraction);
+            // SSD tier: the DDR cache's hit rate, from the same access skew as an HBM cache's.
+            var ddrHit = tp.Tier == MemoryTier.Ssd ? CacheModel.HitRate(t, tp.CacheFraction) : 1.0;
             foreach (var s in tp.Shards)
             {
                 var r = s.Rank;
@@ -105,6 +112,14 @@ public sealed class EmbeddingWork
                 w.HostForwardBytes[r] += (1 - hit) * rowBytes;
                 w.BackwardBytes[r] += B * V * c * 4 + hit * 2 * (rowBytes + stateRowBytes);
                 w.HostBackwardBytes[r] += (1 - hit) * 2 * (rowBytes + stateRowBytes);
+                if (tp.Tier == MemoryTier.Ssd)
+                {
+                    // A row is stored with its optimizer state; a missed lookup reads its page(s) into DDR (the update
+                    // needs the state too) and the backward writes the updated row and state back.
+                    var pageBytes = SsdSpecOf(cluster).IoBytes(t.RowBytes(s.Columns) + stateBytes);
+                    w.SsdReadBytes[r] += (1 - ddrHit) * lookups * pageBytes;
+                    w.SsdWriteBytes[r] += (1 - ddrHit) * lookups * pageBytes;
+                }
                 w.InputDistribution.FromEachPeer[r] += b * perSample * idxBytes;
                 w.Shards[r].Add(ShardLoad.Of(t, s.Rows, s.Columns, B, perSample, V, dataParallel: false, stateBytes));
                 // Row-wise: every shard sends a partial sum to every rank. Table-row-wise reduces the partials
@@ -114,6 +129,9 @@ public sealed class EmbeddingWork
         }
         return w;
     }
+
+    private static Hardware.SsdSpec SsdSpecOf(Cluster c) =>
+        c.Host.Ssd ?? throw new InvalidOperationException("a table on the SSD tier needs an SSD in the topology (host.ssd)");
 }
 
 /// <summary>

@@ -54,8 +54,11 @@ public sealed class IterationGraph
         var Bucketise = phase?.Max(Phases.InputDistribution) ?? (world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0);
         var lookupOf = phase?.Of(Phases.EmbeddingLookup);
         var backwardOf = phase?.Of(Phases.EmbeddingBackward);
-        double Lookup(int r) => (lookupOf?[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r])) + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]);
-        double EmbBackward(int r) => (backwardOf?[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r])) + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]);
+        // Host-memory (UVM, SSD caches) and SSD traffic add to the GPU's own work, fitted or roofline: the GPU waits on them.
+        double Lookup(int r) => (lookupOf?[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]))
+            + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]) + ComputeCost.SsdReadSeconds(c, emb.SsdReadBytes[r]);
+        double EmbBackward(int r) => (backwardOf?[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]))
+            + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]) + ComputeCost.SsdWriteSeconds(c, emb.SsdWriteBytes[r]);
 
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)

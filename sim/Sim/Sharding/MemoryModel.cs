@@ -5,9 +5,12 @@ using Sim.Workload;
 namespace Sim.Sharding;
 
 /// <summary>HBM a rank needs for one plan, by what it holds.</summary>
-public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStateBytes, long DenseBytes, long ActivationBytes, long HostBytes = 0)
+public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStateBytes, long DenseBytes, long ActivationBytes, long HostBytes = 0, long SsdBytes = 0)
 {
-    /// <summary>HBM bytes; <see cref="HostBytes"/> (rows of UVM tables in host DDR) are not part of it.</summary>
+    /// <summary>
+    /// HBM bytes; <see cref="HostBytes"/> (rows of UVM tables and SSD tables' DDR caches, in host DDR) and
+    /// <see cref="SsdBytes"/> (rows of SSD tables on the node's SSD) are not part of it.
+    /// </summary>
     public long TotalBytes => EmbeddingBytes + OptimizerStateBytes + DenseBytes + ActivationBytes;
 }
 
@@ -23,6 +26,7 @@ public static class MemoryModel
         var emb = new long[world];
         var state = new long[world];
         var host = new long[world];
+        var ssd = new long[world];
         var pooledElements = new double[world];
         var b = (double)w.GlobalBatchSize / world;
         var stateBytes = w.Optimizer.StateBytesPerRow();
@@ -35,7 +39,9 @@ public static class MemoryModel
                 var inHbm = tp.HbmFraction;
                 emb[s.Rank] = checked(emb[s.Rank] + (long)Math.Ceiling(rows * inHbm));
                 state[s.Rank] = checked(state[s.Rank] + (long)Math.Ceiling(rowState * inHbm));
-                if (tp.Tier != MemoryTier.Hbm) host[s.Rank] = checked(host[s.Rank] + rows + rowState);
+                host[s.Rank] = checked(host[s.Rank] + (long)Math.Ceiling((rows + rowState) * tp.DdrFraction));
+                // The SSD keeps every row of an SSD table, its DDR-cached ones too (the cache is a copy).
+                if (tp.Tier == MemoryTier.Ssd) ssd[s.Rank] = checked(ssd[s.Rank] + rows + rowState);
                 if (tp.Scheme == ShardingScheme.DataParallel)
                     state[s.Rank] = checked(state[s.Rank] + s.Elements * 4); // dense fp32 gradient
                 else
@@ -49,21 +55,30 @@ public static class MemoryModel
         return Enumerable.Range(0, world).Select(r =>
         {
             var act = commonActivations + pooledElements[r] * 4 * 2;
-            return new MemoryUse(r, emb[r], state[r], dense, (long)Math.Min(act, long.MaxValue / 4), host[r]);
+            return new MemoryUse(r, emb[r], state[r], dense, (long)Math.Min(act, long.MaxValue / 4), host[r], ssd[r]);
         }).ToArray();
     }
 
-    /// <summary>Throws a one-line error naming the first GPU that overflows and by how much.</summary>
+    /// <summary>Throws a one-line error naming the first node whose DDR or SSD overflows, else the first GPU, and by how much.</summary>
     public static void EnsureFits(Cluster cluster, MemoryUse[] use, string planFile)
     {
         var hostCap = cluster.Host.DdrBytes;
+        var ssdCap = cluster.Host.Ssd?.CapacityBytes ?? 0;
         for (var node = 0; node < cluster.Nodes; node++)
         {
-            long hostUse = 0;
-            for (var r = node * cluster.GpusPerNode; r < (node + 1) * cluster.GpusPerNode; r++) hostUse = checked(hostUse + use[r].HostBytes);
+            long hostUse = 0, ssdUse = 0;
+            for (var r = node * cluster.GpusPerNode; r < (node + 1) * cluster.GpusPerNode; r++)
+            {
+                hostUse = checked(hostUse + use[r].HostBytes);
+                ssdUse = checked(ssdUse + use[r].SsdBytes);
+            }
             if (hostUse > hostCap)
                 throw new SimInputException(planFile, "memory",
-                    $"node {node} needs {Units.Bytes(hostUse)} of host DDR for UVM tables but has {Units.Bytes(hostCap)}: over by {hostUse - hostCap} bytes");
+                    $"node {node} needs {Units.Bytes(hostUse)} of host DDR for UVM tables and SSD caches but has {Units.Bytes(hostCap)}: over by {hostUse - hostCap} bytes");
+            if (ssdUse > ssdCap)
+                throw new SimInputException(planFile, "memory",
+                    $"node {node} needs {Units.Bytes(ssdUse)} of SSD for SSD tables but has " + (cluster.Host.Ssd is null ? "none (the topology gives no host.ssd)" : Units.Bytes(ssdCap)) +
+                    $": short by {ssdUse - ssdCap} bytes on node {node}'s SSD");
         }
         var cap = cluster.Gpu.HbmBytes;
         var worst = use.OrderByDescending(u => u.TotalBytes).ThenBy(u => u.Rank).First();

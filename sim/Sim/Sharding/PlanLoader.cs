@@ -61,9 +61,12 @@ public static class PlanLoader
         var shardCount = m.OptionalInt("shards", ranks.Length, 1, 1 << 20);
         var splits = m.OptionalLongList("splits", 1, long.MaxValue);
         var tier = m.OptionalEnum("memory", MemoryTiers.Words, MemoryTier.Hbm);
-        var cacheFraction = m.OptionalDouble("cache_fraction", MemoryTiers.DefaultCacheFraction, 0, minExclusive: true, max: 1);
-        if (m.Has("cache_fraction") && tier != MemoryTier.UvmCaching)
-            throw m.Error("cache_fraction", "only applies to memory: uvm_caching");
+        // An HBM cache of no rows is plain UVM; a DDR cache of no rows is a valid SSD placement (every lookup reads the SSD).
+        var cacheFraction = m.OptionalDouble("cache_fraction", MemoryTiers.DefaultCacheFraction, 0, minExclusive: tier != MemoryTier.Ssd, max: 1);
+        if (m.Has("cache_fraction") && !tier.IsCached())
+            throw m.Error("cache_fraction", "only applies to memory: uvm_caching or ssd");
+        if (tier == MemoryTier.Ssd && cluster.Host.Ssd is null)
+            throw m.Error("memory", "ssd needs an SSD in the topology (host.ssd), and this one has none");
         if (tier != MemoryTier.Hbm && scheme == ShardingScheme.DataParallel)
             throw m.Error("memory", "data_parallel tables live in HBM (every rank keeps a full replica and a dense gradient)");
         m.EnsureNoUnknownKeys();
@@ -115,7 +118,7 @@ public static class PlanLoader
               .Append(", ranks: [").Append(string.Join(", ", t.Ranks.Select(r => r.ToString(CultureInfo.InvariantCulture)))).Append(']');
             if (!t.HasEvenSplits) sb.Append(", splits: [").Append(string.Join(", ", t.Splits.Select(x => x.ToString(CultureInfo.InvariantCulture)))).Append(']');
             if (t.Tier != MemoryTier.Hbm) sb.Append(", memory: ").Append(t.Tier.Name());
-            if (t.Tier == MemoryTier.UvmCaching) sb.Append(", cache_fraction: ").Append(t.CacheFraction.ToString("R", CultureInfo.InvariantCulture));
+            if (t.Tier.IsCached()) sb.Append(", cache_fraction: ").Append(t.CacheFraction.ToString("R", CultureInfo.InvariantCulture));
             sb.Append("}\n");
         }
         return sb.ToString();

@@ -4,7 +4,8 @@ namespace Sim.Sharding;
 
 /// <summary>
 /// How one table is split, where its shards live and in which memory tier. Data-parallel tables have one full
-/// replica per rank. <see cref="CacheFraction"/> is the share of rows an HBM cache holds (UvmCaching only).
+/// replica per rank. <see cref="CacheFraction"/> is the share of rows a cache holds: in HBM for UvmCaching, in host
+/// DDR for Ssd (0 for the other tiers).
 /// </summary>
 public sealed record TablePlan(EmbeddingTable Table, ShardingScheme Scheme, IReadOnlyList<Shard> Shards,
     MemoryTier Tier = MemoryTier.Hbm, double CacheFraction = 0)
@@ -12,9 +13,12 @@ public sealed record TablePlan(EmbeddingTable Table, ShardingScheme Scheme, IRea
     public IEnumerable<int> Ranks => Shards.Select(s => s.Rank);
 
     /// <summary>Fraction of the rows' bytes kept in HBM: 1 on HBM, 0 on plain UVM, the cache share with caching.</summary>
-    public double HbmFraction => Tier switch { MemoryTier.Hbm => 1, MemoryTier.Uvm => 0, _ => CacheFraction };
+    public double HbmFraction => Tier switch { MemoryTier.Hbm => 1, MemoryTier.UvmCaching => CacheFraction, _ => 0 };
 
-    public TablePlan InTier(MemoryTier tier, double cacheFraction = 0) => this with { Tier = tier, CacheFraction = tier == MemoryTier.UvmCaching ? cacheFraction : 0 };
+    /// <summary>Fraction of the rows' bytes in host DDR: all of them on the UVM tiers, the DDR cache's share on SSD.</summary>
+    public double DdrFraction => Tier switch { MemoryTier.Hbm => 0, MemoryTier.Ssd => CacheFraction, _ => 1 };
+
+    public TablePlan InTier(MemoryTier tier, double cacheFraction = 0) => this with { Tier = tier, CacheFraction = tier.IsCached() ? cacheFraction : 0 };
 
     /// <summary>Builds the shards of a scheme over the given ranks (even split, the first shards take the remainder).</summary>
     public static TablePlan Create(EmbeddingTable table, ShardingScheme scheme, IReadOnlyList<int> ranks, IReadOnlyList<long>? splits = null)

@@ -25,6 +25,8 @@ public static class TorchRecPlan
     private static readonly Dictionary<MemoryTier, string> KernelNames = new()
     {
         [MemoryTier.Hbm] = "fused", [MemoryTier.Uvm] = "fused_uvm", [MemoryTier.UvmCaching] = "fused_uvm_caching",
+        // TorchRec's SSD-backed kernel (FBGEMM's SSDTableBatchedEmbeddingBags); its cache sits in HBM, Sim's in DDR.
+        [MemoryTier.Ssd] = "key_value",
     };
 
     public static string Export(ShardingPlan plan, Cluster cluster)
@@ -47,7 +49,7 @@ public static class TorchRecPlan
                 ["ranks"] = new JsonArray(tp.Shards.Select(s => (JsonNode)s.Rank).ToArray()),
                 ["sharding_spec"] = new JsonObject { ["shards"] = shards },
             };
-            if (tp.Tier == MemoryTier.UvmCaching) entry["cache_params"] = new JsonObject { ["load_factor"] = tp.CacheFraction };
+            if (tp.Tier.IsCached()) entry["cache_params"] = new JsonObject { ["load_factor"] = tp.CacheFraction };
             tables[tp.Table.Name] = entry;
         }
         return new JsonObject { ["plan"] = plan.Name, ["world_size"] = cluster.WorldSize, ["tables"] = tables }.ToJsonString(Indented);
@@ -94,6 +96,8 @@ public static class TorchRecPlan
         var kernel = Str("compute_kernel");
         var tier = kernel == "dense" ? MemoryTier.Hbm : KernelNames.FirstOrDefault(kv => kv.Value == kernel) is { Value: not null } k ? k.Key
             : throw new SimInputException(file, $"{field}.compute_kernel", $"unknown value '{kernel}'; expected one of: dense, {string.Join(", ", KernelNames.Values)}");
+        if (tier == MemoryTier.Ssd && cluster.Host.Ssd is null)
+            throw new SimInputException(file, $"{field}.compute_kernel", "key_value (the SSD tier) needs an SSD in the topology (host.ssd), and this one has none");
         var cache = MemoryTiers.DefaultCacheFraction;
         if (o["cache_params"] is { } cacheParams
             && (cacheParams is not JsonObject cp || cp["load_factor"] is { } lf && (lf is not JsonValue v || !v.TryGetValue(out cache) || !(cache > 0 && cache <= 1))))

@@ -68,7 +68,20 @@ public static class TopologyLoader
         var ddr = m.RequireLong("ddr_bytes", 1, 1L << 55);
         var bw = m.RequirePositive("ddr_bytes_per_second", 1e15);
         var src = m.RequireString("source");
+        // Optional: without it the cluster has no SSD tier and planners never choose one.
+        var ssd = m.OptionalMap("ssd") is { } s ? ReadSsd(s) : null;
         m.EnsureNoUnknownKeys();
-        return new HostSpec(ddr, bw, new Provenance(src));
+        return new HostSpec(ddr, bw, new Provenance(src)) { Ssd = ssd };
+    }
+
+    private static SsdSpec ReadSsd(YamlMap m)
+    {
+        var capacity = m.RequireLong("capacity_bytes", 1, 1L << 60);
+        var read = m.RequirePositive("read_bytes_per_second", 1e15);
+        var write = m.RequirePositive("write_bytes_per_second", 1e15);
+        var minIo = m.RequireLong("min_io_bytes", 1, 1L << 30);
+        var src = m.RequireString("source");
+        m.EnsureNoUnknownKeys();
+        return new SsdSpec(capacity, read, write, minIo, new Provenance(src));
     }
 }

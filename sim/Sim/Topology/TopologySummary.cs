@@ -137,6 +137,7 @@ public sealed record TopologySummary(
             ("fabric.nic", f.Nic.Source),
             ("fabric.scale_out", f.ScaleOut.Source),
         };
+        if (c.Host.Ssd is { } ssd) list.Add(("host.ssd", ssd.Provenance.Source));
         if (f.Node.Pcie is { } p) list.Add(("fabric.node.pcie", p.Provenance.Source));
         if (f.Node.CpuLink is { } l) list.Add(("fabric.node.cpu_link", l.Provenance.Source));
         return list;

@@ -33,11 +33,13 @@ public sealed class GreedyPlanner : IPlanner
             var whole = loads.Tiered(Placements.TableWise(t, 0));
             var need = loads.ShardBytes(whole, whole.Shards[0]);
             var hostNeed = loads.ShardHostBytes(whole, whole.Shards[0]);
+            var ssdNeed = loads.ShardSsdBytes(whole, whole.Shards[0]);
             var best = -1;
             full.Clear();
             while (heap.TryDequeue(out var r, out _))
             {
-                if (loads.Free[r] >= need && loads.HostFree[ctx.Cluster.NodeOf(r)] >= hostNeed) { best = r; break; }
+                var node = ctx.Cluster.NodeOf(r);
+                if (loads.Free[r] >= need && loads.HostFree[node] >= hostNeed && loads.SsdFree[node] >= ssdNeed) { best = r; break; }
                 full.Add(r);
             }
             foreach (var r in full) heap.Enqueue(r, (loads.Load[r], r));

@@ -169,13 +169,14 @@ public sealed class OptimalPlanner : IPlanner
                         ? Placements.RowWise(t, Placements.AllRanks(c))
                         : Placements.TableRowWise(c, t, rng.Next(c.Nodes)));
                     break;
-                default: // memory tiers in play: one step up or down the HBM shares (a bigger or smaller UVM cache)
+                default: // memory tiers in play: one step up or down the tier ladder (a bigger or smaller cache)
                     if (tables[i].Scheme == ShardingScheme.DataParallel) continue;
-                    var shares = TierChoice.Fractions;
-                    var now = Array.FindLastIndex(shares, f => f <= tables[i].HbmFraction);
-                    var next = Math.Clamp(now + (rng.Next(2) == 0 ? -1 : 1), 0, shares.Length - 1);
+                    // SSD steps only where the tier choice already spilled to SSD: they are never faster than UVM.
+                    var ladder = tables.Any(tp => tp.Tier == MemoryTier.Ssd) ? TierLadder.For(c) : TierLadder.WithoutSsd;
+                    var now = TierLadder.IndexOf(ladder, tables[i]);
+                    var next = Math.Clamp(now + (rng.Next(2) == 0 ? -1 : 1), 0, ladder.Count - 1);
                     if (next == now) continue;
-                    candidate[i] = TierChoice.InShare(tables[i], shares[next]);
+                    candidate[i] = ladder[next].Apply(tables[i]);
                     break;
             }
             moves++;

@@ -46,39 +46,44 @@ public static class Placements
     /// <summary>
     /// For a table no single GPU can hold in its chosen tier (<see cref="RankLoads.Tiers"/>): row-wise over the fewest
     /// GPUs (2, 4, 8, ... of those with the most room, then all) that hold it, since every row-wise shard also keeps
-    /// the global batch's partial pooled outputs; failing that, the same with a smaller HBM share (a smaller UVM
-    /// cache, down to plain UVM), whole or split. A table that fits none is a one-line error saying which memory is
+    /// the global batch's partial pooled outputs; failing that, the same a step down <see cref="TierLadder"/> at a time
+    /// (a smaller UVM cache, plain UVM, then, where the cluster has an SSD, SSD with a smaller DDR cache), whole or split. A table that fits none is a one-line error saying which memory is
     /// short and by how much.
     /// </summary>
     public static TablePlan SplitOrSpill(PlannerContext ctx, RankLoads loads, EmbeddingTable t)
     {
         var all = AllRanks(ctx.Cluster);
         var roomiest = all.OrderByDescending(r => loads.Free[r]).ThenBy(r => r).ToArray();
-        var chosen = loads.Tiers.ShareOf(t);
-        foreach (var share in TierChoice.Fractions.Where(f => f <= chosen).Reverse())
+        var chosen = loads.Tiers.StepOf(t);
+        var ladder = TierLadder.For(ctx.Cluster);
+        for (var i = TierLadder.IndexOf(ladder, chosen.Apply(TableWise(t, 0))); i >= 0; i--)
         {
-            var first = share == chosen ? 2 : 1;
+            var step = ladder[i];
+            var first = step == chosen ? 2 : 1;
             for (var k = first; k < all.Length && k <= t.Rows; k *= 2)
             {
-                var tp = TierChoice.InShare(k == 1 ? TableWise(t, roomiest[0]) : RowWise(t, roomiest[..k].Order().ToArray()), share);
+                var tp = step.Apply(k == 1 ? TableWise(t, roomiest[0]) : RowWise(t, roomiest[..k].Order().ToArray()));
                 if (loads.Fits(tp)) return tp;
             }
             if (t.Rows >= all.Length)
             {
-                var rw = TierChoice.InShare(RowWise(t, all), share);
+                var rw = step.Apply(RowWise(t, all));
                 if (loads.Fits(rw)) return rw;
             }
         }
         var uvm = TableWise(t, 0).InTier(MemoryTier.Uvm);
         var pooled = loads.ShardBytes(uvm, uvm.Shards[0]);
         var hostBytes = loads.ShardHostBytes(uvm, uvm.Shards[0]);
-        long hbmFree = loads.Free.Max(), hostFree = loads.HostFree.Sum(x => Math.Max(0, x));
+        long hbmFree = loads.Free.Max(), hostFree = loads.HostFree.Sum(x => Math.Max(0, x)), ssdFree = loads.SsdFree.Sum(x => Math.Max(0, x));
         var c = ctx.Cluster;
+        var hasSsd = c.Host.Ssd is not null;
         var why = pooled > hbmFree
             ? $"HBM short by {Units.Bytes(pooled - hbmFree)} ({pooled - hbmFree} bytes): its pooled outputs need {Units.Bytes(pooled)} on a GPU, the roomiest has {Units.Bytes(hbmFree)} left"
-            : hostBytes > hostFree
-                ? $"host DDR short by {Units.Bytes(hostBytes - hostFree)} ({hostBytes - hostFree} bytes): its rows and optimizer state need {Units.Bytes(hostBytes)}, the {c.Nodes} nodes have {Units.Bytes(hostFree)} left"
-                : $"no split of it fits what the tables placed before it left (roomiest GPU {Units.Bytes(hbmFree)} of HBM, roomiest node {Units.Bytes(loads.HostFree.Max())} of host DDR)";
+            : hostBytes > hostFree && (!hasSsd || hostBytes > ssdFree)
+                ? $"host DDR short by {Units.Bytes(hostBytes - hostFree)} ({hostBytes - hostFree} bytes): its rows and optimizer state need {Units.Bytes(hostBytes)}, the {c.Nodes} nodes have {Units.Bytes(hostFree)} left" +
+                  (hasSsd ? $"; SSD short by {Units.Bytes(hostBytes - ssdFree)} ({hostBytes - ssdFree} bytes): the nodes' SSDs have {Units.Bytes(ssdFree)} left" : "")
+                : $"no split of it fits what the tables placed before it left (roomiest GPU {Units.Bytes(hbmFree)} of HBM, roomiest node {Units.Bytes(loads.HostFree.Max())} of host DDR" +
+                  (hasSsd ? $", {Units.Bytes(loads.SsdFree.Max())} of SSD)" : ")");
         throw new SimInputException(ctx.WorkloadFile, $"tables.{t.Name}",
             $"table '{t.Name}' ({Units.Bytes(t.Bytes)}) fits nowhere: {why}");
     }
@@ -99,9 +104,11 @@ public static class Placements
     {
         var roomiest = loads.Free.DefaultIfEmpty(0).Max();
         var roomiestHost = loads.HostFree.DefaultIfEmpty(0).Max();
+        var roomiestSsd = loads.SsdFree.DefaultIfEmpty(0).Max();
         return Enumerable.Range(0, w.Tables.Count)
             .Select(i => (i, whole: loads.Tiered(TableWise(w.Tables[i], 0))))
-            .Select(x => (x.i, mustSplit: loads.ShardBytes(x.whole, x.whole.Shards[0]) > roomiest || loads.ShardHostBytes(x.whole, x.whole.Shards[0]) > roomiestHost,
+            .Select(x => (x.i, mustSplit: loads.ShardBytes(x.whole, x.whole.Shards[0]) > roomiest || loads.ShardHostBytes(x.whole, x.whole.Shards[0]) > roomiestHost
+                    || loads.ShardSsdBytes(x.whole, x.whole.Shards[0]) > roomiestSsd,
                 cost: loads.TableSeconds(x.whole)))
             .OrderByDescending(x => x.mustSplit).ThenByDescending(x => x.cost).ThenBy(x => x.i)
             .Select(x => x.i).ToArray();
