@@ -36,13 +36,14 @@ public static class SchemaCommand
         {
             Description = "YAML formats: load the shipped files of the repository in the current folder and write docs/schemas/FORMAT.schema.json",
         };
-        var cmd = new Command("schema", $"Print the JSON Schema of a file format ({string.Join(", ", Formats.Keys)}).") { format, regenerate };
+        var markdown = new Option<bool>("--markdown") { Description = "print the fields as the Markdown table docs/formats.md holds" };
+        var cmd = new Command("schema", $"Print the JSON Schema of a file format ({string.Join(", ", Formats.Keys)}).") { format, regenerate, markdown };
         cmd.SetAction(r =>
         {
             var f = r.GetValue(format)!;
             if (!r.GetValue(regenerate))
             {
-                stdout.Write(Formats[f]());
+                stdout.Write(r.GetValue(markdown) ? SchemaMarkdown.Table(Formats[f]()) : Formats[f]());
                 return 0;
             }
             if (!YamlSchemas.Formats.Contains(f)) throw new SimInputException("--regenerate", "", $"{f} is a JSON format: its schema comes from the reader's types");

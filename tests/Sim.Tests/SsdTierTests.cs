@@ -1,6 +1,7 @@
 using Sim.Config;
 using Sim.Cost;
 using Sim.Engine;
+using Sim.Iterations;
 using Sim.Predictions;
 using Sim.Sharding;
 using Sim.Sharding.Planners;

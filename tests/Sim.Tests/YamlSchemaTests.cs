@@ -91,6 +91,9 @@ public class FormatsDocTests
         var doc = File.ReadAllText(Fixtures.Repo("docs/formats.md"));
         foreach (var format in YamlSchemas.Formats)
         {
+            // The page holds the table `sim schema FORMAT --markdown` prints, whole.
+            Assert.True(doc.Contains(SchemaMarkdown.Table(File.ReadAllText(Fixtures.Repo($"docs/schemas/{format}.schema.json"))), StringComparison.Ordinal),
+                $"docs/formats.md's {format} table is stale: paste `sim schema {format} --markdown`");
             var schema = JsonNode.Parse(File.ReadAllText(Fixtures.Repo($"docs/schemas/{format}.schema.json")))!;
             foreach (var path in Paths(schema.AsObject(), ""))
                 Assert.True(doc.Contains($"`{path}`", StringComparison.Ordinal), $"docs/formats.md does not document {format} field `{path}`");
