@@ -167,21 +167,7 @@ tables:
         Assert.Equal(0.05, again.DdrFraction);
     }
 
-    // The skewed fixture of TierPlanningTests: a 26 MB table (25.6 MB rows + 0.8 MB Adagrad state) and three small ones.
-    private const string Skewed = @"
-name: skewed
-source: test fixture
-batch_size: 1024
-dense_features: 13
-bottom_mlp: [64, 32]
-top_mlp: [64, 1]
-optimizer: rowwise_adagrad
-tables:
-  - {name: big, rows: 200000, dim: 32, pooling_factor: 10, access: {zipf: 1.1}}
-  - {name: b, rows: 5000, dim: 32, pooling_factor: 2}
-  - {name: c, rows: 800, dim: 32, pooling_factor: 1}
-  - {name: d, rows: 20000, dim: 32, pooling_factor: 4}
-";
+    private const string Skewed = TierPlanningTests.SkewedWorkload;
 
     [Fact]
     public void A_model_too_big_for_hbm_and_ddr_goes_to_ssd_with_every_planner_and_predict_names_the_tier()

@@ -9,8 +9,8 @@ namespace Sim.Tests;
 /// <summary>Planners place tables over memory tiers (HBM, UVM caching with a chosen cache fraction, UVM) when HBM runs out.</summary>
 public class TierPlanningTests
 {
-    // One skewed 200,000 x 32 fp32 table (25.6 MB + 0.8 MB Adagrad state) beside three small ones.
-    private const string SkewedWorkload = @"
+    /// <summary>One skewed 200,000 x 32 fp32 table (25.6 MB + 0.8 MB Adagrad state) beside three small ones (shared with the SSD tests).</summary>
+    public const string SkewedWorkload = @"
 name: skewed
 source: test fixture
 batch_size: 1024
