@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using Sim.Calibration;
 using Sim.Config;
+using Sim.Schemas;
 using Sim.Validation;
 
 namespace Sim.Cli;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Json.Schema;
 using Sim.Config;
+using Sim.Schemas;
 using YamlDotNet.RepresentationModel;
 
 namespace Sim.Tests;

@@ -1,10 +1,11 @@
 using Sim.Conditions;
+using Sim.Config;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
 
-namespace Sim.Config;
+namespace Sim.Schemas;
 
 /// <summary>
 /// JSON Schemas of Sim's YAML formats, made by loading every shipped file of a format with its loader under a
