@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Sim.Engine;
 using Sim.Predictions;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -6,7 +6,6 @@ using Sim.Topology;
 using Sim.Traces;
 using Sim.Validation;
 using Spectre.Console;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -9,7 +9,6 @@ using Sim.Topology;
 using Sim.Workload;
 using Spectre.Console;
 using Sim.Predictions;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

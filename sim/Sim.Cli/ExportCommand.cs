@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Sim.Config;
-using Sim.Engine;
 using Sim.Interop.Chakra;
 using Sim.Iterations;
 

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Report;
 using Spectre.Console;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using ScottPlot;
 using Sim.Config;
-using Sim.Engine;
 using Sim.Sweep;
 using Sim.Predictions;
 using Sim.Iterations;

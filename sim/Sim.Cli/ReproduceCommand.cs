@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sim.Studies;
 using Spectre.Console;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using System.Diagnostics;
 using System.Globalization;
 using Sim.Config;
-using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
 using Sim.Sweep;

@@ -4,7 +4,6 @@ using Sim.Config;
 using Sim.Sweep;
 using Spectre.Console;
 using Sim.Predictions;
-using Sim.Iterations;
 
 namespace Sim.Cli;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using ScottPlot;
-using Sim.Engine;
 using Sim.Sweep;
 using Sim.Iterations;
 

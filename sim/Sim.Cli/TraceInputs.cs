@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Sim.Calibration;
 using Sim.Config;
-using Sim.Report;
 using Sim.Traces;
 using Spectre.Console;
 

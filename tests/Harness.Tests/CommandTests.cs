@@ -1,7 +1,5 @@
-using Sim.Engine;
 using Sim.Harness.Training;
 using Sim.Validation;
-using TorchSharp;
 using static TorchSharp.torch;
 using Sim.Iterations;
 

@@ -1,5 +1,4 @@
 using Sim.Config;
-using Sim.Engine;
 using Sim.Validation;
 using Sim.Iterations;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Sim.Sharding;
-using Sim.Topology;
-using Sim.Workload;
 
 namespace Sim.Harness.Tests;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Sim.Config;
-using Sim.Engine;
-using Sim.Iterations;
 using Sim.Harness.Distributed;
 using Sim.Harness.Training;
 using Sim.Validation;

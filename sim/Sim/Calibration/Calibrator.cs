@@ -1,7 +1,5 @@
 using Sim.Config;
 using Sim.Cost;
-using Sim.Cost.Operators;
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;

@@ -2,7 +2,6 @@ using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
 using Sim.Workload;
-using Sim.Iterations;
 
 namespace Sim.Calibration;
 

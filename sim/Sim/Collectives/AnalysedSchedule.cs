@@ -1,7 +1,5 @@
 using Sim.Cost;
-using Sim.Topology;
 using Sim.Topology.Routing;
-using Sim.Iterations;
 
 namespace Sim.Collectives;
 

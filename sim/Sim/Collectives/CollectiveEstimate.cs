@@ -1,4 +1,3 @@
-using Sim.Iterations;
 namespace Sim.Collectives;
 
 /// <summary>Seconds one phase of a collective takes.</summary>

@@ -1,6 +1,5 @@
 using Sim.Cost;
 using Sim.Topology;
-using Sim.Iterations;
 
 namespace Sim.Collectives;
 

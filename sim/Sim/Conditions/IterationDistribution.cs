@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Iterations;
 
 namespace Sim.Conditions;

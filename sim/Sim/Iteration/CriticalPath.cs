@@ -1,4 +1,3 @@
-using Sim.Engine;
 namespace Sim.Iterations;
 
 /// <summary>One stretch of the critical path: a task, the rank it ran on (-1 for a whole collective) and its seconds.</summary>

@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Collectives;
 using Sim.Cost;
 using Sim.Cost.Operators;

@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Collectives;
 
 namespace Sim.Iterations;

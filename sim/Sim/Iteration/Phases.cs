@@ -1,4 +1,3 @@
-using Sim.Engine;
 namespace Sim.Iterations;
 
 /// <summary>The phases of one DLRM training iteration, in execution order, and whether each communicates.</summary>

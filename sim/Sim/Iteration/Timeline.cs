@@ -1,4 +1,3 @@
-using Sim.Engine;
 namespace Sim.Iterations;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Sim.Calibration;
-using Sim.Engine;
 using Sim.Iterations;
 
 namespace Sim.Predictions;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Iterations;
 

@@ -1,5 +1,4 @@
 using Sim.Config;
-using Sim.Engine;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Predictions;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using DuckDB.NET.Data;
 using Sim.Config;
-using Sim.Engine;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

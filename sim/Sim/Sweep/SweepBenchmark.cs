@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sim.Engine;
 using Sim.Sharding;
 using Sim.Predictions;
 using Sim.Iterations;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Sim.Config;
-using Sim.Engine;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;

@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Sim.Config;
-using Sim.Engine;
 using Sim.Iterations;
 
 namespace Sim.Validation;

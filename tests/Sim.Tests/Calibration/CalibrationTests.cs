@@ -2,7 +2,6 @@ using Sim.Calibration;
 using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
-using Sim.Engine;
 using Sim.Validation;
 using Sim.Iterations;
 

@@ -1,7 +1,6 @@
 using Sim.Calibration;
 using Sim.Cost;
 using Sim.Cost.Operators;
-using Sim.Engine;
 using Sim.Validation;
 using Sim.Iterations;
 

@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Sim.Tests;
 
 /// <summary>The CLI contract: argument errors are one line on stderr and exit 2, naming the command's --help.</summary>

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Sim.Report;
-using Sim.Iterations;
 
 namespace Sim.Tests;
 

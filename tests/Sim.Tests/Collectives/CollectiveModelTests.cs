@@ -1,6 +1,5 @@
 using Sim.Collectives;
 using Sim.Cost;
-using Sim.Topology;
 
 namespace Sim.Tests;
 

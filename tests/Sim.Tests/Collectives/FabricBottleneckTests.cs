@@ -1,5 +1,4 @@
 using Sim.Engine;
-using Xunit;
 using Sim.Iterations;
 
 namespace Sim.Tests;

@@ -1,5 +1,4 @@
 using Sim.Conditions;
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Topology;
 using static Sim.Tests.Conditions.ConditionFixtures;

@@ -3,7 +3,6 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
 using Sim.Topology;
-using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

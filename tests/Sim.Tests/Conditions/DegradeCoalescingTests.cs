@@ -1,6 +1,5 @@
 using Sim.Engine;
 using static Sim.Tests.Conditions.ConditionFixtures;
-using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Topology;
 using static Sim.Tests.Conditions.ConditionFixtures;

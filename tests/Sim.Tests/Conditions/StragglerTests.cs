@@ -1,8 +1,6 @@
 using Sim.Conditions;
-using Sim.Engine;
 using Sim.Predictions;
 using static Sim.Tests.Conditions.ConditionFixtures;
-using Sim.Iterations;
 
 namespace Sim.Tests.Conditions;
 

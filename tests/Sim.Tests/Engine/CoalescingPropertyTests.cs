@@ -1,7 +1,6 @@
 using Sim.Config;
 using Sim.Engine;
 using Sim.Workload;
-using Xunit;
 using Xunit.Abstractions;
 using Sim.Iterations;
 

@@ -1,7 +1,6 @@
 using Sim.Engine;
 using Sim.Sharding;
 using Sim.Workload;
-using Xunit;
 using Sim.Iterations;
 
 namespace Sim.Tests;

@@ -1,8 +1,6 @@
-using Sim.Collectives;
 using Sim.Cost;
 using Sim.Engine;
 using Sim.Report;
-using Sim.Sharding;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

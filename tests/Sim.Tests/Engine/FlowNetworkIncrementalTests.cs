@@ -1,5 +1,4 @@
 using Sim.Engine;
-using Xunit;
 
 namespace Sim.Tests;
 

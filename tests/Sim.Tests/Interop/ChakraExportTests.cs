@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sim.Engine;
 using Sim.Interop.Chakra;
 using Sim.Interop.Chakra.Proto;
 using Sim.Predictions;

@@ -1,5 +1,3 @@
-using Sim.Sweep;
-
 namespace Sim.Tests;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using Sim.Cost;
-using Sim.Engine;
 using Sim.Sharding;
 using Sim.Workload;
 using Sim.Predictions;

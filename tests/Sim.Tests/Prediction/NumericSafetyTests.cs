@@ -1,12 +1,10 @@
 using System.Text.Json.Nodes;
 using Sim.Collectives;
 using Sim.Cost;
-using Sim.Engine;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Predictions;
-using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -1,5 +1,4 @@
 using Sim.Cost;
-using Sim.Engine;
 using Sim.Predictions;
 using Sim.Sweep;
 using Sim.Iterations;

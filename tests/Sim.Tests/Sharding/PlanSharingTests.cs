@@ -1,6 +1,5 @@
 using Sim.Sharding;
 using Sim.Workload;
-using Xunit;
 
 namespace Sim.Tests;
 

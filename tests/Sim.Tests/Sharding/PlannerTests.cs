@@ -3,7 +3,6 @@ using Sim.Cost;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Predictions;
-using Sim.Iterations;
 
 namespace Sim.Tests;
 

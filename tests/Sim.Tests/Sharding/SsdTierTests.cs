@@ -1,6 +1,5 @@
 using Sim.Config;
 using Sim.Cost;
-using Sim.Engine;
 using Sim.Iterations;
 using Sim.Predictions;
 using Sim.Sharding;

@@ -1,5 +1,4 @@
 using Sim.Topology;
-using Sim.Iterations;
 
 namespace Sim.Tests;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Sim.Engine;
 using Sim.Iterations;
 
 namespace Sim.Tests;

@@ -4,10 +4,8 @@ using System.Text.Json;
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Cost.Operators;
-using Sim.Engine;
 using Sim.Traces;
 using Sim.Validation;
-using Xunit;
 using Sim.Iterations;
 
 namespace Sim.Tests;

@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Iterations;
 using Sim.Harness.Backends;
 using Sim.Sharding;

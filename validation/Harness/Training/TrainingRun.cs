@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Iterations;
 using System.Text.Json;
 using Sim.Harness.Backends;

@@ -1,5 +1,3 @@
-using Sim.Collectives;
-using Sim.Engine;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Validation;

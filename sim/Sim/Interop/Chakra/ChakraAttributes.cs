@@ -1,4 +1,3 @@
-using Sim.Iterations;
 namespace Sim.Interop.Chakra;
 
 /// <summary>

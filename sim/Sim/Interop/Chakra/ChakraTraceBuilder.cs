@@ -1,4 +1,3 @@
-using Sim.Engine;
 using Sim.Interop.Chakra.Proto;
 using Sim.Topology;
 using Sim.Iterations;

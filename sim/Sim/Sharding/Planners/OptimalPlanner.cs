@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Google.OrTools.Sat;
-using Sim.Iterations;
 
 namespace Sim.Sharding.Planners;
 
