@@ -6,6 +6,7 @@ using Sim.Topology;
 using Sim.Traces;
 using Sim.Validation;
 using Spectre.Console;
+using Sim.Cost.Operators;
 
 namespace Sim.Cli;
 

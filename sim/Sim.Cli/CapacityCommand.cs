@@ -6,6 +6,7 @@ using Sim.Config;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 using Spectre.Console;
 using Sim.Predictions;

@@ -8,6 +8,7 @@ using Sim.Report;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 using Spectre.Console;
 

@@ -7,6 +7,7 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

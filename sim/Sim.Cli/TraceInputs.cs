@@ -48,7 +48,7 @@ public static class TraceInputs
 
     public static string StackOf(string? stack)
     {
-        var s = stack ?? Validation.MeasurementStacks.PytorchEager;
+        var s = stack ?? Cost.Operators.MeasurementStacks.PytorchEager;
         if (!s.EndsWith("-eager", StringComparison.Ordinal) && !s.EndsWith("-fused", StringComparison.Ordinal))
             throw new SimInputException("--stack", "", $"'{s}' must end in -eager or -fused (the form Sim prices it by)");
         return s;
@@ -96,7 +96,7 @@ public static class TraceInputs
         if (m is null) return ["every operator model of " + stack];
         var missing = new List<string>();
         if (!m.EmbeddingBackward.ContainsKey(optimizer)) missing.Add($"embedding backward with {optimizer} (no backward call with shapes)");
-        foreach (var op in new[] { Validation.OperatorNames.LinearForward, Validation.OperatorNames.LinearBackward, Validation.OperatorNames.InteractionForward, Validation.OperatorNames.InteractionBackward })
+        foreach (var op in new[] { Cost.Operators.OperatorNames.LinearForward, Cost.Operators.OperatorNames.LinearBackward, Cost.Operators.OperatorNames.InteractionForward, Cost.Operators.OperatorNames.InteractionBackward })
             if (m.Shapes?.ContainsKey(op) != true) missing.Add(op.Replace('_', ' '));
         if (m.Gemm.Count == 0) missing.Add("GEMM grid");
         if (m.DenseOptimizer.Count == 0) missing.Add("dense optimizer (traces give its time, not its parameter count)");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using System.Globalization;
 using Sim.Config;
+using Sim.Hardware;
 using Sim.Workload;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using Sim.Harness.Training;
 using Sim.Validation;
 using static TorchSharp.torch;
 using Sim.Iterations;
+using Sim.Cost.Operators;
 
 namespace Sim.Harness.Tests;
 

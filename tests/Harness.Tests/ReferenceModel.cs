@@ -1,4 +1,5 @@
 using Sim.Harness.Training;
+using Sim.Hardware;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;

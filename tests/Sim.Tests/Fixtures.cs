@@ -1,5 +1,6 @@
 using Sim.Sharding;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Tests;

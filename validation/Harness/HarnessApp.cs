@@ -3,6 +3,7 @@ using Sim.Config;
 using Sim.Harness.Backends;
 using Sim.Sharding;
 using Sim.Workload;
+using Sim.Hardware;
 
 namespace Sim.Harness;
 

@@ -91,7 +91,7 @@ public static class RunCommand
             var w = scenario.Workload;
             var settings = new RunSettings(scenario.Cluster.Name, w.Name, scenario.Plan.Name, scenario.Cluster.WorldSize,
                 w.GlobalBatchSize, w.GlobalBatchSize / scenario.Cluster.WorldSize, k, n, r.GetValue(seed), rate,
-                Workload.Optimizers.Name(w.Optimizer), Workload.DTypes.Name(w.Precision.Compute));
+                Workload.Optimizers.Name(w.Optimizer), Hardware.DTypes.Name(w.Precision.Compute));
             var opts = new RunOptions(n, k, r.GetValue(seed), rate, embeddingStack);
             void Progress(int it, Backends.IterationTiming t, double loss)
             {

@@ -52,7 +52,7 @@ public sealed record CalibrationProfile(
     {
         if (Domain is not { CardHbmBytesPerSecond: { } bw, CardPeakFlopsPerSecond: { } flops }) return null;
         if (Extrapolations.SameCard(Domain.Card, target.Model)) return null;
-        return (bw / target.HbmBytesPerSecond, flops / target.PeakFlops(Workload.DType.Fp32));
+        return (bw / target.HbmBytesPerSecond, flops / target.PeakFlops(Hardware.DType.Fp32));
     }
 
     /// <summary>
@@ -87,9 +87,9 @@ public sealed record CalibrationProfile(
     public static Cost.Operators.OperatorModels? PickOperators(IReadOnlyList<Cost.Operators.OperatorModels>? operators, string? stack)
     {
         if (operators is not { Count: > 0 } ops) return null;
-        if (stack is null) return ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) ?? ops[0];
+        if (stack is null) return ops.FirstOrDefault(o => o.MeasuredStack == Cost.Operators.MeasurementStacks.PytorchEager) ?? ops[0];
         return ops.FirstOrDefault(o => o.MeasuredStack == stack)
-            ?? (stack == "eager" ? ops.FirstOrDefault(o => o.MeasuredStack == Validation.MeasurementStacks.PytorchEager) : null)
+            ?? (stack == "eager" ? ops.FirstOrDefault(o => o.MeasuredStack == Cost.Operators.MeasurementStacks.PytorchEager) : null)
             ?? ops.FirstOrDefault(o => o.Form == stack)
             ?? ops.FirstOrDefault(o => o.Form == Cost.Operators.SoftwareStacks.FormOf(stack).Name());
     }

@@ -5,6 +5,8 @@ using Sim.Topology;
 using Sim.Validation;
 using Sim.Workload;
 using Sim.Iterations;
+using Sim.Hardware;
+using Sim.Cost.Operators;
 
 namespace Sim.Calibration;
 

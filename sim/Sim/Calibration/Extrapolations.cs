@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Sim.Cost;
 using Sim.Sharding;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Calibration;

@@ -1,6 +1,7 @@
 using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Calibration;

@@ -1,3 +1,4 @@
+using Sim.Hardware;
 namespace Sim.Collectives;
 
 /// <summary>Seconds one phase of a collective takes.</summary>

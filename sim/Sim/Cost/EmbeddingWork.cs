@@ -1,6 +1,7 @@
 using Sim.Collectives;
 using Sim.Sharding;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Cost;

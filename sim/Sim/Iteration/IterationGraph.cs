@@ -3,6 +3,7 @@ using Sim.Cost;
 using Sim.Cost.Operators;
 using Sim.Sharding;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Iterations;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Sim.Config;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding;

@@ -1,5 +1,6 @@
 using Sim.Config;
 using Sim.Workload;
+using Sim.Hardware;
 
 namespace Sim.Studies;
 

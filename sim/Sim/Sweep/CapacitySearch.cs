@@ -1,5 +1,6 @@
 using Sim.Config;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 

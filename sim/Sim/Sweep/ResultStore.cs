@@ -4,6 +4,7 @@ using Sim.Config;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;
+using Sim.Hardware;
 
 namespace Sim.Sweep;
 

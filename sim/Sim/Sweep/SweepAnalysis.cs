@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 

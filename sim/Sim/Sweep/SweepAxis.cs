@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Hardware;
 
 namespace Sim.Sweep;
 

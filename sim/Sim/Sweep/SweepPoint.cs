@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Sim.Workload;
 using Sim.Predictions;
+using Sim.Hardware;
 
 namespace Sim.Sweep;
 

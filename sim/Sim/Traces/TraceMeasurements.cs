@@ -1,6 +1,7 @@
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Validation;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Traces;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Sim.Collectives;
 using Sim.Validation;
+using Sim.Cost.Operators;
 
 namespace Sim.Traces;
 

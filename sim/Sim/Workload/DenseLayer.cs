@@ -1,3 +1,4 @@
+using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>A fully connected layer (weights in x out plus bias).</summary>

@@ -1,3 +1,4 @@
+using Sim.Hardware;
 using Sim.Workload.Ops;
 
 namespace Sim.Workload;

@@ -1,3 +1,4 @@
+using Sim.Hardware;
 using Sim.Sharding;
 using Sim.Workload.Ops;
 

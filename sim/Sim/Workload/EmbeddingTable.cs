@@ -1,3 +1,4 @@
+using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>Dtypes of dense compute and of each collective (reduced-precision communication).</summary>

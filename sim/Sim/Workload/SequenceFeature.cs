@@ -1,3 +1,4 @@
+using Sim.Hardware;
 namespace Sim.Workload;
 
 public enum LengthDistribution { Fixed, Uniform, Zipf }

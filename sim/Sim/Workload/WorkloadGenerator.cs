@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sim.Config;
+using Sim.Hardware;
 
 namespace Sim.Workload;
 

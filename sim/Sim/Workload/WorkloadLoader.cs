@@ -2,6 +2,7 @@ using Sim.Config;
 using Sim.Sharding;
 using YamlNode = YamlDotNet.RepresentationModel.YamlNode;
 using YamlScalarNode = YamlDotNet.RepresentationModel.YamlScalarNode;
+using Sim.Hardware;
 
 namespace Sim.Workload;
 

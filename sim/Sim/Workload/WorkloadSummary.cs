@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sim.Workload.Ops;
+using Sim.Hardware;
 
 namespace Sim.Workload;
 

@@ -1,5 +1,6 @@
 using Sim.Validation;
 using Sim.Iterations;
+using Sim.Cost.Operators;
 
 namespace Sim.Tests;
 

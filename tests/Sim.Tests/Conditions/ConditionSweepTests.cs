@@ -52,7 +52,7 @@ public class ConditionSweepTests
     [Fact]
     public void Points_without_conditions_keep_the_keys_they_had()
     {
-        var p = new SweepPoint(2, 4, 200, 300, 40_000_000_000, Workload.DType.Fp32, Workload.DType.Fp32, Workload.DType.Fp32, Workload.DType.Fp32, 1024, "greedy", false, PredictionMode.Event);
+        var p = new SweepPoint(2, 4, 200, 300, 40_000_000_000, Hardware.DType.Fp32, Hardware.DType.Fp32, Hardware.DType.Fp32, Hardware.DType.Fp32, 1024, "greedy", false, PredictionMode.Event);
         Assert.DoesNotContain("background", p.CanonicalText());
         Assert.DoesNotContain("straggler", p.CanonicalText());
         Assert.DoesNotContain("jitter", p.CanonicalText());

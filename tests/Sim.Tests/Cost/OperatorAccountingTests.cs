@@ -1,5 +1,6 @@
 using Sim.Workload;
 using Sim.Workload.Ops;
+using Sim.Hardware;
 
 namespace Sim.Tests;
 

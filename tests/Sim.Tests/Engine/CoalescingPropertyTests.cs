@@ -1,5 +1,6 @@
 using Sim.Config;
 using Sim.Engine;
+using Sim.Hardware;
 using Sim.Workload;
 using Xunit.Abstractions;
 using Sim.Iterations;

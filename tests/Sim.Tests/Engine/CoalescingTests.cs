@@ -1,5 +1,6 @@
 using Sim.Engine;
 using Sim.Sharding;
+using Sim.Hardware;
 using Sim.Workload;
 using Sim.Iterations;
 

@@ -1,5 +1,6 @@
 using Sim.Sharding;
 using Sim.Workload;
+using Sim.Hardware;
 
 namespace Sim.Tests;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Sim.Workload;
+using Sim.Hardware;
 
 namespace Sim.Tests;
 

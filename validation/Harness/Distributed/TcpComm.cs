@@ -1,5 +1,6 @@
 using static TorchSharp.torch;
 using Sim.Harness.Backends;
+using Sim.Hardware;
 
 namespace Sim.Harness.Distributed;
 

@@ -3,9 +3,11 @@ using System.Globalization;
 using Sim.Harness.Backends;
 using Sim.Harness.Training;
 using Sim.Validation;
+using Sim.Hardware;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;
+using Sim.Cost.Operators;
 
 namespace Sim.Harness.Micro;
 

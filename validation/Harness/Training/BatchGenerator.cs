@@ -1,3 +1,4 @@
+using Sim.Hardware;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;

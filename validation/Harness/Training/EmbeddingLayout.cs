@@ -1,4 +1,5 @@
 using Sim.Sharding;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Harness.Training;

@@ -4,6 +4,7 @@ using Sim.Sharding;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;
+using Sim.Hardware;
 
 namespace Sim.Harness.Training;
 

@@ -46,7 +46,7 @@ public static class TrainingRun
         var timings = Enumerable.Range(0, o.Total).Select(_ => new IterationTiming?[world]).ToArray();
         var losses = Enumerable.Repeat(double.NaN, o.Total).ToArray();
         RankFailureException? failure = null;
-        var tf32 = scenario.Workload.Precision.Compute == Workload.DType.Tf32;
+        var tf32 = scenario.Workload.Precision.Compute == Hardware.DType.Tf32;
         if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = tf32;
         try
         {
@@ -102,7 +102,7 @@ public static class TrainingRun
         var settings = new TrainerSettings(o.Seed, o.LearningRate, o.Stack);
         var timings = Enumerable.Range(0, o.Total).Select(_ => new IterationTiming?[world]).ToArray();
         var losses = Enumerable.Repeat(double.NaN, o.Total).ToArray();
-        if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = scenario.Workload.Precision.Compute == Workload.DType.Tf32;
+        if (backend.Name == "cuda") torch.backends.cuda.matmul.allow_tf32 = scenario.Workload.Precision.Compute == Hardware.DType.Tf32;
         RankFailureException? own = null;
         var cancelled = false;
         try { backend.RunProcessRank(group, localDevice, RankBody(scenario, layout, settings, o, timings, losses, inspect, progress)); }

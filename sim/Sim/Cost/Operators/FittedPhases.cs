@@ -4,6 +4,7 @@ using Sim.Validation;
 using Sim.Workload;
 using Sim.Workload.Ops;
 using Sim.Iterations;
+using Sim.Hardware;
 
 namespace Sim.Cost.Operators;
 

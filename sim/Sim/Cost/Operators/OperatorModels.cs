@@ -27,7 +27,7 @@ public sealed record CostPair(LinearCost Device, LinearCost Host, bool Synchroni
 /// <param name="StreamBytesPerSecond">Achieved bytes per second (read + write) of a large elementwise kernel.</param>
 /// <param name="Gemm">Measured GEMM shapes and their device seconds.</param>
 /// <param name="Shapes">Operators priced by shape from a measured grid (linear layers and the dot interaction, forward
-/// and backward), by operator name (<see cref="Validation.OperatorNames"/>): (batch, in, out) or (batch, features, dim).</param>
+/// and backward), by operator name (<see cref="Cost.Operators.OperatorNames"/>): (batch, in, out) or (batch, features, dim).</param>
 /// <param name="CollectiveCall">Host seconds to issue one collective call, by collective (all_reduce, all_to_all).</param>
 /// <param name="GradientPack">Flattening the gradients into one buffer before the all-reduce: calls, tensors, params.</param>
 /// <param name="InputPack">The table-wise input distribution around its all-to-all: calls, tensors (tables), lookups.</param>
@@ -70,8 +70,8 @@ public sealed record OperatorModels(
             {
                 var gemmSeconds = op switch
                 {
-                    Validation.OperatorNames.LinearForward => gemm.Seconds(p.M, p.K, p.N, p.Dtype) ?? 0,
-                    Validation.OperatorNames.LinearBackward => (gemm.Seconds(p.M, p.N, p.K, p.Dtype) ?? 0) + (gemm.Seconds(p.K, p.M, p.N, p.Dtype) ?? 0),
+                    Cost.Operators.OperatorNames.LinearForward => gemm.Seconds(p.M, p.K, p.N, p.Dtype) ?? 0,
+                    Cost.Operators.OperatorNames.LinearBackward => (gemm.Seconds(p.M, p.N, p.K, p.Dtype) ?? 0) + (gemm.Seconds(p.K, p.M, p.N, p.Dtype) ?? 0),
                     _ => 0,
                 };
                 gemmSeconds = Math.Min(gemmSeconds, p.Seconds);

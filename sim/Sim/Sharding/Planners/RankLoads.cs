@@ -1,5 +1,6 @@
 using Sim.Cost;
 using Sim.Topology;
+using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding.Planners;

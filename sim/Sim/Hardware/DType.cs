@@ -1,4 +1,5 @@
-namespace Sim.Workload;
+using Sim.Workload;
+namespace Sim.Hardware;
 
 /// <summary>Element types for tables, compute and communication.</summary>
 public enum DType { Fp32, Tf32, Fp16, Bf16, Fp8, Int8, Int32, Int64 }
