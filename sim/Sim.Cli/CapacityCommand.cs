@@ -6,7 +6,6 @@ using Sim.Config;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 using Spectre.Console;
 using Sim.Predictions;

@@ -7,7 +7,6 @@ using Sim.Engine;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Sim.Config;
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Cli;

@@ -3,7 +3,6 @@ using Sim.Predictions;
 using Sim.Sharding;
 using Sim.Sharding.Planners;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim;

@@ -1,5 +1,4 @@
 using Sim.Harness.Training;
-using Sim.Hardware;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,5 @@
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Tests;

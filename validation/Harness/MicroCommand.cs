@@ -7,7 +7,6 @@ using Sim.Harness.Backends;
 using Sim.Harness.Micro;
 using Sim.Harness.Training;
 using Sim.Validation;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Harness;

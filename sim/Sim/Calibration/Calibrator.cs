@@ -3,7 +3,6 @@ using Sim.Cost;
 using Sim.Predictions;
 using Sim.Topology;
 using Sim.Validation;
-using Sim.Workload;
 using Sim.Iterations;
 using Sim.Hardware;
 using Sim.Cost.Operators;

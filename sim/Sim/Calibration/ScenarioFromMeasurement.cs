@@ -2,7 +2,6 @@ using Sim.Config;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Validation;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Calibration;

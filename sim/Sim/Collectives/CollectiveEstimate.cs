@@ -1,4 +1,3 @@
-using Sim.Hardware;
 namespace Sim.Collectives;
 
 /// <summary>Seconds one phase of a collective takes.</summary>

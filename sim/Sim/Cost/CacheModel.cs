@@ -1,4 +1,3 @@
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Cost;

@@ -1,5 +1,4 @@
 using Sim.Hardware;
-using Sim.Workload;
 
 namespace Sim.Cost;
 

@@ -1,4 +1,3 @@
-using Sim.Workload;
 namespace Sim.Hardware;
 
 /// <summary>Element types for tables, compute and communication.</summary>

@@ -1,5 +1,3 @@
-using Sim.Workload;
-
 namespace Sim.Hardware;
 
 /// <summary>One GPU: dense peak rate per compute dtype, HBM capacity and bandwidth.</summary>

@@ -3,7 +3,6 @@ using Sim.Config;
 using Sim.Sharding;
 using Sim.Sweep;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Schemas;

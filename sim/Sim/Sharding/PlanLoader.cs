@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Sim.Config;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding;

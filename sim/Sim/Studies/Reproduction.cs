@@ -6,7 +6,6 @@ using Sim.Sharding.Planners;
 using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
-using Sim.Hardware;
 
 namespace Sim.Studies;
 

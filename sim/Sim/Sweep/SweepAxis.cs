@@ -1,5 +1,4 @@
 using System.Globalization;
-using Sim.Workload;
 using Sim.Predictions;
 using Sim.Hardware;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Sim.Config;
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Sim.Config;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 

@@ -1,7 +1,6 @@
 using Sim.Config;
 using Sim.Hardware;
 using Sim.Topology.Fabric;
-using Sim.Workload;
 
 namespace Sim.Topology;
 

@@ -1,7 +1,6 @@
 using Sim.Calibration;
 using Sim.Config;
 using Sim.Validation;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Traces;

@@ -1,4 +1,3 @@
-using Sim.Hardware;
 namespace Sim.Workload;
 
 public enum AccessKind { Uniform, Zipf, HotSet }

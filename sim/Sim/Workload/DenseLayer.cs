@@ -1,4 +1,3 @@
-using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>A fully connected layer (weights in x out plus bias).</summary>

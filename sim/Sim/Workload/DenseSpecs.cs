@@ -1,4 +1,3 @@
-using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>DCN-v2 cross network: <see cref="Layers"/> cross layers; <see cref="LowRank"/> r > 0 factors each n x n weight as U (n x r) V (r x n), 0 keeps it full rank.</summary>

@@ -1,4 +1,3 @@
-using Sim.Hardware;
 using Sim.Workload.Ops;
 
 namespace Sim.Workload;

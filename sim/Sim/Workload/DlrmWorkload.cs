@@ -1,4 +1,3 @@
-using Sim.Hardware;
 using Sim.Sharding;
 using Sim.Workload.Ops;
 

@@ -1,6 +1,5 @@
 using Sim.Config;
 using Sim.Engine;
-using Sim.Hardware;
 using Sim.Workload;
 using Xunit.Abstractions;
 using Sim.Iterations;

@@ -1,6 +1,5 @@
 using Sim.Engine;
 using Sim.Sharding;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Iterations;
 

@@ -2,7 +2,6 @@ using Sim.Cost;
 using Sim.Engine;
 using Sim.Report;
 using Sim.Hardware;
-using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;
 

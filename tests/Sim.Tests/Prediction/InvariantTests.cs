@@ -1,6 +1,5 @@
 using Sim.Cost;
 using Sim.Sharding;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 using Sim.Iterations;

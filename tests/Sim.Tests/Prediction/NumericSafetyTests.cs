@@ -3,7 +3,6 @@ using Sim.Collectives;
 using Sim.Cost;
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 using Sim.Predictions;
 

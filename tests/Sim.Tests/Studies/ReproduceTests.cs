@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Sim.Sharding;
 using Sim.Studies;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Tests;

@@ -5,7 +5,6 @@ using Sim.Calibration;
 using Sim.Config;
 using Sim.Cost.Operators;
 using Sim.Traces;
-using Sim.Validation;
 using Sim.Iterations;
 
 namespace Sim.Tests;

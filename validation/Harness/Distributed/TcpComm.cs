@@ -1,6 +1,5 @@
 using static TorchSharp.torch;
 using Sim.Harness.Backends;
-using Sim.Hardware;
 
 namespace Sim.Harness.Distributed;
 

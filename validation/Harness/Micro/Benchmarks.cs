@@ -2,7 +2,6 @@ using System.Globalization;
 using Sim.Harness.Backends;
 using Sim.Harness.Training;
 using Sim.Validation;
-using Sim.Hardware;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;

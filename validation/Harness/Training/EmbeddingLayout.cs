@@ -1,5 +1,4 @@
 using Sim.Sharding;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Harness.Training;

@@ -1,5 +1,4 @@
 using Sim.Config;
-using Sim.Validation;
 using Sim.Cost.Operators;
 
 namespace Sim.Harness.Training;

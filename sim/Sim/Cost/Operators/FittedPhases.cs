@@ -1,6 +1,5 @@
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Validation;
 using Sim.Workload;
 using Sim.Workload.Ops;
 using Sim.Iterations;

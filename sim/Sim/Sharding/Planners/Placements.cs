@@ -1,6 +1,5 @@
 using Sim.Config;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding.Planners;

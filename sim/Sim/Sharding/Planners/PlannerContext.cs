@@ -2,7 +2,6 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
 using Sim.Topology;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding.Planners;

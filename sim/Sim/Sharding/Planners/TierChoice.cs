@@ -1,7 +1,6 @@
 using System.Globalization;
 using Sim.Config;
 using Sim.Cost;
-using Sim.Hardware;
 using Sim.Workload;
 
 namespace Sim.Sharding.Planners;
