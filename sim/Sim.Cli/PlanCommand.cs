@@ -6,11 +6,11 @@ using System.Text.Json.Nodes;
 using Sim.Predictions;
 using Sim.Report;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
 using Sim.Topology;
 using Sim.Hardware;
 using Sim.Workload;
 using Spectre.Console;
+using Sim.Planning;
 
 namespace Sim.Cli;
 

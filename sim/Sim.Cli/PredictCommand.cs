@@ -49,7 +49,7 @@ public static class PredictCommand
             else
             {
                 Render(prediction, stdout);
-                if (Sim.Sharding.Planners.TierChoice.Describe(scenario.Plan) is { } tiers) stdout.WriteLine($"memory tiers:     {tiers}");
+                if (Sim.Planning.TierChoice.Describe(scenario.Plan) is { } tiers) stdout.WriteLine($"memory tiers:     {tiers}");
                 if (stats is not null)
                     stdout.WriteLine($"network flows:    {stats.Flows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} ({stats.FlowModel})");
                 if (tracePath is not null) stdout.WriteLine($"trace written to {tracePath}");

@@ -1,9 +1,9 @@
 using Sim.Config;
 using Sim.Predictions;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Planning;
 
 namespace Sim;
 

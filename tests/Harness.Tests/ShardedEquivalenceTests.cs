@@ -3,6 +3,7 @@ using Sim.Harness.Training;
 using Sim.Sharding;
 using TorchSharp;
 using static TorchSharp.torch;
+using Sim.Workload;
 
 namespace Sim.Harness.Tests;
 

@@ -2,10 +2,10 @@ using System.Globalization;
 using Sim.Config;
 using Sim.Predictions;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
 using Sim.Sweep;
 using Sim.Topology;
 using Sim.Workload;
+using Sim.Planning;
 
 namespace Sim.Studies;
 

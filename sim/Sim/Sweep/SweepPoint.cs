@@ -67,7 +67,7 @@ public sealed record SweepPoint(
 
     /// <summary>
     /// What the planner sees: everything but the schedule and the prediction mode, and for a planner that ignores
-    /// them (<see cref="Sharding.Planners.IPlanner.ReadsCommunicationDetails"/>) the communication precisions and, on
+    /// them (<see cref="Planning.IPlanner.ReadsCommunicationDetails"/>) the communication precisions and, on
     /// more than one node, the NVLink bandwidth. Points equal in this text share one plan.
     /// </summary>
     internal string PlanInputsText()

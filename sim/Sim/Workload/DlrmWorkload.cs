@@ -1,4 +1,3 @@
-using Sim.Sharding;
 using Sim.Workload.Ops;
 
 namespace Sim.Workload;

@@ -61,7 +61,7 @@ public sealed record WorkloadSummary(
         }
         foreach (var t in w.Tables.Where(t => t.IsSequence).DistinctBy(t => t.Sequence))
             notes.Add($"sequence feature(s) like '{t.Name}': {t.Sequence!.Describe()}");
-        if (w.DefaultScheme is { } s) notes.Add($"default scheme: {Sharding.ShardingSchemes.Name(s)}");
+        if (w.DefaultScheme is { } s) notes.Add($"default scheme: {ShardingSchemes.Name(s)}");
         var skewed = w.Tables.Where(t => t.Access.Kind != AccessKind.Uniform).ToList();
         if (skewed.Count > 0)
             notes.Add($"access skew: {skewed.Count} of {w.Tables.Count} tables ({string.Join(", ", skewed.Select(t => t.Access.Describe()).Distinct().Take(3))})");

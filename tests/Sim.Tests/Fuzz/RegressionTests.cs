@@ -1,6 +1,7 @@
 using Sim.Config;
 using Sim.Sharding;
 using Sim.Topology;
+using Sim.Workload;
 
 namespace Sim.Tests.Fuzz;
 

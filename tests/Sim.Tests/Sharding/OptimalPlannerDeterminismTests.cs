@@ -1,5 +1,5 @@
 using Sim.Sharding;
-using Sim.Sharding.Planners;
+using Sim.Planning;
 
 namespace Sim.Tests;
 

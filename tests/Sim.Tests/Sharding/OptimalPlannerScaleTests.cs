@@ -1,5 +1,5 @@
 using Sim.Predictions;
-using Sim.Sharding.Planners;
+using Sim.Planning;
 
 namespace Sim.Tests;
 

@@ -6,7 +6,7 @@ namespace Sim.Tests;
 
 /// <summary>
 /// Sweeps share one plan between points that differ only in what the planner ignores
-/// (<see cref="Sharding.Planners.IPlanner.ReadsCommunicationDetails"/>): this holds the load-balancing planners to it.
+/// (<see cref="Planning.IPlanner.ReadsCommunicationDetails"/>): this holds the load-balancing planners to it.
 /// </summary>
 public class PlanSharingTests
 {

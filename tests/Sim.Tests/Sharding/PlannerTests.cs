@@ -1,8 +1,9 @@
 using Sim.Config;
 using Sim.Cost;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
 using Sim.Predictions;
+using Sim.Workload;
+using Sim.Planning;
 
 namespace Sim.Tests;
 

@@ -3,8 +3,8 @@ using Sim.Cost;
 using Sim.Iterations;
 using Sim.Predictions;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
 using Sim.Topology;
+using Sim.Planning;
 
 namespace Sim.Tests;
 

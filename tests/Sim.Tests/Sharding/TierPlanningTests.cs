@@ -2,7 +2,7 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
 using Sim.Sharding;
-using Sim.Sharding.Planners;
+using Sim.Planning;
 
 namespace Sim.Tests;
 

@@ -133,7 +133,7 @@ public class WorkloadModelTests
         Assert.Equal(new Conv1dOp(300, 150, 3, 56), ops[0].Op);
         Assert.Equal(new LstmOp(150, 150, 54), ops[1].Op);
         Assert.Equal(135_150 + 181_200 + 755, w.DenseParameters);
-        Assert.Equal(Sharding.ShardingScheme.DataParallel, w.DefaultScheme);
+        Assert.Equal(Workload.ShardingScheme.DataParallel, w.DefaultScheme);
         Assert.True(DenseWork.ForwardSeconds(Gpu, P, w, 50) > 0);
     }
 

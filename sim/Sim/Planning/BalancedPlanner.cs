@@ -1,4 +1,5 @@
-namespace Sim.Sharding.Planners;
+using Sim.Sharding;
+namespace Sim.Planning;
 
 /// <summary>
 /// Memory- and cost-aware LPT: each table goes where the larger of its load share and its memory share

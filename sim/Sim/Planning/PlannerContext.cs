@@ -1,10 +1,11 @@
+using Sim.Sharding;
 using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
 using Sim.Topology;
 using Sim.Workload;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>What every planner is given: the cluster, the model, the predictor (and its cost parameters), a time budget and progress reporting.</summary>
 public sealed record PlannerContext(

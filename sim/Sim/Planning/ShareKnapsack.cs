@@ -1,4 +1,4 @@
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>
 /// The greedy multiple-choice knapsack behind <see cref="TierChoice"/>: every item (table) starts at option 0 and

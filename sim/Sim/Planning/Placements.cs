@@ -1,8 +1,9 @@
+using Sim.Sharding;
 using Sim.Config;
 using Sim.Topology;
 using Sim.Workload;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>Placement choices shared by the planners, and the fallbacks for tables too big for one GPU.</summary>
 public static class Placements

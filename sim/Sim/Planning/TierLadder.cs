@@ -1,6 +1,7 @@
+using Sim.Sharding;
 using Sim.Topology;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>A memory tier with its cache fraction: where one table's rows go.</summary>
 public readonly record struct TierStep(MemoryTier Tier, double CacheFraction)

@@ -1,9 +1,10 @@
+using Sim.Sharding;
 using System.Globalization;
 using Sim.Config;
 using Sim.Cost;
 using Sim.Workload;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>
 /// The memory tier of each table, chosen once before placement and shared by every planner (through

@@ -1,4 +1,4 @@
-namespace Sim.Sharding;
+namespace Sim.Workload;
 
 /// <summary>
 /// How a table is split. TableRowWise is row-wise over the GPUs of one node (the table is placed on a node);

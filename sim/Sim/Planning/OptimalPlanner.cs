@@ -1,7 +1,9 @@
+using Sim.Sharding;
 using System.Diagnostics;
 using Google.OrTools.Sat;
+using Sim.Workload;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>
 /// Searches for the plan with the lowest predicted iteration time, within a time limit:

@@ -1,11 +1,12 @@
+using Sim.Cost;
+using Sim.Cost.Operators;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
 using Sim.Workload.Ops;
-using Sim.Iterations;
 using Sim.Hardware;
 
-namespace Sim.Cost.Operators;
+namespace Sim.Iterations;
 
 /// <summary>
 /// The phases of one step priced by a fitted stack's operator models, per rank, with the host as a stream of its own:

@@ -1,8 +1,9 @@
+using Sim.Sharding;
 using Sim.Cost;
 using Sim.Topology;
 using Sim.Workload;
 
-namespace Sim.Sharding.Planners;
+namespace Sim.Planning;
 
 /// <summary>
 /// Running per-rank load (estimated embedding seconds), free HBM per GPU and free host DDR and SSD per node while a planner

@@ -1,4 +1,5 @@
-namespace Sim.Sharding.Planners;
+using Sim.Sharding;
+namespace Sim.Planning;
 
 /// <summary>
 /// The paper's load balancer in its simplest form (LPT): tables by estimated cost, largest first, each placed

@@ -1,4 +1,5 @@
-namespace Sim.Sharding.Planners;
+using Sim.Sharding;
+namespace Sim.Planning;
 
 /// <summary>
 /// Node first, then GPU: tables go by LPT to the least-loaded node; inside the node a table goes whole to
