@@ -7,6 +7,7 @@ using Sim.Traces;
 using Sim.Validation;
 using Spectre.Console;
 using Sim.Cost.Operators;
+using Sim.Profiles;
 
 namespace Sim.Cli;
 

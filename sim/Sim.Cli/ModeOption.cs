@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Sim.Calibration;
 using Sim.Predictions;
+using Sim.Profiles;
 
 namespace Sim.Cli;
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Reflection;
-using Sim.Calibration;
 using Sim.Config;
 using Sim.Schemas;
 using Sim.Validation;
+using Sim.Profiles;
 
 namespace Sim.Cli;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Sim.Calibration;
 using Sim.Config;
 using Sim.Traces;
 using Spectre.Console;
+using Sim.Profiles;
 
 namespace Sim.Cli;
 

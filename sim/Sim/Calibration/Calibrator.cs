@@ -6,6 +6,7 @@ using Sim.Validation;
 using Sim.Iterations;
 using Sim.Hardware;
 using Sim.Cost.Operators;
+using Sim.Profiles;
 
 namespace Sim.Calibration;
 

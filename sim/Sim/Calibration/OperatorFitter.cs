@@ -1,5 +1,6 @@
 using Sim.Cost.Operators;
 using Sim.Validation;
+using Sim.Profiles;
 
 namespace Sim.Calibration;
 

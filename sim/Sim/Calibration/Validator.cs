@@ -3,6 +3,7 @@ using Sim.Topology;
 using Sim.Validation;
 using Sim.Hardware;
 using Sim.Workload;
+using Sim.Profiles;
 
 namespace Sim.Calibration;
 

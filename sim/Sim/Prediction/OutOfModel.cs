@@ -1,6 +1,6 @@
 using System.Globalization;
-using Sim.Calibration;
 using Sim.Iterations;
+using Sim.Profiles;
 
 namespace Sim.Predictions;
 

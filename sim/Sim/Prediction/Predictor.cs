@@ -1,9 +1,9 @@
-using Sim.Calibration;
 using Sim.Conditions;
 using Sim.Cost;
 using Sim.Engine;
 using Sim.Sharding;
 using Sim.Iterations;
+using Sim.Profiles;
 
 namespace Sim.Predictions;
 

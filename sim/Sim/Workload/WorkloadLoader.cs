@@ -1,5 +1,4 @@
 using Sim.Config;
-using Sim.Sharding;
 using YamlNode = YamlDotNet.RepresentationModel.YamlNode;
 using YamlScalarNode = YamlDotNet.RepresentationModel.YamlScalarNode;
 using Sim.Hardware;

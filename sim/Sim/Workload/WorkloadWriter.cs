@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Sim.Sharding;
 using Sim.Hardware;
 
 namespace Sim.Workload;

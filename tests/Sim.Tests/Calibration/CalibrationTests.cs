@@ -4,6 +4,7 @@ using Sim.Cost;
 using Sim.Predictions;
 using Sim.Validation;
 using Sim.Iterations;
+using Sim.Profiles;
 
 namespace Sim.Tests;
 

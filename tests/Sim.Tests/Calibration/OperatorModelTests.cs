@@ -3,6 +3,7 @@ using Sim.Cost;
 using Sim.Cost.Operators;
 using Sim.Validation;
 using Sim.Iterations;
+using Sim.Profiles;
 
 namespace Sim.Tests;
 

@@ -114,7 +114,7 @@ public class CollectiveAsPredictedTests
     public void The_collective_command_and_a_predictions_collective_tasks_give_the_same_seconds(string? profile)
     {
         var s = Scenario.Load(Fixtures.Repo("topologies/h200x2.yaml"), Fixtures.Repo("workloads/validation/val-base.yaml"), Fixtures.Repo("validation/plans/val-base.2gpu.rw.yaml"));
-        var predictor = Sim.Predictions.Predictor.For(profile is null ? null : Sim.Calibration.CalibrationProfileJson.Read(Fixtures.Repo(profile)));
+        var predictor = Sim.Predictions.Predictor.For(profile is null ? null : Sim.Profiles.CalibrationProfileJson.Read(Fixtures.Repo(profile)));
         var graph = predictor.Graph(s);
         var reduce = graph.Tasks.Single(t => t.Collective?.Kind == Sim.Iterations.CollectiveKind.AllReduce);
         Assert.Equal(reduce.SecondsFor(0) - reduce.Collective!.HostSeconds, CliSeconds("topologies/h200x2.yaml", "all_reduce", reduce.Collective.Bytes, profile), 12);

@@ -6,6 +6,7 @@ using Sim.Config;
 using Sim.Cost.Operators;
 using Sim.Traces;
 using Sim.Iterations;
+using Sim.Profiles;
 
 namespace Sim.Tests;
 

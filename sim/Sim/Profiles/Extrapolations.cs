@@ -6,7 +6,7 @@ using Sim.Topology;
 using Sim.Hardware;
 using Sim.Workload;
 
-namespace Sim.Calibration;
+namespace Sim.Profiles;
 
 /// <summary>
 /// Where a prediction leaves what its profile measured (issue 14: "a profile knows its domain"): one line per

@@ -4,7 +4,7 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Cost.Operators;
 
-namespace Sim.Calibration;
+namespace Sim.Profiles;
 
 /// <summary>One fitted quantity's residuals: relative errors of the fitted model on the points it was fitted to.</summary>
 public sealed record Residuals(string Quantity, int Points, double MeanAbsoluteRelativeError, double MaxAbsoluteRelativeError);

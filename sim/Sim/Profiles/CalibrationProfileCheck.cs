@@ -1,7 +1,7 @@
 using System.Globalization;
 using Sim.Config;
 
-namespace Sim.Calibration;
+namespace Sim.Profiles;
 
 /// <summary>
 /// Checks a profile read from JSON for what its types cannot say: every number finite and in range (JSON's named
