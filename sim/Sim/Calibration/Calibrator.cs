@@ -7,6 +7,7 @@ using Sim.Iterations;
 using Sim.Hardware;
 using Sim.Cost.Operators;
 using Sim.Profiles;
+using Sim.Collectives;
 
 namespace Sim.Calibration;
 

@@ -5,6 +5,7 @@ using Sim.Topology;
 using Sim.Workload;
 using Sim.Workload.Ops;
 using Sim.Hardware;
+using Sim.Collectives;
 
 namespace Sim.Iterations;
 

@@ -5,6 +5,7 @@ using Sim.Predictions;
 using Sim.Validation;
 using Sim.Iterations;
 using Sim.Profiles;
+using Sim.Collectives;
 
 namespace Sim.Tests;
 

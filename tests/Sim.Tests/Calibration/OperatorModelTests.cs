@@ -4,6 +4,7 @@ using Sim.Cost.Operators;
 using Sim.Validation;
 using Sim.Iterations;
 using Sim.Profiles;
+using Sim.Collectives;
 
 namespace Sim.Tests;
 

@@ -1,8 +1,8 @@
-using Sim.Collectives;
+using Sim.Cost;
 using Sim.Config;
 using Sim.Topology;
 
-namespace Sim.Cost;
+namespace Sim.Collectives;
 
 /// <summary>
 /// A collective priced exactly as a prediction prices its collective tasks (<see cref="CollectiveCost"/>: the profile's

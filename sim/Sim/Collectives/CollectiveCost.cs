@@ -1,7 +1,7 @@
-using Sim.Collectives;
+using Sim.Cost;
 using Sim.Topology;
 
-namespace Sim.Cost;
+namespace Sim.Collectives;
 
 /// <summary>
 /// Collective times for the iteration graph: from a calibration fit of this op at this GPU count when the
