@@ -41,7 +41,7 @@ public static class BenchCommand
                 iteration = predictor.IterationSeconds(s);
                 times.Add(sw.Elapsed.TotalSeconds);
             }
-            var analytical = Sim.Validation.TimeStats.Of(times);
+            var analytical = Sim.Measurements.TimeStats.Of(times);
             result["analytical_seconds_per_prediction"] = analytical.Median;
             result["analytical_seconds_min"] = analytical.Min;
             result["analytical_seconds_max"] = analytical.Max;
@@ -58,7 +58,7 @@ public static class BenchCommand
                     times.Add(sw.Elapsed.TotalSeconds);
                 }
                 var st = run!.Stats;
-                var ev = Sim.Validation.TimeStats.Of(times);
+                var ev = Sim.Measurements.TimeStats.Of(times);
                 var best = ev.Median;
                 result["event_seconds_per_simulation"] = best;
                 result["event_seconds_min"] = ev.Min;

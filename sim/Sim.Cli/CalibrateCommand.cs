@@ -4,10 +4,10 @@ using Sim.Calibration;
 using Sim.Config;
 using Sim.Topology;
 using Sim.Traces;
-using Sim.Validation;
 using Spectre.Console;
 using Sim.Cost.Operators;
 using Sim.Profiles;
+using Sim.Measurements;
 
 namespace Sim.Cli;
 

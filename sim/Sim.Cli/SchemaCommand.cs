@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Reflection;
 using Sim.Config;
 using Sim.Schemas;
-using Sim.Validation;
 using Sim.Profiles;
+using Sim.Measurements;
 
 namespace Sim.Cli;
 

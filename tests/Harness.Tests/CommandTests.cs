@@ -1,8 +1,8 @@
 using Sim.Harness.Training;
-using Sim.Validation;
 using static TorchSharp.torch;
 using Sim.Iterations;
 using Sim.Cost.Operators;
+using Sim.Measurements;
 
 namespace Sim.Harness.Tests;
 

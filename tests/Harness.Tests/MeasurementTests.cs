@@ -1,6 +1,6 @@
 using Sim.Config;
-using Sim.Validation;
 using Sim.Iterations;
+using Sim.Measurements;
 
 namespace Sim.Harness.Tests;
 

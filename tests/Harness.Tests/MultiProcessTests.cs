@@ -5,7 +5,7 @@ using Sim.Config;
 using Sim.Harness.Backends;
 using Sim.Harness.Distributed;
 using Sim.Harness.Training;
-using Sim.Validation;
+using Sim.Measurements;
 
 namespace Sim.Harness.Tests;
 

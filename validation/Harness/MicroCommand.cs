@@ -6,8 +6,8 @@ using Sim.Config;
 using Sim.Harness.Backends;
 using Sim.Harness.Micro;
 using Sim.Harness.Training;
-using Sim.Validation;
 using Sim.Workload;
+using Sim.Measurements;
 
 namespace Sim.Harness;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Sim.Harness.Backends;
-using Sim.Validation;
 using TorchSharp;
+using Sim.Measurements;
 
 namespace Sim.Harness;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using Sim.Config;
 using Sim.Harness.Distributed;
 using Sim.Harness.Training;
-using Sim.Validation;
+using Sim.Measurements;
 
 namespace Sim.Harness;
 

@@ -2,12 +2,12 @@ using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
 using Sim.Topology;
-using Sim.Validation;
 using Sim.Iterations;
 using Sim.Hardware;
 using Sim.Cost.Operators;
 using Sim.Profiles;
 using Sim.Collectives;
+using Sim.Measurements;
 
 namespace Sim.Calibration;
 

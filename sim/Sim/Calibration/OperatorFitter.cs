@@ -1,6 +1,6 @@
 using Sim.Cost.Operators;
-using Sim.Validation;
 using Sim.Profiles;
+using Sim.Measurements;
 
 namespace Sim.Calibration;
 

@@ -1,8 +1,8 @@
 using Sim.Config;
 using Sim.Sharding;
 using Sim.Topology;
-using Sim.Validation;
 using Sim.Workload;
+using Sim.Measurements;
 
 namespace Sim.Calibration;
 

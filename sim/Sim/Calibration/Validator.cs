@@ -1,9 +1,9 @@
 using Sim.Predictions;
 using Sim.Topology;
-using Sim.Validation;
 using Sim.Hardware;
 using Sim.Workload;
 using Sim.Profiles;
+using Sim.Measurements;
 
 namespace Sim.Calibration;
 

@@ -18,13 +18,13 @@ namespace Sim.Engine;
 public sealed class Coalescing
 {
     public Cluster Cluster { get; }
-    public Partition Nodes { get; }
+    public TrafficGroups Nodes { get; }
     /// <summary>Classes of GPUs for traffic between nodes, or null: pairs of node groups.</summary>
-    public Partition? Gpus { get; }
+    public TrafficGroups? Gpus { get; }
     /// <summary>Class flows cross only the NIC ports; node-group pairs cross the fabric core (a fabric graph).</summary>
     public bool SplitAtNics { get; }
 
-    public Coalescing(Cluster cluster, Partition nodes, Partition? gpus, bool splitAtNics = false)
+    public Coalescing(Cluster cluster, TrafficGroups nodes, TrafficGroups? gpus, bool splitAtNics = false)
     {
         Cluster = cluster; Nodes = nodes; Gpus = gpus; SplitAtNics = splitAtNics && gpus is not null;
     }
@@ -37,8 +37,8 @@ public sealed class Coalescing
         var gpus = classes ? Classes(AllToAllLoadsPerGpu(c, g), Math.Max(1, 2 * c.WorldSize / maxGroups)) : null;
         // Split at the NICs, node groups carry only the core's aggregate: half as many groups keep it cheap.
         var split = graph && classes;
-        var size = Partition.SizeFor(c.Nodes, split ? Math.Max(1, maxGroups / 2) : maxGroups);
-        var nodes = Partition.Contiguous(c.Nodes, graph ? WithinTaperedSubtrees(c, size) : size);
+        var size = TrafficGroups.SizeFor(c.Nodes, split ? Math.Max(1, maxGroups / 2) : maxGroups);
+        var nodes = TrafficGroups.Contiguous(c.Nodes, graph ? WithinTaperedSubtrees(c, size) : size);
         return new Coalescing(c, nodes, gpus, splitAtNics: split);
     }
 
@@ -62,7 +62,7 @@ public sealed class Coalescing
     public const double ClassSendShareTolerance = 0.1;
 
     /// <summary>Classes of alike GPUs, sorted by load (sent plus received per peer).</summary>
-    private static Partition Classes((double[] Sent, double[] Received) loads, int maxSize)
+    private static TrafficGroups Classes((double[] Sent, double[] Received) loads, int maxSize)
     {
         var (sent, received) = loads;
         var total = new double[sent.Length];
@@ -72,7 +72,7 @@ public sealed class Coalescing
             total[r] = sent[r] + received[r];
             share[r] = total[r] > 0 ? sent[r] / total[r] : 0.5;
         }
-        return Partition.ByLoad(total, maxSize, (item, first) =>
+        return TrafficGroups.ByLoad(total, maxSize, (item, first) =>
             total[first] - total[item] <= ClassLoadTolerance * total[first] && Math.Abs(share[item] - share[first]) <= ClassSendShareTolerance);
     }
 

@@ -121,7 +121,7 @@ public static class CollectiveStages
     /// With k nodes of G GPUs per group, group A sends k²G² (To_A/kG + From_B/kG) to group B, which is To_A + From_B
     /// per rail over kG real flows; between its own different nodes, (k - 1)(To_A + From_A) / k over (k - 1)G.
     /// </summary>
-    private static void AddNodeGroupPairs(Cluster c, Collectives.AllToAllDemand d, Partition nodes, List<Message> list)
+    private static void AddNodeGroupPairs(Cluster c, Collectives.AllToAllDemand d, TrafficGroups nodes, List<Message> list)
     {
         var k = nodes.SizeOf(0);
         var (to, from) = d.SumsBy(nodes.Count, r => nodes.GroupOf(c.NodeOf(r)));
@@ -136,7 +136,7 @@ public static class CollectiveStages
     /// Where the node-group-pair messages go (GPU ranks), the groups they join (A == B: between a group's own nodes)
     /// and their weights, in the order the all-to-all lays them out. <see cref="FabricMultiplicity"/> routes the same.
     /// </summary>
-    internal static IEnumerable<(int Src, int Dst, int A, int B, double Weight)> NodeGroupPairs(Cluster c, Partition nodes)
+    internal static IEnumerable<(int Src, int Dst, int A, int B, double Weight)> NodeGroupPairs(Cluster c, TrafficGroups nodes)
     {
         int g = c.GpusPerNode, k = nodes.SizeOf(0);
         if (k > 1)

@@ -1,7 +1,7 @@
 using Sim.Calibration;
 using Sim.Config;
-using Sim.Validation;
 using Sim.Workload;
+using Sim.Measurements;
 
 namespace Sim.Traces;
 

@@ -2,10 +2,10 @@ using Sim.Calibration;
 using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;
-using Sim.Validation;
 using Sim.Iterations;
 using Sim.Profiles;
 using Sim.Collectives;
+using Sim.Measurements;
 
 namespace Sim.Tests;
 

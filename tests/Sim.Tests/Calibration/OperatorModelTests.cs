@@ -1,10 +1,10 @@
 using Sim.Calibration;
 using Sim.Cost;
 using Sim.Cost.Operators;
-using Sim.Validation;
 using Sim.Iterations;
 using Sim.Profiles;
 using Sim.Collectives;
+using Sim.Measurements;
 
 namespace Sim.Tests;
 

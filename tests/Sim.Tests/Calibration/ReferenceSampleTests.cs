@@ -1,6 +1,6 @@
-using Sim.Validation;
 using Sim.Iterations;
 using Sim.Cost.Operators;
+using Sim.Measurements;
 
 namespace Sim.Tests;
 

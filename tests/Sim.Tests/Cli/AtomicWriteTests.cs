@@ -1,4 +1,4 @@
-using Sim.Validation;
+using Sim.Measurements;
 
 namespace Sim.Tests;
 

@@ -121,7 +121,7 @@ public class CoalescingTests
     [Fact]
     public void Partition_by_load_keeps_alike_loads_together_and_outliers_alone()
     {
-        var p = Partition.ByLoad([5, 10, 5, 9.9, 1, 5, 9.8, 5], maxSize: 3, tolerance: 0.05);
+        var p = TrafficGroups.ByLoad([5, 10, 5, 9.9, 1, 5, 9.8, 5], maxSize: 3, tolerance: 0.05);
         Assert.Equal([[1, 3, 6], [0, 2, 5], [7], [4]], p.Members);
         Assert.Equal(2, p.GroupOf(7));
         Assert.Equal(3, p.LargestSize);
@@ -133,7 +133,7 @@ public class CoalescingTests
     [InlineData(2039, 128, 1)] // a prime: no equal groups but single nodes
     [InlineData(100, 128, 1)]
     public void Node_groups_are_equal_and_about_the_requested_count(int nodes, int maxGroups, int size) =>
-        Assert.Equal(size, Partition.SizeFor(nodes, maxGroups));
+        Assert.Equal(size, TrafficGroups.SizeFor(nodes, maxGroups));
 }
 
 public class SplitPlacementTests

@@ -1,5 +1,6 @@
 using System.Text;
 using Sim.Sharding;
+using Sim.Measurements;
 
 namespace Sim.Tests.Fuzz;
 

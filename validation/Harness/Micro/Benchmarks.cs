@@ -1,10 +1,10 @@
 using System.Globalization;
 using Sim.Harness.Backends;
 using Sim.Harness.Training;
-using Sim.Validation;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;
+using Sim.Measurements;
 
 namespace Sim.Harness.Micro;
 

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using Sim.Harness.Backends;
 using Sim.Harness.Training;
-using Sim.Validation;
 using Sim.Workload;
 using TorchSharp;
 using static TorchSharp.torch;
 using Sim.Cost.Operators;
+using Sim.Measurements;
 
 namespace Sim.Harness.Micro;
 

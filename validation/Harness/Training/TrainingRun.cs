@@ -2,8 +2,8 @@ using Sim.Iterations;
 using System.Text.Json;
 using Sim.Harness.Backends;
 using Sim.Harness.Distributed;
-using Sim.Validation;
 using TorchSharp;
+using Sim.Measurements;
 
 namespace Sim.Harness.Training;
 

@@ -1,3 +1,4 @@
+using Sim.Measurements;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,7 +9,7 @@ using Sim.Config;
 using Sim.Iterations;
 using Sim.Cost.Operators;
 
-namespace Sim.Validation;
+namespace Sim.Measurements;
 
 /// <summary>
 /// What the validation harness observed on real hardware (or on the CPU backend) for a (Cluster, Workload, Plan),

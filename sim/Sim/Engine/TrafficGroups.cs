@@ -4,13 +4,13 @@ namespace Sim.Engine;
 /// Items (nodes, or GPUs) split into equal groups, for coalescing a large cluster's traffic: a group's traffic is
 /// simulated on its first member's ports as the average load of its members.
 /// </summary>
-public sealed class Partition
+public sealed class TrafficGroups
 {
     /// <summary>Each group's items; the first is the one whose ports carry the group's traffic.</summary>
     public int[][] Members { get; }
     private readonly int[] _groupOf;
 
-    private Partition(int[][] members, int items)
+    private TrafficGroups(int[][] members, int items)
     {
         Members = members;
         _groupOf = new int[items];
@@ -25,7 +25,7 @@ public sealed class Partition
     public int LargestSize => Members.Max(m => m.Length);
 
     /// <summary>Groups of <paramref name="size"/> consecutive items.</summary>
-    public static Partition Contiguous(int items, int size)
+    public static TrafficGroups Contiguous(int items, int size)
     {
         if (size < 1 || items % size != 0) throw new ArgumentException($"{items} items do not split into groups of {size}");
         return new(Enumerable.Range(0, items / size).Select(g => Enumerable.Range(g * size, size).ToArray()).ToArray(), items);
@@ -36,11 +36,11 @@ public sealed class Partition
     /// most <paramref name="maxSize"/> whose loads stay within <paramref name="tolerance"/> (relative) of the group's
     /// first: an outlier gets a group of its own, the even bulk large groups.
     /// </summary>
-    public static Partition ByLoad(double[] load, int maxSize, double tolerance) =>
+    public static TrafficGroups ByLoad(double[] load, int maxSize, double tolerance) =>
         ByLoad(load, maxSize, (item, first) => load[first] - load[item] <= tolerance * Math.Max(Math.Abs(load[first]), Math.Abs(load[item])));
 
     /// <summary>The same with a test of whether an item may join the group that <c>first</c> opened.</summary>
-    public static Partition ByLoad(double[] load, int maxSize, Func<int, int, bool> alike)
+    public static TrafficGroups ByLoad(double[] load, int maxSize, Func<int, int, bool> alike)
     {
         var order = Enumerable.Range(0, load.Length).ToArray();
         Array.Sort(order, (a, b) => load[a] != load[b] ? load[b].CompareTo(load[a]) : a.CompareTo(b));
