@@ -137,6 +137,21 @@ public sealed class ResultStore : IDisposable
         return keys;
     }
 
+    /// <summary>Which of <paramref name="keys"/> are stored: one query per batch, so a resumed sweep never holds every key.</summary>
+    public HashSet<string> Stored(IReadOnlyCollection<string> keys)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (keys.Count == 0) return found;
+        using var cmd = _c.CreateCommand();
+        // Keys are the runner's own hex digests; they are still checked so that no text reaches the query unescaped.
+        foreach (var k in keys)
+            if (!k.All(char.IsAsciiHexDigitLower)) throw new ArgumentException($"not a sweep key: '{k}'", nameof(keys));
+        cmd.CommandText = $"SELECT key FROM results WHERE key IN ({string.Join(",", keys.Select(k => $"'{k}'"))})";
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) found.Add(r.GetString(0));
+        return found;
+    }
+
     public long Count(string? status = null)
     {
         var v = Scalar(status is null ? "SELECT count(*) FROM results" : $"SELECT count(*) FROM results WHERE status = '{status.Replace("'", "''", StringComparison.Ordinal)}'");

@@ -143,20 +143,26 @@ public readonly record struct SweepShard(int Index, int Count)
 public static class SweepExpansion
 {
     /// <param name="modeOverride">the CLI's --mode: replaces the base mode (an error when the file has a mode axis).</param>
-    public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, PredictionMode? modeOverride = null, SweepShard? shard = null)
+    public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, PredictionMode? modeOverride = null, SweepShard? shard = null) =>
+        Stream(spec, inputs, modeOverride, shard).ToList();
+
+    /// <summary>The same points one at a time, in the same order: a sweep of any size holds one point, not all of them.</summary>
+    public static IEnumerable<SweepPoint> Stream(SweepSpec spec, SweepInputs inputs, PredictionMode? modeOverride = null, SweepShard? shard = null)
     {
         if (modeOverride is not null && spec.Varies("mode"))
             throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
         if (modeOverride == PredictionMode.Analytical && spec.Varies("background_load"))
             throw new SimInputException("--mode", "", $"{spec.File} varies background_load, which only the event engine sees; drop --mode analytical");
         var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
-        return Expand(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
+        return Stream(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
     }
 
-    public static IReadOnlyList<SweepPoint> Expand(SweepPoint basePoint, IReadOnlyList<AxisValues> axes, string fingerprint, SweepShard shard)
+    public static IReadOnlyList<SweepPoint> Expand(SweepPoint basePoint, IReadOnlyList<AxisValues> axes, string fingerprint, SweepShard shard) =>
+        Stream(basePoint, axes, fingerprint, shard).ToList();
+
+    private static IEnumerable<SweepPoint> Stream(SweepPoint basePoint, IReadOnlyList<AxisValues> axes, string fingerprint, SweepShard shard)
     {
         var total = axes.Aggregate(1L, (n, a) => checked(n * a.Values.Count));
-        var list = new List<SweepPoint>((int)Math.Min(total, 1 << 20));
         var index = new int[axes.Count];
         var prefix = Encoding.UTF8.GetBytes(fingerprint + "\n");
         for (long k = 0; k < total; k++)
@@ -164,7 +170,7 @@ public static class SweepExpansion
             var p = basePoint;
             for (var a = 0; a < axes.Count; a++) p = axes[a].Axis.Apply(p, axes[a].Values[index[a]]);
             var key = Key(prefix, p);
-            if (shard.Contains(key)) list.Add(p with { Key = key });
+            if (shard.Contains(key)) yield return p with { Key = key };
             // Odometer: the last axis (overlap, mode) turns fastest.
             for (var a = axes.Count - 1; a >= 0; a--)
             {
@@ -172,7 +178,6 @@ public static class SweepExpansion
                 index[a] = 0;
             }
         }
-        return list;
     }
 
     /// <summary>128-bit hex key: SHA-256 of the inputs' fingerprint and the point's canonical text.</summary>

@@ -39,19 +39,36 @@ public static class SweepRunner
         var started = DateTime.UtcNow;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var inputs = SweepInputs.Load(spec, options.Predictor);
-        var points = SweepExpansion.Expand(spec, inputs, options.Mode, options.Shard);
-        var stored = store.Keys();
-        var todo = points.Where(p => !stored.Contains(p.Key)).ToList();
+        // Points stream from the axes and are checked against the store a batch at a time: memory stays bounded by a
+        // chunk, whatever the sweep's size. The total for progress is an estimate until the stream ends.
+        var points = SweepExpansion.Stream(spec, inputs, options.Mode, options.Shard);
         store.SaveAxes(spec.Name, spec.Axes);
+        long seen = 0, already = 0;
+        IEnumerable<SweepPoint> Todo()
+        {
+            foreach (var batch in points.Chunk(LookupBatch))
+            {
+                seen += batch.Length;
+                var stored = store.Stored(batch.Select(p => p.Key).ToList());
+                already += stored.Count;
+                foreach (var p in batch) if (!stored.Contains(p.Key)) yield return p;
+            }
+        }
 
         var evaluator = new SweepEvaluator(inputs);
         long done = 0, ok = 0, infeasible = 0, errors = 0, evaluated = 0;
         var interrupted = false;
-        progress?.Report(new SweepProgress(0, todo.Count));
-        Action? onPoint = progress is null ? null : () => progress.Report(new SweepProgress(Interlocked.Increment(ref evaluated), todo.Count));
-        foreach (var chunk in Chunks(todo, options))
+        var estimate = Math.Max(1, spec.Count / Math.Max(1, options.Shard.Count) - store.Count());
+        progress?.Report(new SweepProgress(0, estimate));
+        Action? onPoint = progress is null ? null : () =>
         {
-            if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            var n = Interlocked.Increment(ref evaluated);
+            progress.Report(new SweepProgress(n, Math.Max(n, estimate)));
+        };
+        var finished = true;
+        foreach (var chunk in Chunks(Todo(), options))
+        {
+            if (cancel.IsCancellationRequested) { interrupted = true; finished = false; break; }
             var rows = Evaluate(evaluator, chunk, options.Threads, onPoint);
             evaluator.ClearCache();
             store.Append(rows);
@@ -63,12 +80,16 @@ public static class SweepRunner
             }
             done += rows.Length;
         }
-        if (!interrupted && done < todo.Count) interrupted = true;
-        var summary = new SweepSummary(points.Count, points.Count - todo.Count, done, ok, infeasible, errors, interrupted, clock.Elapsed);
+        // An interrupted run stopped its stream early: it knows only the points it reached, so it counts the rest from the spec.
+        var configurations = finished ? seen : Math.Max(seen, spec.Count / Math.Max(1, options.Shard.Count));
+        var summary = new SweepSummary(configurations, already, done, ok, infeasible, errors, interrupted, clock.Elapsed);
         store.SaveRun(new RunRecord(spec.Name, spec.File, started, DateTime.UtcNow, options.Threads, options.Shard.ToString(),
-            points.Count, done, points.Count - todo.Count, interrupted));
+            configurations, done, already, interrupted));
         return summary;
     }
+
+    /// <summary>Keys looked up in the store at a time.</summary>
+    private const int LookupBatch = 4096;
 
     /// <summary>Evaluates points in parallel; the result array is in the points' order whatever the thread count.</summary>
     public static SweepRow[] Evaluate(SweepEvaluator evaluator, IReadOnlyList<SweepPoint> points, int threads, Action? onPoint = null)
@@ -89,7 +110,7 @@ public static class SweepRunner
     }
 
     /// <summary>Consecutive runs of points whose weights add up to the chunk weight: a function of the points alone.</summary>
-    public static IEnumerable<List<SweepPoint>> Chunks(IReadOnlyList<SweepPoint> points, SweepOptions options)
+    public static IEnumerable<List<SweepPoint>> Chunks(IEnumerable<SweepPoint> points, SweepOptions options)
     {
         var chunk = new List<SweepPoint>();
         var weight = 0;

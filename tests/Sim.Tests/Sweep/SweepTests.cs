@@ -267,6 +267,24 @@ public class SweepTests
     }
 
     [Fact]
+    public void A_sweep_of_forty_million_points_streams_them_one_at_a_time_in_the_order_of_the_whole()
+    {
+        var many = string.Join(", ", Enumerable.Range(1, 1000).Select(i => (i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var batches = string.Join(", ", Enumerable.Range(1, 40).Select(i => (i * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var d = new SweepDir($"name: huge\nbase: {{topology: topo.yaml, workload: work.yaml, planner: greedy}}\naxes:\n  nic_gbps: [{many}]\n  nvlink_gbytes_per_second: [{many}]\n  batch_size: [{batches}]\n");
+        var spec = SweepLoader.Load(d.Sweep);
+        Assert.Equal(40_000_000, spec.Count);
+        var first = SweepExpansion.Stream(spec, SweepInputs.Load(spec)).Take(5).ToList(); // would not fit in memory whole
+        Assert.Equal(5, first.Select(p => p.Key).Distinct().Count());
+        Assert.Equal([10.0, 10, 10, 10, 10], first.Select(p => p.NicGbps));
+
+        using var small = new SweepDir();
+        var smallSpec = SweepLoader.Load(small.Sweep);
+        Assert.Equal(SweepExpansion.Expand(smallSpec, SweepInputs.Load(smallSpec)).Select(p => p.Key),
+            SweepExpansion.Stream(smallSpec, SweepInputs.Load(smallSpec)).Select(p => p.Key));
+    }
+
+    [Fact]
     public void A_fabric_follows_the_family_size_or_the_size_is_infeasible()
     {
         // A fat tree with 4 nodes per leaf: 1 and 2 nodes are one partly filled leaf; 6 nodes do not fit.
