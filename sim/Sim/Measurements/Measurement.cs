@@ -248,7 +248,11 @@ public static class MeasurementJson
         WriteIndented = true,
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
+        // A misspelt field must not vanish: the reader refuses what its types do not name.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
+
+    private static readonly Lazy<IReadOnlyCollection<string>> Fields = new(() => Sim.Config.JsonInput.FieldNames(Schema()));
 
     private static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
 
@@ -267,9 +271,7 @@ public static class MeasurementJson
     /// <summary>Parses one measurement object and checks it against the schema.</summary>
     public static Measurement Read(string json, string fileName = "measurement")
     {
-        JsonNode? node;
-        try { node = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new SimInputException(fileName, "", $"malformed JSON: {e.Message}"); }
+        var node = Sim.Config.JsonInput.Parse(json, fileName);
         if (node is not JsonObject o) throw new SimInputException(fileName, "", "expected a JSON object");
         return FromNode(o, fileName, "");
     }
@@ -277,9 +279,7 @@ public static class MeasurementJson
     /// <summary>Parses a file holding one measurement object or an array of them.</summary>
     public static IReadOnlyList<Measurement> ReadAll(string json, string fileName = "measurement")
     {
-        JsonNode? node;
-        try { node = JsonNode.Parse(json); }
-        catch (JsonException e) { throw new SimInputException(fileName, "", $"malformed JSON: {e.Message}"); }
+        var node = Sim.Config.JsonInput.Parse(json, fileName);
         return node switch
         {
             JsonObject o => [FromNode(o, fileName, "")],
@@ -307,8 +307,7 @@ public static class MeasurementJson
         try { m = o.Deserialize<Measurement>(Options); }
         catch (JsonException e)
         {
-            var path = e.Path is { Length: > 1 } p ? at + p[1..] : at;
-            throw new SimInputException(file, path.TrimStart('.'), e.Message.Split(" Path:")[0]);
+            throw Sim.Config.JsonInput.Error(e, file, at, Fields.Value, fromText: false);
         }
         if (m is null) throw new SimInputException(file, at, "expected a measurement object");
         Validate(m, file, at);

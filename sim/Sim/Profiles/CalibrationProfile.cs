@@ -170,7 +170,10 @@ public static class CalibrationProfileJson
         RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         AllowDuplicateProperties = false,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
+
+    private static readonly Lazy<IReadOnlyCollection<string>> Fields = new(() => JsonInput.FieldNames(Schema()));
 
     public static string Write(CalibrationProfile p) => JsonSerializer.Serialize(p, Options);
 
@@ -197,8 +200,7 @@ public static class CalibrationProfileJson
         catch (JsonException e)
         {
             // file:line:col as for YAML inputs (JSON counts from 0).
-            throw new SimInputException(shown, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1,
-                (e.Path ?? "").TrimStart('$', '.'), $"not a calibration profile: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}");
+            throw JsonInput.Error(e, shown, "", Fields.Value);
         }
     }
 }

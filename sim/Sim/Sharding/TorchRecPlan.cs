@@ -59,17 +59,10 @@ public static class TorchRecPlan
     {
         var file = YamlDocument.DisplayName(path);
         if (!File.Exists(path)) throw new SimInputException(file, "", "file not found");
-        JsonObject root;
-        try
-        {
-            // Duplicate keys are rejected here; left in, System.Text.Json would throw on first access to the object.
-            root = JsonNode.Parse(File.ReadAllText(path), null, new JsonDocumentOptions { AllowDuplicateProperties = false })?.AsObject()
-                ?? throw new JsonException("empty document");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new SimInputException(file, "", $"malformed JSON: {e.Message}");
-        }
+        // Duplicate keys are refused at their line and column, as in every JSON input.
+        if (JsonInput.Parse(InputFile.ReadText(path, file), file) is not JsonObject root)
+            throw new SimInputException(file, "", "expected a JSON object (a TorchRec plan: plan, world_size, tables)");
+        KnownKeys(file, "", root, RootKeys);
         if (root["tables"] is not JsonObject tables) throw new SimInputException(file, "tables", "required object is missing");
         var byName = workload.Tables.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var plans = new Dictionary<string, TablePlan>(StringComparer.Ordinal);
@@ -86,8 +79,43 @@ public static class TorchRecPlan
         return new ShardingPlan(planName, workload.Tables.Select(t => plans[t.Name]).ToList());
     }
 
+    // The keys Sim reads, and ParameterSharding's others that it carries no meaning for (TorchRec writes them); any other
+    // key is a typo, refused with "did you mean".
+    private static readonly string[] RootKeys = ["plan", "world_size", "tables"];
+    private static readonly string[] TableKeys = ["sharding_type", "compute_kernel", "ranks", "sharding_spec", "cache_params",
+        "enforce_hbm", "stochastic_rounding", "bounds_check_mode", "output_dtype", "key_value_params"];
+    private static readonly string[] SpecKeys = ["shards"];
+    private static readonly string[] ShardKeys = ["shard_offsets", "shard_sizes", "placement"];
+
+    private static void KnownKeys(string file, string field, JsonObject o, string[] known)
+    {
+        foreach (var (key, _) in o)
+        {
+            if (known.Contains(key)) continue;
+            var near = known.OrderBy(k => Levenshtein(k, key)).First();
+            var at = field.Length == 0 ? key : $"{field}.{key}";
+            throw new SimInputException(file, at, $"unknown field" + (Levenshtein(near, key) <= Math.Max(2, key.Length / 4) ? $"; did you mean '{near}'?" : $" (known here: {string.Join(", ", known)})"));
+        }
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j], d[i, j - 1]) + 1, d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
     private static TablePlan ReadTable(string file, string field, JsonObject o, EmbeddingTable table, Cluster cluster)
     {
+        KnownKeys(file, field, o, TableKeys);
+        if (o["sharding_spec"] is JsonObject specObject) KnownKeys(file, $"{field}.sharding_spec", specObject, SpecKeys);
+        if (o["sharding_spec"] is JsonObject specOf && specOf["shards"] is JsonArray shardList)
+            for (var i = 0; i < shardList.Count; i++)
+                if (shardList[i] is JsonObject shard) KnownKeys(file, $"{field}.sharding_spec.shards[{i}]", shard, ShardKeys);
         string Str(string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s
             : throw new SimInputException(file, $"{field}.{key}", "required string is missing");
         var typeName = Str("sharding_type");

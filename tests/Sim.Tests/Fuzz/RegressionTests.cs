@@ -58,7 +58,7 @@ public class RegressionTests
     }
 
     [Theory]
-    [InlineData("""{"tables": {"item": {"sharding_type": "table_wise", "sharding_type": "row_wise"}}}""", "Duplicate property")]
+    [InlineData("""{"tables": {"item": {"sharding_type": "table_wise", "sharding_type": "row_wise"}}}""", "plan.json:1:53: sharding_type: key appears twice")]
     [InlineData("""{"tables": {"item": {"sharding_type": "table_wise", "compute_kernel": "fused", "sharding_spec": []}}}""", "sharding_spec.shards")]
     [InlineData("""{"tables": {"item": {"sharding_type": "table_wise", "compute_kernel": "fused", "cache_params": [1]}}}""", "cache_params.load_factor")]
     [InlineData("""{"tables": {"item": {"sharding_type": "table_wise", "compute_kernel": "fused", "cache_params": {"load_factor": "x"}}}}""", "cache_params.load_factor")]
