@@ -35,10 +35,11 @@ public static class SweepCommand
             Description = "refuse a sweep of more configurations than this unless --yes (a sweep's axes multiply quickly)", DefaultValueFactory = _ => DefaultMaxConfigurations,
         };
         var yes = new Option<bool>("--yes") { Description = "run a sweep larger than --max-configurations" };
+        var json = JsonOutput.Option("the run's summary (configurations, rows by status, where they are)");
 
         var cmd = new Command("sweep", "Run a what-if sweep: the cross product of a sweep file's axes, one row per configuration, into DuckDB.")
         {
-            file, output, threads, shard, mode, profile, csv, parquet, bench, benchSeconds, maxConfigurations, yes,
+            file, output, threads, shard, mode, profile, csv, parquet, bench, benchSeconds, maxConfigurations, yes, json,
         };
         cmd.Subcommands.Add(CreateMerge(stdout, stderr));
         cmd.SetAction(r =>
@@ -57,7 +58,7 @@ public static class SweepCommand
                     $"are more than --max-configurations {r.GetValue(maxConfigurations).ToString("N0", Inv)}; add --yes to run them, or shard the sweep (--shard I/N)");
             var outPath = r.GetValue(output) ?? DefaultOut(path, part);
             return Run(spec, outPath, new SweepOptions { Threads = t, Shard = part, Mode = modeWord is null ? null : ModeOption.Parse(modeWord), Predictor = predictor },
-                r.GetValue(csv), r.GetValue(parquet), stdout, stderr);
+                r.GetValue(csv), r.GetValue(parquet), r.GetValue(json), stdout, stderr);
         });
         return cmd;
     }
@@ -122,13 +123,13 @@ public static class SweepCommand
             $"the base configuration takes {Units.Seconds(each)}: {SweepEta.Duration(each * count / Math.Max(1, options.Threads))} in all, roughly (configurations already stored are skipped)");
     }
 
-    private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
+    private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, bool json, TextWriter stdout, TextWriter stderr)
     {
         Announce(spec, options, stderr);
-        return RemovedOnFailure(outPath, () => RunInto(spec, outPath, options, csv, parquet, stdout, stderr), keepRows: true);
+        return RemovedOnFailure(outPath, () => RunInto(spec, outPath, options, csv, parquet, json, stdout, stderr), keepRows: true);
     }
 
-    private static int RunInto(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, TextWriter stdout, TextWriter stderr)
+    private static int RunInto(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, bool json, TextWriter stdout, TextWriter stderr)
     {
         using var store = ResultStore.Open(outPath);
         using var cts = new CancellationTokenSource();
@@ -152,6 +153,20 @@ public static class SweepCommand
             Console.CancelKeyPress -= OnCancel;
         }
 
+        if (csv is not null) store.ExportCsv(csv);
+        if (parquet is not null) store.ExportParquet(parquet);
+        if (json)
+        {
+            JsonOutput.Print(stdout, new System.Text.Json.Nodes.JsonObject
+            {
+                ["sweep"] = spec.Name, ["file"] = spec.File, ["shard"] = options.Shard.ToString(), ["configurations"] = summary.Configurations,
+                ["computed"] = summary.Computed, ["already_stored"] = summary.AlreadyStored, ["ok"] = summary.Ok, ["infeasible"] = summary.Infeasible,
+                ["errors"] = summary.Errors, ["interrupted"] = summary.Interrupted, ["seconds"] = summary.Elapsed.TotalSeconds, ["threads"] = options.Threads,
+                ["results"] = outPath, ["rows"] = store.Count(), ["csv"] = csv, ["parquet"] = parquet,
+                ["axes"] = JsonOutput.Array(spec.Axes, a => new System.Text.Json.Nodes.JsonObject { ["axis"] = a.Axis.Name, ["values"] = a.Values.Count }),
+            });
+            return summary.Interrupted ? Interrupted : 0;
+        }
         var axes = spec.Axes.Count == 0 ? "no axes" : string.Join(" x ", spec.Axes.Select(a => $"{a.Axis.Name} ({a.Values.Count})"));
         stdout.WriteLine($"sweep {spec.Name} ({spec.File}): {summary.Configurations.ToString("N0", Inv)} configurations" +
             (options.Shard.Count > 1 ? $" in shard {options.Shard} of {Total(spec).ToString("N0", Inv)}" : "") + $"; {axes}");
@@ -161,8 +176,8 @@ public static class SweepCommand
             $"{summary.Elapsed.TotalSeconds.ToString("0.00", Inv)} s on {options.Threads} threads ({rate.ToString("N0", Inv)} configurations/s)");
         stdout.WriteLine($"results: {outPath} ({store.Count().ToString("N0", Inv)} rows: {store.Count(RowStatus.Ok).ToString("N0", Inv)} ok, " +
             $"{store.Count(RowStatus.Infeasible).ToString("N0", Inv)} infeasible, {store.Count(RowStatus.Error).ToString("N0", Inv)} errors)");
-        if (csv is not null) { store.ExportCsv(csv); stdout.WriteLine($"csv: {csv}"); }
-        if (parquet is not null) { store.ExportParquet(parquet); stdout.WriteLine($"parquet: {parquet}"); }
+        if (csv is not null) stdout.WriteLine($"csv: {csv}");
+        if (parquet is not null) stdout.WriteLine($"parquet: {parquet}");
         if (summary.Interrupted)
         {
             stdout.WriteLine($"interrupted after {summary.Computed.ToString("N0", Inv)} of {(summary.Configurations - summary.AlreadyStored).ToString("N0", Inv)}; run the same command again to resume");
@@ -276,13 +291,20 @@ public static class SweepCommand
     {
         var output = new Argument<string>("out") { Description = "database to merge into (created if missing)" };
         var parts = new Argument<string[]>("parts") { Description = "result databases of the parts (e.g. from --shard I/N runs)", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("merge", "Join result databases (the parts of a sharded sweep) without duplicates.") { output, parts };
+        var json = JsonOutput.Option("the merge's counts");
+        var cmd = new Command("merge", "Join result databases (the parts of a sharded sweep) without duplicates.") { output, parts, json };
         cmd.SetAction(r =>
         {
             var outPath = r.GetValue(output)!;
             var result = RemovedOnFailure(outPath, () => ResultStore.Merge(outPath, r.GetValue(parts)!));
             using var store = ResultStore.Open(outPath, readOnly: true);
-            stdout.WriteLine($"merged {result.Parts} parts into {store.File}: {result.RowsRead.ToString("N0", Inv)} rows read, " +
+            if (r.GetValue(json))
+                JsonOutput.Print(stdout, new System.Text.Json.Nodes.JsonObject
+                {
+                    ["results"] = outPath, ["parts"] = result.Parts, ["rows_read"] = result.RowsRead, ["rows_added"] = result.RowsAdded,
+                    ["rows"] = store.Count(), ["conflicts"] = result.Conflicts,
+                });
+            else stdout.WriteLine($"merged {result.Parts} parts into {store.File}: {result.RowsRead.ToString("N0", Inv)} rows read, " +
                 $"{result.RowsAdded.ToString("N0", Inv)} added, {(result.RowsRead - result.RowsAdded).ToString("N0", Inv)} already there; {store.Count().ToString("N0", Inv)} rows in all");
             if (result.Conflicts > 0)
             {

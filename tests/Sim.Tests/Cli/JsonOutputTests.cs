@@ -69,4 +69,20 @@ public class JsonOutputTests
         Assert.Equal(16, k.GetProperty("gpus").GetInt32());
         Assert.Equal(k.GetProperty("stages").EnumerateArray().Sum(x => x.GetProperty("seconds").GetDouble()), k.GetProperty("total_seconds").GetDouble(), 1);
     }
+
+    [Fact]
+    public void Sweep_and_merge_report_json()
+    {
+        using var d = new SweepTests.SweepDir();
+        var r = CliRunner.Run("sweep", d.Sweep, "--out", d.Path("a.duckdb"), "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var j = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal(32, j.GetProperty("configurations").GetInt64());
+        Assert.Equal(j.GetProperty("ok").GetInt64() + j.GetProperty("infeasible").GetInt64() + j.GetProperty("errors").GetInt64(), j.GetProperty("computed").GetInt64());
+        var m = CliRunner.Run("sweep", "merge", d.Path("m.duckdb"), d.Path("a.duckdb"), "--json");
+        Assert.Equal(0, m.ExitCode);
+        var k = JsonDocument.Parse(m.Stdout).RootElement;
+        Assert.Equal(32, k.GetProperty("rows_added").GetInt64());
+        Assert.Equal(0, k.GetProperty("conflicts").GetInt64());
+    }
 }
