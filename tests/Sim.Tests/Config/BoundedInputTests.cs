@@ -14,6 +14,21 @@ public class BoundedInputTests
     }
 
     [Fact]
+    public void A_fifo_that_nobody_writes_is_refused_after_the_timeout_not_waited_for_for_ever()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // no FIFOs to make
+        using var dir = new Fixtures.TempDir();
+        var fifo = dir.Path + "/silent.yaml";
+        using (var mk = System.Diagnostics.Process.Start("mkfifo", [fifo])) mk.WaitForExit();
+        Sim.Config.InputFile.Timeout.Value = 1;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = CliRunner.Run("predict", fifo, Fixtures.Repo("workloads/dlrm-small.yaml"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("silent.yaml: no complete input within 1 s", r.Stderr);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 20);
+    }
+
+    [Fact]
     public void A_workload_too_large_to_parse_in_bounded_memory_is_refused_before_it_is_read()
     {
         using var dir = new Fixtures.TempDir();
