@@ -64,8 +64,7 @@ public static partial class JsonInput
         if (Unmapped().Match(e.Message) is { Success: true } u)
         {
             var name = u.Groups[1].Value;
-            var near = known.Select(k => (k, d: Distance(k, name))).Where(x => x.d <= Math.Max(2, name.Length / 4))
-                .OrderBy(x => x.d).ThenBy(x => x.k, StringComparer.Ordinal).Select(x => x.k).FirstOrDefault();
+            var near = Spelling.Nearest(known, name);
             var field = path.EndsWith(name, StringComparison.Ordinal) ? path : path.Length == 0 ? name : $"{path}.{name}";
             return new SimInputException(shown, line, col, field, "unknown field" + (near is null ? "" : $"; did you mean '{near}'?"));
         }
@@ -89,20 +88,5 @@ public static partial class JsonInput
         }
         Walk(JsonNode.Parse(schemaJson));
         return names;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

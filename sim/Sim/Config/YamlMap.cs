@@ -72,22 +72,7 @@ public sealed class YamlMap
     {
         const int prefix = 5;
         var samePrefix = a.Length >= prefix && b.Length >= prefix && string.CompareOrdinal(a, 0, b, 0, prefix) == 0;
-        return samePrefix || Levenshtein(a, b) <= Math.Max(2, b.Length / 4);
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
+        return samePrefix || Spelling.Distance(a, b) <= Math.Max(2, b.Length / 4);
     }
 
     // ---- scalars -------------------------------------------------------------------------------

@@ -92,21 +92,10 @@ public static class TorchRecPlan
         foreach (var (key, _) in o)
         {
             if (known.Contains(key)) continue;
-            var near = known.OrderBy(k => Levenshtein(k, key)).First();
+            var near = Spelling.Nearest(known, key);
             var at = field.Length == 0 ? key : $"{field}.{key}";
-            throw new SimInputException(file, at, $"unknown field" + (Levenshtein(near, key) <= Math.Max(2, key.Length / 4) ? $"; did you mean '{near}'?" : $" (known here: {string.Join(", ", known)})"));
+            throw new SimInputException(file, at, "unknown field" + (near is not null ? $"; did you mean '{near}'?" : $" (known here: {string.Join(", ", known)})"));
         }
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j], d[i, j - 1]) + 1, d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
     }
 
     private static TablePlan ReadTable(string file, string field, JsonObject o, EmbeddingTable table, Cluster cluster)
