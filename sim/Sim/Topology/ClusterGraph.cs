@@ -11,8 +11,8 @@ namespace Sim.Topology;
 /// </summary>
 public sealed class ClusterGraph
 {
-    private readonly FabricVertex[] _vertices;
-    private readonly FabricLink[] _links;
+    private readonly ClusterVertex[] _vertices;
+    private readonly ClusterLink[] _links;
     private readonly int[] _gpuVertex;
     private readonly bool[] _forwards;
 
@@ -20,9 +20,9 @@ public sealed class ClusterGraph
     public FabricSpec Fabric { get; }
     /// <summary>The resolved scale-out (switch counts, bandwidths); null for hand-built graphs.</summary>
     public ScaleOutShape? ScaleOut { get; }
-    public IBidirectionalGraph<int, FabricLink> Graph { get; }
-    public IReadOnlyList<FabricVertex> Vertices => _vertices;
-    public IReadOnlyList<FabricLink> Links => _links;
+    public IBidirectionalGraph<int, ClusterLink> Graph { get; }
+    public IReadOnlyList<ClusterVertex> Vertices => _vertices;
+    public IReadOnlyList<ClusterLink> Links => _links;
     public int WorldSize => _gpuVertex.Length;
 
     // Compressed adjacency: out-links of v are OutIds[OutStart[v] .. OutStart[v+1]).
@@ -35,11 +35,11 @@ public sealed class ClusterGraph
     internal int[] LinkTarget { get; }
     internal double[] LinkLatency { get; }
 
-    internal ClusterGraph(Cluster cluster, FabricSpec fabric, ScaleOutShape? scaleOut, FabricVertex[] vertices, FabricLink[] links, int[] gpuVertex, bool[] forwards)
+    internal ClusterGraph(Cluster cluster, FabricSpec fabric, ScaleOutShape? scaleOut, ClusterVertex[] vertices, ClusterLink[] links, int[] gpuVertex, bool[] forwards)
     {
         Cluster = cluster; Fabric = fabric; ScaleOut = scaleOut;
         _vertices = vertices; _links = links; _gpuVertex = gpuVertex; _forwards = forwards;
-        var g = new BidirectionalGraph<int, FabricLink>(allowParallelEdges: true, vertexCapacity: vertices.Length, edgeCapacity: 4);
+        var g = new BidirectionalGraph<int, ClusterLink>(allowParallelEdges: true, vertexCapacity: vertices.Length, edgeCapacity: 4);
         for (var v = 0; v < vertices.Length; v++) g.AddVertex(v);
         g.AddEdgeRange(links);
         Graph = g;
@@ -50,7 +50,7 @@ public sealed class ClusterGraph
         LinkLatency = links.Select(l => l.LatencySeconds).ToArray();
     }
 
-    private static (int[] Start, int[] Ids) Adjacency(int vertexCount, FabricLink[] links, Func<FabricLink, int> key)
+    private static (int[] Start, int[] Ids) Adjacency(int vertexCount, ClusterLink[] links, Func<ClusterLink, int> key)
     {
         var start = new int[vertexCount + 1];
         foreach (var l in links) start[key(l) + 1]++;
@@ -68,12 +68,12 @@ public sealed class ClusterGraph
     internal ClusterGraph WithLinkSpeeds(IReadOnlyList<double> factors)
     {
         var newId = new int[_links.Length];
-        var kept = new List<FabricLink>(_links.Length);
+        var kept = new List<ClusterLink>(_links.Length);
         foreach (var l in _links)
         {
             if (factors[l.Id] <= 0) { newId[l.Id] = -1; continue; }
             newId[l.Id] = kept.Count;
-            kept.Add(new FabricLink(kept.Count, l.Source, l.Target, l.BytesPerSecond * factors[l.Id], l.LatencySeconds, l.TierName));
+            kept.Add(new ClusterLink(kept.Count, l.Source, l.Target, l.BytesPerSecond * factors[l.Id], l.LatencySeconds, l.TierName));
         }
         foreach (var l in _links)
             if (newId[l.Id] >= 0 && l.ReverseId >= 0 && newId[l.ReverseId] >= 0) kept[newId[l.Id]].ReverseId = newId[l.ReverseId];
@@ -88,7 +88,7 @@ public sealed class ClusterGraph
     /// </summary>
     public bool Forwards(int vertex) => _forwards[vertex];
 
-    public IEnumerable<FabricLink> OutLinks(int vertex)
+    public IEnumerable<ClusterLink> OutLinks(int vertex)
     {
         for (var i = OutStart[vertex]; i < OutStart[vertex + 1]; i++) yield return _links[OutIds[i]];
     }

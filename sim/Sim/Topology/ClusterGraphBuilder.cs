@@ -9,8 +9,8 @@ namespace Sim.Topology;
 /// </summary>
 public sealed class ClusterGraphBuilder
 {
-    private readonly List<FabricVertex> _vertices = [];
-    private readonly List<FabricLink> _links = [];
+    private readonly List<ClusterVertex> _vertices = [];
+    private readonly List<ClusterLink> _links = [];
     private readonly List<bool> _forwards = [];
     private readonly int[] _gpuVertex;
 
@@ -47,7 +47,7 @@ public sealed class ClusterGraphBuilder
     private int Add(VertexKind kind, string name, int node, int pod, int rank, bool forwards)
     {
         var id = _vertices.Count;
-        _vertices.Add(new FabricVertex(id, kind, name, node, pod, rank));
+        _vertices.Add(new ClusterVertex(id, kind, name, node, pod, rank));
         _forwards.Add(forwards);
         return id;
     }
@@ -56,7 +56,7 @@ public sealed class ClusterGraphBuilder
     public int AddLink(int from, int to, double bytesPerSecond, double latencySeconds, string tierName)
     {
         var id = _links.Count;
-        _links.Add(new FabricLink(id, from, to, bytesPerSecond, latencySeconds, tierName));
+        _links.Add(new ClusterLink(id, from, to, bytesPerSecond, latencySeconds, tierName));
         return id;
     }
 

@@ -69,7 +69,7 @@ public sealed record GraphLayout(string Title, bool Summarised, IReadOnlyList<La
     }
 
     /// <summary>The group a vertex is drawn in: itself, its node, or its pod's nodes or switches of one kind.</summary>
-    private static (string Key, string Label, VertexKind Kind, int Level, bool Count) Key(FabricVertex v, bool detailed, bool perPod, Cluster c, int nodesPerPod)
+    private static (string Key, string Label, VertexKind Kind, int Level, bool Count) Key(ClusterVertex v, bool detailed, bool perPod, Cluster c, int nodesPerPod)
     {
         if (detailed) return ($"v{v.Id}", v.Name, v.Kind, v.Kind.Level(), false);
         var inNode = v.Node >= 0;

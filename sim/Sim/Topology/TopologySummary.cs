@@ -64,7 +64,7 @@ public sealed record TopologySummary(
         if (links.Count == 0) return null;
         var v = g.Vertices;
         // The upward links of each tier, i.e. the cut every GPU's traffic must cross to use the tier.
-        Func<FabricLink, bool>? up = tier switch
+        Func<ClusterLink, bool>? up = tier switch
         {
             TierNames.NvLink or TierNames.Pcie => l => v[l.Source].Kind == VertexKind.Gpu,
             TierNames.Nic => l => v[l.Source].Kind == VertexKind.Nic,

@@ -136,7 +136,7 @@ public sealed class ShortestPathSearch
     internal int PredLink(int k) => _predLink[k];
 
     /// <summary>Whether link <paramref name="e"/> lies on some shortest path from the source.</summary>
-    public bool IsTight(FabricLink e)
+    public bool IsTight(ClusterLink e)
     {
         foreach (var l in TightInLinks(e.Target))
             if (l == e.Id) return true;

@@ -6,7 +6,7 @@ namespace Sim.Topology;
 /// One direction of a physical link in the cluster graph (a QuikGraph edge between vertex ids).
 /// <see cref="ReverseId"/> is the other direction of the same cable, or -1 for a one-way link.
 /// </summary>
-public sealed class FabricLink : IEdge<int>
+public sealed class ClusterLink : IEdge<int>
 {
     public int Id { get; }
     public int Source { get; }
@@ -17,7 +17,7 @@ public sealed class FabricLink : IEdge<int>
     public LinkTier Tier { get; }
     public int ReverseId { get; internal set; } = -1;
 
-    public FabricLink(int id, int source, int target, double bytesPerSecond, double latencySeconds, string tierName)
+    public ClusterLink(int id, int source, int target, double bytesPerSecond, double latencySeconds, string tierName)
     {
         if (!(bytesPerSecond > 0) || !double.IsFinite(bytesPerSecond))
             throw new ArgumentOutOfRangeException(nameof(bytesPerSecond), $"link {source}->{target} needs a positive finite bandwidth");
