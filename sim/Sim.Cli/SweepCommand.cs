@@ -108,28 +108,33 @@ public static class SweepCommand
     public const long DefaultMaxConfigurations = 1_000_000;
 
     /// <summary>Before the work: how many configurations, and what one costs (the base configuration, timed after a warm-up run).</summary>
-    private static void Announce(SweepSpec spec, SweepOptions options, TextWriter stderr)
+    /// <summary>
+    /// Before the work: how many configurations, and what one costs (the base configuration, timed once its plan is made
+    /// and the code is warm). The warm evaluator, its inputs and its plan go on to the run.
+    /// </summary>
+    private static SweepEvaluator Announce(SweepSpec spec, SweepOptions options, TextWriter stderr)
     {
         var count = spec.Count / options.Shard.Count;
-        var inputs = SweepInputs.Load(spec, options.Predictor);
-        var point = inputs.BasePoint(spec.Planner, spec.Overlap, options.Mode ?? spec.Mode);
-        var evaluator = new SweepEvaluator(inputs);
+        var evaluator = new SweepEvaluator(SweepInputs.Load(spec, options.Predictor));
+        var point = evaluator.Inputs.BasePoint(spec.Planner, spec.Overlap, options.Mode ?? spec.Mode);
         evaluator.Evaluate(point);
-        evaluator.ClearCache();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         evaluator.Evaluate(point);
         var each = clock.Elapsed.TotalSeconds;
         stderr.WriteLine($"sweep {spec.Name}: {(options.Shard.Count > 1 ? "about " : "")}{count.ToString("N0", Inv)} configurations on {options.Threads} thread(s); " +
-            $"the base configuration takes {Units.Seconds(each)}: {SweepEta.Duration(each * count / Math.Max(1, options.Threads))} in all, roughly (configurations already stored are skipped)");
+            $"the base configuration takes {Units.Seconds(each)} once planned: {SweepEta.Duration(each * count / Math.Max(1, options.Threads))} in all, roughly " +
+            "(more where the axes change the plan; configurations already stored are skipped)");
+        return evaluator;
     }
 
     private static int Run(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, bool json, TextWriter stdout, TextWriter stderr)
     {
-        Announce(spec, options, stderr);
-        return RemovedOnFailure(outPath, () => RunInto(spec, outPath, options, csv, parquet, json, stdout, stderr), keepRows: true);
+        var evaluator = Announce(spec, options, stderr);
+        return RemovedOnFailure(outPath, () => RunInto(spec, outPath, options, evaluator, csv, parquet, json, stdout, stderr), keepRows: true);
     }
 
-    private static int RunInto(SweepSpec spec, string outPath, SweepOptions options, string? csv, string? parquet, bool json, TextWriter stdout, TextWriter stderr)
+    private static int RunInto(SweepSpec spec, string outPath, SweepOptions options, SweepEvaluator evaluator, string? csv, string? parquet, bool json,
+        TextWriter stdout, TextWriter stderr)
     {
         using var store = ResultStore.Open(outPath);
         using var cts = new CancellationTokenSource();
@@ -145,8 +150,8 @@ public static class SweepCommand
         try
         {
             summary = ShowProgress(stderr)
-                ? RunWithProgressBar(spec, store, options, cts.Token, stderr)
-                : SweepRunner.Run(spec, store, options, PlainProgress(spec, stderr), cts.Token);
+                ? RunWithProgressBar(spec, store, options, evaluator, cts.Token, stderr)
+                : SweepRunner.Run(spec, store, options, PlainProgress(spec, stderr), cts.Token, evaluator);
         }
         finally
         {
@@ -221,7 +226,7 @@ public static class SweepCommand
         });
     }
 
-    private static SweepSummary RunWithProgressBar(SweepSpec spec, ResultStore store, SweepOptions options, CancellationToken cancel, TextWriter stderr)
+    private static SweepSummary RunWithProgressBar(SweepSpec spec, ResultStore store, SweepOptions options, SweepEvaluator evaluator, CancellationToken cancel, TextWriter stderr)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
         SweepSummary? summary = null;
@@ -246,7 +251,7 @@ public static class SweepCommand
                         task.Description = $"{name}: {eta.Text(p.Done)}";
                     }
                 });
-                summary = SweepRunner.Run(spec, store, options, progress, cancel);
+                summary = SweepRunner.Run(spec, store, options, progress, cancel, evaluator);
                 task.Value = task.MaxValue;
             });
         return summary!;

@@ -33,12 +33,15 @@ public sealed record SweepSummary(long Configurations, long AlreadyStored, long 
 /// </summary>
 public static class SweepRunner
 {
+    /// <param name="evaluator">an evaluator over this sweep's inputs that is already warm (the CLI times one configuration
+    /// before it starts); null: the inputs are loaded here.</param>
     public static SweepSummary Run(SweepSpec spec, ResultStore store, SweepOptions options, IProgress<SweepProgress>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, SweepEvaluator? evaluator = null)
     {
         var started = DateTime.UtcNow;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var inputs = SweepInputs.Load(spec, options.Predictor);
+        evaluator ??= new SweepEvaluator(SweepInputs.Load(spec, options.Predictor));
+        var inputs = evaluator.Inputs;
         // Points stream from the axes and are checked against the store a batch at a time: memory stays bounded by a
         // chunk, whatever the sweep's size. The total for progress is an estimate until the stream ends.
         var points = SweepExpansion.Stream(spec, inputs, options.Mode, options.Shard);
@@ -55,7 +58,6 @@ public static class SweepRunner
             }
         }
 
-        var evaluator = new SweepEvaluator(inputs);
         long done = 0, ok = 0, infeasible = 0, errors = 0, evaluated = 0;
         var interrupted = false;
         var estimate = Math.Max(1, spec.Count / Math.Max(1, options.Shard.Count) - store.Count());
