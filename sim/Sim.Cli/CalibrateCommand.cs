@@ -15,7 +15,7 @@ namespace Sim.Cli;
 public static class CalibrateCommand
 {
     public static IReadOnlyList<MeasurementFile> ReadMeasurements(IEnumerable<string> paths) =>
-        paths.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray() : new[] { p })
+        InputPaths.Files(paths, "*.json")
              .SelectMany(p => MeasurementJson.ReadFile(p).Select(m => new MeasurementFile(YamlDocument.DisplayName(p), m)))
              .ToList();
 

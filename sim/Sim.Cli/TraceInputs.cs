@@ -33,9 +33,7 @@ public static class TraceInputs
     /// <summary>Reads the files (folders: every *.json and *.json.gz in them), saying each as it goes on stderr.</summary>
     public static IReadOnlyList<KinetoTrace> Read(IEnumerable<string> paths)
     {
-        var files = paths.SelectMany(p => Directory.Exists(p)
-            ? Directory.GetFiles(p, "*.json", SearchOption.AllDirectories).Concat(Directory.GetFiles(p, "*.json.gz", SearchOption.AllDirectories)).Order(StringComparer.Ordinal).ToArray()
-            : [p]).ToList();
+        var files = InputPaths.Files(paths, "*.json", "*.json.gz").ToList();
         var traces = new List<KinetoTrace>();
         foreach (var f in files)
         {

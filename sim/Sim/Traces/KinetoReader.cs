@@ -64,10 +64,12 @@ public static class KinetoReader
                     }
                     break;
                 case "deviceProperties":
-                    collector.DeviceProperties(chunks.NextValue(), chunks.Offset);
+                    var devicePropertiesAt = chunks.Offset;
+                    collector.DeviceProperties(chunks.NextValue(), devicePropertiesAt);
                     break;
                 case "distributedInfo":
-                    collector.DistributedInfo(chunks.NextValue(), chunks.Offset);
+                    var distributedInfoAt = chunks.Offset;
+                    collector.DistributedInfo(chunks.NextValue(), distributedInfoAt);
                     break;
                 case "cuda_runtime_version":
                     collector.CudaRuntime(chunks.NextValue());

@@ -26,7 +26,7 @@ public static class TraceMeasurements
         string stack, string optimizer, string commandLine)
     {
         var inputs = new[] { MeasurementInput.FromFile("topology", topologyPath), MeasurementInput.FromFile("workload", workloadPath), MeasurementInput.FromFile("plan", planPath) };
-        var workload = WorkloadLoader.Parse(InputFile.ReadText(workloadPath, YamlDocument.DisplayName(workloadPath)), YamlDocument.DisplayName(workloadPath));
+        var workload = WorkloadLoader.Load(workloadPath);
         var world = traces.Count;
         var e2e = TracePhases.Measure(traces, workload.GlobalBatchSize);
         var settings = new RunSettings(inputs[0].Name, inputs[1].Name, inputs[2].Name, world, workload.GlobalBatchSize, workload.GlobalBatchSize / Math.Max(world, 1),
