@@ -12,12 +12,19 @@ public sealed class YamlMap
 {
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
     /// <summary>Keys asked about with <see cref="Has"/>: a field read only when present is optional (for the schema).</summary>
-    private readonly HashSet<string> _probed = new(StringComparer.Ordinal);
+    /// <remarks>Kept only while a <see cref="SchemaRecorder"/> listens: ordinary loads pay nothing for it.</remarks>
+    private HashSet<string>? _probed;
     private static int s_nextId;
-    private readonly int _id = Interlocked.Increment(ref s_nextId);
+    private readonly int _id = SchemaRecorder.Current is null ? 0 : Interlocked.Increment(ref s_nextId);
 
     /// <summary>For <see cref="SchemaRecorder"/>: this instance, when the field is read unconditionally.</summary>
-    private int? Req(string key) => _probed.Contains(key) ? null : _id;
+    private int? Req(string key) => _probed?.Contains(key) == true ? null : _id;
+
+    /// <summary>Notes that <paramref name="key"/> is asked about, not required (for the schema; only while recording).</summary>
+    private void Probe(string key)
+    {
+        if (SchemaRecorder.Current is not null) (_probed ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+    }
 
     public string File { get; }
     public YamlMappingNode Node { get; }
@@ -47,7 +54,7 @@ public sealed class YamlMap
 
     public bool Has(string key)
     {
-        _probed.Add(key);
+        Probe(key);
         return TryGet(key) is not null;
     }
 
@@ -94,7 +101,7 @@ public sealed class YamlMap
     public string? OptionalString(string key)
     {
         SchemaRecorder.Current?.Scalar(FieldPath(key), "string", null);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return TryGet(key) is { } ? RequireString(key) : null;
     }
 
@@ -108,7 +115,7 @@ public sealed class YamlMap
     public double OptionalDouble(string key, double fallback, double min = double.NegativeInfinity, bool minExclusive = false, double max = double.PositiveInfinity)
     {
         SchemaRecorder.Current?.Scalar(FieldPath(key), "number", null, min, minExclusive, max);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return TryGet(key) is { } n ? ParseDouble(key, Scalar(key, n), min, minExclusive, max) : fallback;
     }
 
@@ -133,7 +140,7 @@ public sealed class YamlMap
     public long OptionalLong(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
         SchemaRecorder.Current?.Scalar(FieldPath(key), "integer", null, min, false, max);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return TryGet(key) is { } n ? ParseLong(FieldPath(key), Scalar(key, n), min, max) : fallback;
     }
 
@@ -143,7 +150,7 @@ public sealed class YamlMap
     public bool OptionalBool(string key, bool fallback)
     {
         SchemaRecorder.Current?.Scalar(FieldPath(key), "boolean", null);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         if (TryGet(key) is not { } n) return fallback;
         var s = Scalar(key, n);
         return s.Value switch
@@ -165,7 +172,7 @@ public sealed class YamlMap
     public T OptionalEnum<T>(string key, IReadOnlyDictionary<string, T> words, T fallback)
     {
         SchemaRecorder.Current?.Scalar(FieldPath(key), "string", null, words: words.Keys);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return TryGet(key) is { } n ? ParseEnum(FieldPath(key), Scalar(key, n), words) : fallback;
     }
 
@@ -187,7 +194,7 @@ public sealed class YamlMap
     public YamlMap? OptionalMap(string key)
     {
         SchemaRecorder.Current?.Object(FieldPath(key), null);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return TryGet(key) is { } n ? AsMap(n, FieldPath(key)) : null;
     }
 
@@ -212,7 +219,7 @@ public sealed class YamlMap
     public IReadOnlyList<YamlNode>? OptionalList(string key, bool allowEmpty = false)
     {
         SchemaRecorder.Current?.Array(FieldPath(key), null);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         return Has(key) ? RequireList(key, allowEmpty) : null;
     }
 
@@ -226,7 +233,7 @@ public sealed class YamlMap
     public long[]? OptionalLongList(string key, long min, long max, bool allowEmpty = false)
     {
         SchemaRecorder.Current?.Array(FieldPath(key), null);
-        _probed.Add(key); // optional: a read of it below is not a requirement
+        Probe(key); // optional: a read of it below is not a requirement
         SchemaRecorder.Current?.Scalar(FieldPath(key) + "[0]", "integer", Req(key), min, false, max);
         return Has(key) ? RequireLongList(key, min, max, allowEmpty) : null;
     }
