@@ -271,22 +271,24 @@ public static class SweepCommand
         stdout.WriteLine($"sweep {spec.Name}: {spec.Count.ToString("N0", Inv)} configurations of {inputs.Workload.Name} ({inputs.Workload.Tables.Count} tables) " +
             $"on {inputs.Cluster.Name} ({inputs.Cluster.WorldSize} GPUs in the base), analytical mode, {seconds.ToString("0.#", Inv)} s per measurement");
         var r = SweepBenchmark.Run(spec, threads, seconds);
-        stdout.WriteLine($"whole rows, 1 thread:   {r.ConfigurationsPerSecondOneThread.ToString("N0", Inv)} configurations/s per core (goal 10,000)");
+        stdout.WriteLine($"whole rows, 1 thread:   {r.ConfigurationsPerSecondOneThread.ToString("N0", Inv)} configurations/s per core (goal 50,000), {(r.BytesAllocatedPerConfiguration / 1024).ToString("N1", Inv)} KiB allocated per configuration");
         if (threads > 1)
             stdout.WriteLine($"whole rows, {threads} threads:  {r.ConfigurationsPerSecondAllThreads.ToString("N0", Inv)} configurations/s " +
                 $"({(r.ConfigurationsPerSecondAllThreads / threads).ToString("N0", Inv)} per thread)");
         stdout.WriteLine($"IterationSeconds alone (plan ready): {r.IterationSecondsOnlyPerSecond.ToString("N0", Inv)} predictions/s per core");
         var s = r.Stages;
         var console = Terminal.For(stdout);
-        var table = new Table().AddColumn("stage (fresh plan per row)").AddColumn(new TableColumn("per configuration").RightAligned()).AddColumn(new TableColumn("share").RightAligned());
-        void Row(string name, double v) => table.AddRow(name, Units.Seconds(v), (v / s.Total).ToString("P1", Inv));
-        Row("planner (Scenario.MakePlan)", s.Plan);
-        Row("memory model (MemoryModel.PerRank)", s.Memory);
-        Row("iteration DAG (IterationGraph.Build)", s.GraphBuild);
-        Row("longest path (Timeline.Analytical)", s.Timeline);
-        Row("report (Prediction.From: critical path, per-rank sums)", s.Report);
-        Row("key (SHA-256)", s.Key);
-        table.AddRow("[bold]total[/]", $"[bold]{Units.Seconds(s.Total)}[/]", "100.0 %");
+        var table = new Table().AddColumn("stage (fresh plan per row)").AddColumn(new TableColumn("per configuration").RightAligned()).AddColumn(new TableColumn("share").RightAligned())
+            .AddColumn(new TableColumn("allocated").RightAligned());
+        static string KiB(double b) => $"{(b / 1024).ToString("N1", Inv)} KiB";
+        void Row(string name, double v, int i) => table.AddRow(name, Units.Seconds(v), (v / s.Total).ToString("P1", Inv), KiB(s.Bytes[i]));
+        Row("planner (Scenario.MakePlan)", s.Plan, 0);
+        Row("memory model (MemoryModel.PerRank)", s.Memory, 1);
+        Row("iteration DAG (IterationGraph.Build)", s.GraphBuild, 2);
+        Row("longest path (Timeline.Analytical)", s.Timeline, 3);
+        Row("report (Prediction.From: critical path, per-rank sums)", s.Report, 4);
+        Row("key (SHA-256)", s.Key, 5);
+        table.AddRow("[bold]total[/]", $"[bold]{Units.Seconds(s.Total)}[/]", "100.0 %", $"[bold]{KiB(s.Bytes.Sum())}[/]");
         console.Write(table);
         stdout.WriteLine($"{Environment.ProcessorCount} cores on this machine; nothing was written");
         return 0;

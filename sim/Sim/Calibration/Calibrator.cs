@@ -181,7 +181,7 @@ public static class Calibrator
     {
         if (runs.Count == 0) return p.RowSplitBucketiseSeconds;
         var bare = p with { RowSplitBucketiseSeconds = 0, PhaseCorrections = new Dictionary<string, PhaseCorrection>() };
-        var i = Phases.All.ToList().IndexOf(Phases.InputDistribution);
+        var i = Phases.IndexOf(Phases.InputDistribution);
         double sxy = 0, sxx = 0;
         foreach (var r in runs)
         {

@@ -67,34 +67,47 @@ public sealed class AllToAllDemand : IAllToAllSplits
         return (to + from) * (World - 1);
     }
 
-    public bool IsEmpty => ToEachPeer.All(v => v == 0) && FromEachPeer.All(v => v == 0);
+    public bool IsEmpty => !ToEachPeer.AsSpan().ContainsAnyExcept(0.0) && !FromEachPeer.AsSpan().ContainsAnyExcept(0.0);
 
     /// <summary>Per rank, bytes sent and received over each tier (excluding the local message).</summary>
     public TierBytes[] PerRank(Cluster cluster)
     {
-        var w = World;
-        var g = cluster.GpusPerNode;
+        var sums = Tiers(cluster);
+        var result = new TierBytes[World];
+        for (var r = 0; r < result.Length; r++) result[r] = sums.Of(r);
+        return result;
+    }
+
+    /// <summary>The per-node sums from which any rank's <see cref="TierBytes"/> follow in O(1) (no per-rank array).</summary>
+    public TierSums Tiers(Cluster cluster)
+    {
         double sumTo = 0, sumFrom = 0;
         var nodeTo = new double[cluster.Nodes];
         var nodeFrom = new double[cluster.Nodes];
-        for (var r = 0; r < w; r++)
+        for (var r = 0; r < World; r++)
         {
             sumTo += ToEachPeer[r]; sumFrom += FromEachPeer[r];
             nodeTo[cluster.NodeOf(r)] += ToEachPeer[r];
             nodeFrom[cluster.NodeOf(r)] += FromEachPeer[r];
         }
-        var result = new TierBytes[w];
-        for (var r = 0; r < w; r++)
+        return new TierSums(this, cluster, sumTo, sumFrom, nodeTo, nodeFrom);
+    }
+
+    public readonly struct TierSums(AllToAllDemand d, Cluster cluster, double sumTo, double sumFrom, double[] nodeTo, double[] nodeFrom)
+    {
+        public TierBytes Of(int r) => Of(r, cluster.NodeOf(r));
+
+        /// <summary>Rank <paramref name="r"/>'s bytes, given its node <paramref name="n"/> (loops over nodes skip the division).</summary>
+        public TierBytes Of(int r, int n)
         {
-            var n = cluster.NodeOf(r);
+            int w = d.World, g = cluster.GpusPerNode;
             // r sends ToEachPeer[r] to each peer, plus FromEachPeer[o] to each other owner o.
-            var sendIntra = ToEachPeer[r] * (g - 1) + (nodeFrom[n] - FromEachPeer[r]);
-            var sendInter = ToEachPeer[r] * (w - g) + (sumFrom - nodeFrom[n]);
-            var recvIntra = FromEachPeer[r] * (g - 1) + (nodeTo[n] - ToEachPeer[r]);
-            var recvInter = FromEachPeer[r] * (w - g) + (sumTo - nodeTo[n]);
-            result[r] = new TierBytes(sendIntra, sendInter, recvIntra, recvInter);
+            var sendIntra = d.ToEachPeer[r] * (g - 1) + (nodeFrom[n] - d.FromEachPeer[r]);
+            var sendInter = d.ToEachPeer[r] * (w - g) + (sumFrom - nodeFrom[n]);
+            var recvIntra = d.FromEachPeer[r] * (g - 1) + (nodeTo[n] - d.ToEachPeer[r]);
+            var recvInter = d.FromEachPeer[r] * (w - g) + (sumTo - nodeTo[n]);
+            return new TierBytes(sendIntra, sendInter, recvIntra, recvInter);
         }
-        return result;
     }
 }
 

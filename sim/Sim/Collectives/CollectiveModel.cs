@@ -20,20 +20,21 @@ public static class CollectiveModel
     /// <summary>Per-rank all-to-all time: each rank's tiers in parallel; the slowest rank sets the collective.</summary>
     public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
     {
-        var perRank = demand.PerRank(c);
-        var times = new double[perRank.Length];
+        var tiers = demand.Tiers(c);
+        var times = new double[demand.World];
         if (c.WorldSize == 1 || demand.IsEmpty) return times;
         var uplinks = FabricBottleneck.For(c)?.AllToAllSeconds(demand, Efficiency(p, LinkTier.ScaleOut));
         // The link figures are read once (this runs for every all-to-all of every sweep row).
         double intraLatency = c.IntraNode.LatencySeconds, intraRate = c.IntraNode.BytesPerSecond * Efficiency(p, LinkTier.IntraNode);
         double interLatency = c.ScaleOut.LatencySeconds, interRate = c.ScaleOut.BytesPerSecond * Efficiency(p, LinkTier.ScaleOut);
-        for (var r = 0; r < perRank.Length; r++)
+        var (multiNode, overhead, g) = (c.Nodes > 1, p.CollectiveOverheadSeconds, c.GpusPerNode);
+        for (var r = 0; r < times.Length; r++)
         {
-            var t = perRank[r];
+            var t = tiers.Of(r, r / g);
             var intra = TierSeconds(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
-            var inter = c.Nodes > 1 ? TierSeconds(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
+            var inter = multiNode ? TierSeconds(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
             if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
-            times[r] = Math.Max(intra, inter) + p.CollectiveOverheadSeconds;
+            times[r] = Math.Max(intra, inter) + overhead;
         }
         return times;
     }

@@ -72,8 +72,11 @@ public sealed record CostParameters
         PhaseCorrections.TryGetValue(phase, out var c) ? c : PhaseCorrection.None;
 
     /// <summary>The fitted collective for an op at a GPU count, if calibration measured it.</summary>
-    public CollectiveFit? Fit(string op, int worldSize) =>
-        CollectiveFits.FirstOrDefault(f => f.Op == op && f.WorldSize == worldSize);
+    public CollectiveFit? Fit(string op, int worldSize)
+    {
+        foreach (var f in CollectiveFits) if (f.Op == op && f.WorldSize == worldSize) return f;
+        return null;
+    }
 }
 
 /// <summary>seconds = OffsetSeconds + Scale · modelled seconds (never below 0; 0 stays 0).</summary>

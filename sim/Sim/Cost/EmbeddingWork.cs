@@ -64,6 +64,22 @@ public sealed class EmbeddingWork
         PooledElements = new AllToAllDemand(world);
     }
 
+    /// <summary>
+    /// The work of (cluster, workload, plan), computed once per plan table list and <see cref="WorkKey"/> (everything
+    /// else <see cref="Compute"/> reads): a sweep's rows that share a plan share its embedding work. Callers must not
+    /// change the arrays of the result.
+    /// </summary>
+    public static EmbeddingWork Of(Cluster cluster, DlrmWorkload workload, ShardingPlan plan)
+    {
+        var key = new WorkKey(cluster.WorldSize, cluster.Host.Ssd, workload.GlobalBatchSize, workload.Optimizer, workload.Precision.Index);
+        return PlanMemo<WorkKey, EmbeddingWork>.Get(Memo, plan.Tables, key, () => Compute(cluster, workload, plan));
+    }
+
+    /// <summary>What <see cref="Compute"/> reads besides the plan's tables; keep it in step with that method.</summary>
+    private readonly record struct WorkKey(int World, Hardware.SsdSpec? Ssd, long GlobalBatch, Optimizer Optimizer, DType IndexPrecision);
+
+    private static readonly PlanMemo<WorkKey, EmbeddingWork>.Table Memo = new();
+
     public static EmbeddingWork Compute(Cluster cluster, DlrmWorkload workload, ShardingPlan plan)
     {
         var world = cluster.WorldSize;

@@ -11,21 +11,22 @@ public static class CriticalPath
 {
     public static IReadOnlyList<PathSegment> Walk(Timeline t)
     {
-        var tasks = t.Graph.Tasks;
+        var shape = t.Graph.Shape;
         var path = new List<PathSegment>();
-        if (tasks.Count == 0) return path;
+        if (shape.Count == 0) return path;
         var current = 0;
-        for (var i = 1; i < tasks.Count; i++) if (t.Finish[i] > t.Finish[current]) current = i;
+        for (var i = 1; i < shape.Count; i++) if (t.Finish[i] > t.Finish[current]) current = i;
         var rank = RankOf(t, current, -1);
         while (current >= 0)
         {
-            var task = tasks[current];
-            path.Add(new PathSegment(current, task.Phase, rank, t.FinishFor(current, rank) - t.Start[current], Phases.IsCommunication(task.Phase)));
-            var ctx = task.Kind == TaskKind.Compute ? task.Rank : -1;
+            var phase = shape.PhaseOf[current];
+            path.Add(new PathSegment(current, phase, rank, t.FinishFor(current, rank) - t.Start[current], Phases.IsCommunication(phase)));
+            var ctx = shape.KindOf[current] == TaskKind.Compute ? shape.RankOf[current] : -1;
             int pred = -1;
             var best = double.NegativeInfinity;
-            foreach (var d in task.Dependencies)
+            for (var k = shape.DependencyStart[current]; k < shape.DependencyStart[current + 1]; k++)
             {
+                var d = shape.Dependencies[k];
                 var f = t.FinishFor(d, ctx);
                 if (f > best) { best = f; pred = d; }
             }
@@ -39,12 +40,9 @@ public static class CriticalPath
     /// <summary>The rank through which the path enters a task: its own rank, the rank it was reached from, or a collective's slowest rank.</summary>
     private static int RankOf(Timeline t, int task, int fromRank)
     {
-        var k = t.Graph.Tasks[task];
-        if (k.Kind == TaskKind.Compute) return k.Rank;
+        var shape = t.Graph.Shape;
+        if (shape.KindOf[task] == TaskKind.Compute) return shape.RankOf[task];
         if (fromRank >= 0) return fromRank;
-        if (t.RankFinish[task] is not { } rf) return -1;
-        var best = 0;
-        for (var r = 1; r < rf.Length; r++) if (rf[r] > rf[best]) best = r;
-        return best;
+        return t.LastRankOf(task);
     }
 }

@@ -9,37 +9,76 @@ using Sim.Workload;
 namespace Sim.Iterations;
 
 /// <summary>
-/// The per-rank task DAG of one iteration, built once from (Cluster, Workload, Plan) with task costs from
-/// the analytical models. The analytical predictor takes its longest path; the event engine replays it with
-/// flows on the network. The plan's <see cref="Schedule"/> decides what overlaps.
+/// The per-rank task DAG of one iteration, built from (Cluster, Workload, Plan) with task costs from the analytical
+/// models. The analytical predictor takes its longest path; the event engine replays it with flows on the network.
+/// The plan's <see cref="Schedule"/> decides what overlaps. A graph is an <see cref="IterationShape"/> (the structure,
+/// shared by every configuration with the same <see cref="ShapeKey"/>) plus this configuration's seconds: a sweep row
+/// prices a cached shape instead of allocating a DAG.
 /// </summary>
 public sealed class IterationGraph
 {
-    public IReadOnlyList<IterationTask> Tasks { get; }
-    public int World { get; }
+    public IterationShape Shape { get; }
+    public int World => Shape.World;
+    public int Count => Shape.Count;
     public EmbeddingWork Embedding { get; }
     /// <summary>With fitted operator models, the largest share of a rank's step spent issuing on the host (null: no host model).</summary>
     public double? HostShare { get; private init; }
 
-    private IterationGraph(IReadOnlyList<IterationTask> tasks, int world, EmbeddingWork embedding)
+    /// <summary>Per task, its seconds (a collective's slowest rank).</summary>
+    private readonly double[] _seconds;
+    /// <summary>Per collective (<see cref="IterationShape.CollectiveOrdinal"/>), what it moves and each rank's seconds.</summary>
+    private readonly CollectiveSpec[] _specs;
+    private readonly double[][] _rankSeconds;
+    private IterationTask[]? _tasks;
+
+    private IterationGraph(IterationShape shape, double[] seconds, CollectiveSpec[] specs, double[][] rankSeconds, EmbeddingWork embedding)
     {
-        Tasks = tasks; World = world; Embedding = embedding;
+        Shape = shape; _seconds = seconds; _specs = specs; _rankSeconds = rankSeconds; Embedding = embedding;
+    }
+
+    /// <summary>Seconds of task <paramref name="task"/> (a collective's slowest rank).</summary>
+    public double Seconds(int task) => _seconds[task];
+
+    /// <summary>A collective's seconds per rank; null for a compute task.</summary>
+    public double[]? RankSeconds(int task) => Shape.CollectiveOrdinal[task] is var o and >= 0 ? _rankSeconds[o] : null;
+
+    internal double[] RankSecondsOf(int collectiveOrdinal) => _rankSeconds[collectiveOrdinal];
+
+    /// <summary>Every task as a record (built on first use: the event engine, traces and exports read them; predictions need not).</summary>
+    public IReadOnlyList<IterationTask> Tasks => _tasks ??= Materialise();
+
+    private IterationTask[] Materialise()
+    {
+        var s = Shape;
+        var tasks = new IterationTask[s.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var o = s.CollectiveOrdinal[i];
+            tasks[i] = new IterationTask(i, s.PhaseOf[i], s.KindOf[i], s.StreamOf[i], s.RankOf[i], _seconds[i], s.DependenciesOf(i),
+                o >= 0 ? _specs[o] : null, o >= 0 ? _rankSeconds[o] : null);
+        }
+        return tasks;
     }
 
     /// <summary>
     /// The same DAG with each compute task's seconds multiplied by <paramref name="factor"/>(task) (stragglers, jitter);
     /// collectives keep their costs. A factor of 1 everywhere gives an identical graph.
     /// </summary>
-    public IterationGraph WithComputeScaled(Func<IterationTask, double> factor) =>
-        new(Tasks.Select(t => t.Kind == TaskKind.Compute ? t with { Seconds = t.Seconds * factor(t) } : t).ToArray(), World, Embedding) { HostShare = HostShare };
+    public IterationGraph WithComputeScaled(Func<IterationTask, double> factor)
+    {
+        var seconds = (double[])_seconds.Clone();
+        var tasks = Tasks;
+        for (var i = 0; i < seconds.Length; i++)
+            if (Shape.KindOf[i] == TaskKind.Compute) seconds[i] *= factor(tasks[i]);
+        return new IterationGraph(Shape, seconds, _specs, _rankSeconds, Embedding) { HostShare = HostShare };
+    }
 
     public static IterationGraph Build(Cluster c, DlrmWorkload w, ShardingPlan plan, CostParameters p)
     {
-        var b = new Builder(c, p);
         var world = c.WorldSize;
         var gpu = c.Gpu;
         var schedule = plan.EffectiveSchedule;
-        var emb = EmbeddingWork.Compute(c, w, plan);
+        var emb = EmbeddingWork.Of(c, w, plan);
         var localBatch = (double)emb.LocalBatch;
 
         var pooledFwd = emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes());
@@ -60,13 +99,18 @@ public sealed class IterationGraph
         double EmbBackward(int r) => (backwardOf?[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]))
             + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]) + ComputeCost.SsdWriteSeconds(c, emb.SsdWriteBytes[r]);
 
+        var buckets = schedule.AllReduceBuckets;
+        var denseBytes = w.DenseParameters * arBytesPerParam;
+        var dpBytes = emb.DataParallelParameters * arBytesPerParam;
+        var key = new ShapeKey(world, schedule.IsSequential, schedule.PipelineEmbeddings, buckets, dpBytes > 0);
+        var b = new Builder(c, p, IterationShape.Cached(key));
         if (!schedule.IsSequential) b.AllowOverlap();
         if (schedule.PipelineEmbeddings)
         {
             // Steady state: this batch's pooled embeddings arrived last iteration; the next batch's input
             // distribution, lookup and forward all-to-all run beside this batch's dense compute.
             var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
-            b.Compute(Phases.DenseForward, _ => denseFwd, []);
+            b.Compute(Phases.DenseForward, denseFwd, []);
             var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
             b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext], phase?.Max(Phases.AllToAllForward) ?? 0);
         }
@@ -75,19 +119,16 @@ public sealed class IterationGraph
             var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
             var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup], phase?.Max(Phases.AllToAllForward) ?? 0);
-            b.Compute(Phases.DenseForward, _ => denseFwd, [a2a]);
+            b.Compute(Phases.DenseForward, denseFwd, [a2a]);
         }
 
-        var buckets = schedule.AllReduceBuckets;
-        var denseBytes = w.DenseParameters * arBytesPerParam;
-        var dpBytes = emb.DataParallelParameters * arBytesPerParam;
         if (buckets == 0)
         {
-            var bwd = b.Compute(Phases.DenseBackward, _ => denseBwd, []);
+            var bwd = b.Compute(Phases.DenseBackward, denseBwd, []);
             var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd], phase?.Max(Phases.AllToAllBackward) ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
             var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd], phase?.Max(Phases.AllReduce) ?? 0);
-            b.Compute(Phases.DenseOptimizer, _ => opt, [ar, embBwd]);
+            b.Compute(Phases.DenseOptimizer, opt, [ar, embBwd]);
         }
         else
         {
@@ -95,95 +136,106 @@ public sealed class IterationGraph
             int chunk = -1, lastBucket = -1;
             for (var k = 0; k < buckets; k++)
             {
-                chunk = b.Compute(Phases.DenseBackward, _ => denseBwd / buckets, []);
+                chunk = b.Compute(Phases.DenseBackward, denseBwd / buckets, []);
                 lastBucket = b.AllReduce(Phases.AllReduce, denseBytes / buckets, [chunk]);
             }
             var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk], phase?.Max(Phases.AllToAllBackward) ?? 0);
             var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
             if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
-            b.Compute(Phases.DenseOptimizer, _ => opt, [lastBucket]);
+            b.Compute(Phases.DenseOptimizer, opt, [lastBucket]);
         }
-        return new IterationGraph(b.Tasks, world, emb) { HostShare = phase?.HostShare };
+        var shape = b.Shape(key);
+        return new IterationGraph(shape, b.Seconds(), b.Specs.ToArray(), b.RankSeconds.ToArray(), emb) { HostShare = phase?.HostShare };
     }
 
     /// <summary>
-    /// Appends tasks in topological order. A task depends on the previous task of its own stream on each
-    /// rank; with a sequential schedule every task also depends on the previous task of any stream, so the
-    /// iteration is one chain per rank. Extra dependencies are passed explicitly.
+    /// Appends tasks in topological order: records the structure (a <see cref="ShapeRecorder"/>) the first time a
+    /// <see cref="ShapeKey"/> is seen, and only prices the blocks of the cached shape after that.
     /// </summary>
-    private sealed class Builder(Cluster c, CostParameters p)
+    private sealed class Builder(Cluster c, CostParameters p, IterationShape? cached)
     {
-        public readonly List<IterationTask> Tasks = new(8 * c.WorldSize + 16); // about 6 compute tasks per rank
         private readonly int _world = c.WorldSize;
-        private readonly Dictionary<StreamKind, int[]> _lastOnStream = new();
-        // A compute task id per rank, or one collective id for all ranks: the last task any stream issued.
-        private readonly int[] _lastAny = Enumerable.Repeat(-1, c.WorldSize).ToArray();
-        private bool _sequential = true;
-
-        private int[] Last(StreamKind s) => _lastOnStream.TryGetValue(s, out var a) ? a : _lastOnStream[s] = Enumerable.Repeat(-1, _world).ToArray();
+        private readonly ShapeRecorder? _recorder = cached is null ? new ShapeRecorder(c.WorldSize) : null;
+        private double[] _seconds = new double[cached?.Count ?? 8 * c.WorldSize + 16];
+        private int _next;
+        public readonly List<CollectiveSpec> Specs = new(8);
+        public readonly List<double[]> RankSeconds = new(8);
 
         /// <summary>Per-rank compute tasks; returns the id of rank 0's task (ids of rank r are that + r).</summary>
         public int Compute(string phase, Func<int, double> seconds, int[] extraDeps)
         {
-            var last = Last(StreamKind.Compute);
-            var first = Tasks.Count;
+            var first = Next(phase, TaskKind.Compute, _world);
+            _recorder?.Compute(phase, extraDeps);
             var correction = p.CorrectionOf(phase);
-            Span<int> deps = stackalloc int[2 + extraDeps.Length];
-            for (var r = 0; r < _world; r++)
-            {
-                // A handful of dependencies per task: a sorted, duplicate-free array, built in place.
-                var n = 0;
-                if (last[r] >= 0) deps[n++] = last[r];
-                if (_sequential && _lastAny[r] >= 0) deps[n++] = _lastAny[r];
-                foreach (var d in extraDeps) if (d >= 0) deps[n++] = Tasks[d].Kind == TaskKind.Compute ? d + r - Tasks[d].Rank : d;
-                deps[..n].Sort();
-                var unique = 0;
-                for (var i = 0; i < n; i++) if (unique == 0 || deps[unique - 1] != deps[i]) deps[unique++] = deps[i];
-                Tasks.Add(new IterationTask(first + r, phase, TaskKind.Compute, StreamKind.Compute, r, correction.Apply(seconds(r)), deps[..unique].ToArray()));
-                last[r] = first + r;
-                _lastAny[r] = first + r;
-            }
+            for (var r = 0; r < _world; r++) _seconds[first + r] = correction.Apply(seconds(r));
             return first;
         }
 
-        public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps, double hostSeconds = 0) =>
-            Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0, hostSeconds),
-                CollectiveCost.AllToAllPerRank(c, p, demand).Select(x => x + hostSeconds).ToArray(), extraDeps);
+        /// <summary>Per-rank compute tasks that take the same seconds on every rank (the dense phases).</summary>
+        public int Compute(string phase, double seconds, int[] extraDeps)
+        {
+            var first = Next(phase, TaskKind.Compute, _world);
+            _recorder?.Compute(phase, extraDeps);
+            Array.Fill(_seconds, p.CorrectionOf(phase).Apply(seconds), first, _world);
+            return first;
+        }
+
+        public int AllToAll(string phase, AllToAllDemand demand, int[] extraDeps, double hostSeconds = 0)
+        {
+            var perRank = CollectiveCost.AllToAllPerRank(c, p, demand);
+            for (var r = 0; r < perRank.Length; r++) perRank[r] += hostSeconds;
+            return Collective(phase, StreamKind.AllToAll, new CollectiveSpec(CollectiveKind.AllToAll, demand, 0, hostSeconds), perRank, extraDeps);
+        }
 
         public int AllReduce(string phase, double bytes, int[] extraDeps, double hostSeconds = 0)
         {
-            var t = CollectiveCost.AllReduceSeconds(c, p, bytes) + hostSeconds;
-            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes, hostSeconds),
-                Enumerable.Repeat(t, _world).ToArray(), extraDeps);
+            var perRank = new double[_world];
+            Array.Fill(perRank, CollectiveCost.AllReduceSeconds(c, p, bytes) + hostSeconds);
+            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes, hostSeconds), perRank, extraDeps);
         }
 
         private int Collective(string phase, StreamKind stream, CollectiveSpec spec, double[] perRank, int[] extraDeps)
         {
-            var id = Tasks.Count;
-            var deps = new List<int>(2 * _world + extraDeps.Length);
-            foreach (var d in Last(stream)) if (d >= 0) deps.Add(d);
-            if (_sequential) foreach (var d in _lastAny) if (d >= 0) deps.Add(d);
-            foreach (var d in extraDeps)
-            {
-                if (d < 0) continue;
-                if (Tasks[d].Kind == TaskKind.Compute)
-                    for (var r = 0; r < _world; r++) deps.Add(d + r - Tasks[d].Rank); // every rank's task of that phase
-                else deps.Add(d);
-            }
-            deps.Sort();
-            var unique = new List<int>(deps.Count);
-            foreach (var d in deps) if (unique.Count == 0 || unique[^1] != d) unique.Add(d);
+            var id = Next(phase, TaskKind.Collective, 1);
+            _recorder?.Collective(phase, stream, extraDeps);
             var correction = p.CorrectionOf(phase);
-            var corrected = new double[perRank.Length];
             double max = 0;
-            for (var r = 0; r < perRank.Length; r++) max = Math.Max(max, corrected[r] = correction.Apply(perRank[r]));
-            Tasks.Add(new IterationTask(id, phase, TaskKind.Collective, stream, -1, max, unique.ToArray(), spec, corrected));
-            Array.Fill(Last(stream), id);
-            Array.Fill(_lastAny, id);
+            for (var r = 0; r < perRank.Length; r++) max = Math.Max(max, perRank[r] = correction.Apply(perRank[r]));
+            _seconds[id] = max;
+            Specs.Add(spec);
+            RankSeconds.Add(perRank);
             return id;
         }
 
+        /// <summary>Reserves the next <paramref name="count"/> task ids; on a cached shape, checks they are the block it expects.</summary>
+        private int Next(string phase, TaskKind kind, int count)
+        {
+            var first = _next;
+            _next += count;
+            if (cached is not null)
+            {
+                if (_next > cached.Count || cached.PhaseOf[first] != phase || cached.KindOf[first] != kind)
+                    throw new InvalidOperationException($"iteration shape mismatch at task {first} ({phase}): the shape key misses a structural input");
+            }
+            else if (_next > _seconds.Length) Array.Resize(ref _seconds, Math.Max(_next, 2 * _seconds.Length));
+            return first;
+        }
+
         /// <summary>Called once the schedule says streams may overlap.</summary>
-        public void AllowOverlap() => _sequential = false;
+        public void AllowOverlap() => _recorder?.AllowOverlap();
+
+        public double[] Seconds() => _seconds.Length == _next ? _seconds : _seconds[.._next];
+
+        public IterationShape Shape(ShapeKey key)
+        {
+            if (cached is not null)
+            {
+                if (_next != cached.Count) throw new InvalidOperationException($"iteration shape mismatch: {_next} tasks priced, the shape has {cached.Count}");
+                return cached;
+            }
+            var shape = _recorder!.Build();
+            IterationShape.Remember(key, shape);
+            return shape;
+        }
     }
 }

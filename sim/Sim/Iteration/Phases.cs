@@ -19,6 +19,14 @@ public static class Phases
         AllToAllBackward, EmbeddingBackward, AllReduce, DenseOptimizer,
     ];
 
+    /// <summary>The phase's position in <see cref="All"/>; an unknown name is a bug, not an input error.</summary>
+    public static int IndexOf(string phase) => phase switch
+    {
+        InputDistribution => 0, EmbeddingLookup => 1, AllToAllForward => 2, DenseForward => 3, DenseBackward => 4,
+        AllToAllBackward => 5, EmbeddingBackward => 6, AllReduce => 7, DenseOptimizer => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, "not a phase of the iteration"),
+    };
+
     public static bool IsCommunication(string phase) =>
         phase is InputDistribution or AllToAllForward or AllToAllBackward or AllReduce;
 }

@@ -10,45 +10,113 @@ public sealed class Timeline
     public IterationGraph Graph { get; }
     public double[] Start { get; }
     public double[] Finish { get; }
-    public double[]?[] RankFinish { get; }
+    /// <summary>Per collective task, when each rank's part finished (the event engine fills it; null entries elsewhere).</summary>
+    public double[]?[] RankFinish => _rankFinish ??= new double[Start.Length][];
+    private double[]?[]? _rankFinish;
+    // Analytical: a collective's rank part finishes at its start plus that rank's seconds, computed when asked.
+    private bool _analytical;
 
     public Timeline(IterationGraph graph)
     {
         Graph = graph;
-        var n = graph.Tasks.Count;
+        var n = graph.Count;
         Start = new double[n];
         Finish = new double[n];
-        RankFinish = new double[n][];
     }
 
     /// <summary>When <paramref name="task"/> is done as far as a task on <paramref name="rank"/> is concerned (-1: all ranks).</summary>
-    public double FinishFor(int task, int rank) =>
-        rank >= 0 && RankFinish[task] is { } rf ? rf[rank] : Finish[task];
+    public double FinishFor(int task, int rank)
+    {
+        if (rank < 0) return Finish[task];
+        if (_rankFinish?[task] is { } rf) return rf[rank];
+        return _analytical && Graph.RankSeconds(task) is { } per ? Start[task] + per[rank] : Finish[task];
+    }
+
+    /// <summary>Adds to <paramref name="busy"/>[r] the seconds rank r spent in collective <paramref name="task"/> (its own part).</summary>
+    public void AddRankSeconds(int task, double[] busy)
+    {
+        var start = Start[task];
+        if (_rankFinish?[task] is { } rf)
+            for (var r = 0; r < busy.Length; r++) busy[r] += rf[r] - start;
+        else if (_analytical && Graph.RankSeconds(task) is { } per)
+            for (var r = 0; r < busy.Length; r++) busy[r] += start + per[r] - start;
+        else
+            for (var r = 0; r < busy.Length; r++) busy[r] += Finish[task] - start;
+    }
+
+    /// <summary>The rank whose part of collective <paramref name="task"/> finished last (-1 for a compute task).</summary>
+    public int LastRankOf(int task)
+    {
+        var n = _rankFinish?[task]?.Length ?? (_analytical ? Graph.RankSeconds(task)?.Length ?? 0 : 0);
+        if (n == 0) return -1;
+        var best = 0;
+        for (var r = 1; r < n; r++) if (FinishFor(task, r) > FinishFor(task, best)) best = r;
+        return best;
+    }
 
     /// <summary>Seconds <paramref name="rank"/> spent in <paramref name="task"/> (a collective's own part for that rank).</summary>
     public double SecondsFor(int task, int rank) => FinishFor(task, rank) - Start[task];
 
-    public double End => Finish.DefaultIfEmpty(0).Max();
+    public double End
+    {
+        get
+        {
+            if (Finish.Length == 0) return 0;
+            var end = Finish[0];
+            for (var i = 1; i < Finish.Length; i++) end = Math.Max(end, Finish[i]);
+            return end;
+        }
+    }
 
     /// <summary>The analytical timeline: every task starts when its last dependency is done; no contention.</summary>
     public static Timeline Analytical(IterationGraph graph)
     {
-        var t = new Timeline(graph);
-        foreach (var task in graph.Tasks)
+        var t = new Timeline(graph) { _analytical = true };
+        var shape = graph.Shape;
+        var (blockFirst, depStart, deps) = (shape.BlockFirst, shape.BlockDependencyStart, shape.BlockDependencies);
+        var (starts, finishes, kinds) = (t.Start, t.Finish, shape.KindOf);
+        var world = shape.World;
+        for (var b = 0; b < blockFirst.Length; b++)
         {
-            double start = 0;
-            var rank = task.Kind == TaskKind.Compute ? task.Rank : -1;
-            var deps = task.Dependencies;
-            for (var i = 0; i < deps.Count; i++) start = Math.Max(start, t.FinishFor(deps[i], rank)); // no enumerator per task
-            t.Start[task.Id] = start;
-            if (task.PerRankSeconds is { } per)
+            var first = blockFirst[b];
+            if (kinds[first] == TaskKind.Compute)
             {
-                var rf = new double[per.Count];
-                for (var r = 0; r < rf.Length; r++) rf[r] = start + per[r];
-                t.RankFinish[task.Id] = rf;
-                t.Finish[task.Id] = rf.DefaultIfEmpty(start).Max();
+                // Per rank r: the latest of rank r's task in each compute block it waits on and rank r's part of each collective.
+                var start = starts.AsSpan(first, world);
+                for (var k = depStart[b]; k < depStart[b + 1]; k++)
+                {
+                    var d = blockFirst[deps[k]];
+                    if (kinds[d] == TaskKind.Compute)
+                    {
+                        var f = finishes.AsSpan(d, world);
+                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], f[r]);
+                    }
+                    else if (graph.RankSeconds(d) is { } part)
+                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], starts[d] + part[r]);
+                    else
+                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], finishes[d]);
+                }
+                for (var r = 0; r < world; r++) finishes[first + r] = start[r] + graph.Seconds(first + r);
             }
-            else t.Finish[task.Id] = start + task.Seconds;
+            else
+            {
+                // A collective starts when every rank's task of each block it waits on is done.
+                double start = 0;
+                for (var k = depStart[b]; k < depStart[b + 1]; k++)
+                {
+                    var d = blockFirst[deps[k]];
+                    var n = kinds[d] == TaskKind.Compute ? world : 1;
+                    for (var r = 0; r < n; r++) start = Math.Max(start, finishes[d + r]);
+                }
+                starts[first] = start;
+                if (graph.RankSeconds(first) is { } per)
+                {
+                    var finish = start;
+                    for (var r = 0; r < per.Length; r++) finish = r == 0 ? start + per[r] : Math.Max(finish, start + per[r]);
+                    finishes[first] = finish;
+                }
+                else finishes[first] = start + graph.Seconds(first);
+            }
         }
         return t;
     }

@@ -208,10 +208,11 @@ public sealed class OptimalPlanner : IPlanner
         var graph = Iterations.IterationGraph.Build(ctx.Cluster, ctx.Workload, plan, ctx.Cost);
         var t = Iterations.Timeline.Analytical(graph);
         var busy = new double[ctx.Cluster.WorldSize];
-        foreach (var task in graph.Tasks)
+        var shape = graph.Shape;
+        for (var i = 0; i < shape.Count; i++)
         {
-            if (task.Kind == Iterations.TaskKind.Compute) busy[task.Rank] += task.Seconds;
-            else for (var r = 0; r < busy.Length; r++) busy[r] += t.SecondsFor(task.Id, r);
+            if (shape.Kind(i) == Iterations.TaskKind.Compute) busy[shape.Rank(i)] += graph.Seconds(i);
+            else t.AddRankSeconds(i, busy);
         }
         return (t.End, busy.Sum(x => x * x));
     }

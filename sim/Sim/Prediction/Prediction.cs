@@ -8,7 +8,7 @@ namespace Sim.Predictions;
 public sealed record PhaseTime(string Name, double Seconds, bool IsCommunication);
 
 /// <summary>What one rank did during the iteration: compute time and time in its collective parts.</summary>
-public sealed record RankTime(int Rank, double ComputeSeconds, double CommunicationSeconds);
+public readonly record struct RankTime(int Rank, double ComputeSeconds, double CommunicationSeconds);
 
 /// <summary>The answer to "how long does one iteration take, and where does the time go".</summary>
 public sealed record Prediction(
@@ -37,14 +37,25 @@ public sealed record Prediction(
 {
     public double SamplesPerSecond => GlobalBatchSize / IterationSeconds;
     /// <summary>Communication on the critical path: time nothing else hides.</summary>
-    public double ExposedCommunicationSeconds => Phases.Where(p => p.IsCommunication).Sum(p => p.Seconds);
+    public double ExposedCommunicationSeconds
+    {
+        get
+        {
+            double sum = 0;
+            foreach (var p in Phases) if (p.IsCommunication) sum += p.Seconds;
+            return sum;
+        }
+    }
     /// <summary>The phase that takes longest; phases within rounding (1e-12 relative) of it tie, and the first by name wins.</summary>
     public string BottleneckPhase
     {
         get
         {
             var max = Phases.Max(p => p.Seconds);
-            return Phases.Where(p => p.Seconds >= max * (1 - 1e-12)).OrderBy(p => p.Name, StringComparer.Ordinal).First().Name;
+            string? first = null;
+            foreach (var p in Phases)
+                if (p.Seconds >= max * (1 - 1e-12) && (first is null || string.CompareOrdinal(p.Name, first) < 0)) first = p.Name;
+            return first!;
         }
     }
     public long MemoryBytesMax => MemoryBytesPerGpu.Max();
@@ -54,22 +65,29 @@ public sealed record Prediction(
     public static Prediction From(PredictionMode mode, Scenario s, Timeline t, IReadOnlyList<long> memory, string costSource)
     {
         var path = Iterations.CriticalPath.Walk(t);
-        var perPhase = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var seg in path) perPhase[seg.Phase] = perPhase.GetValueOrDefault(seg.Phase) + seg.Seconds;
-        var phases = Iterations.Phases.All.Select(n => new PhaseTime(n, perPhase.GetValueOrDefault(n), Iterations.Phases.IsCommunication(n))).ToList();
+        var all = Iterations.Phases.All;
+        var perPhase = new double[all.Count];
+        foreach (var seg in path) perPhase[Iterations.Phases.IndexOf(seg.Phase)] += seg.Seconds;
+        var phases = new PhaseTime[all.Count];
+        for (var i = 0; i < phases.Length; i++) phases[i] = new PhaseTime(all[i], perPhase[i], Iterations.Phases.IsCommunication(all[i]));
 
         var world = s.Cluster.WorldSize;
         var compute = new double[world];
         var comm = new double[world];
         double busiestComm = 0;
-        foreach (var task in t.Graph.Tasks)
+        var shape = t.Graph.Shape;
+        foreach (var first in shape.BlockFirst)
         {
-            if (task.Kind == TaskKind.Compute) compute[task.Rank] += t.SecondsFor(task.Id, task.Rank);
-            else for (var r = 0; r < world; r++) comm[r] += t.SecondsFor(task.Id, r);
+            if (shape.KindOf[first] == TaskKind.Collective) { t.AddRankSeconds(first, comm); continue; }
+            // A compute block: rank r's task is first + r, and it has no per-rank parts.
+            var finish = t.Finish.AsSpan(first, world);
+            var start = t.Start.AsSpan(first, world);
+            for (var r = 0; r < world; r++) compute[r] += finish[r] - start[r];
         }
-        busiestComm = comm.DefaultIfEmpty(0).Max();
+        for (var r = 0; r < world; r++) busiestComm = r == 0 ? comm[0] : Math.Max(busiestComm, comm[r]);
         var exposed = phases.Where(p => p.IsCommunication).Sum(p => p.Seconds);
-        var ranks = Enumerable.Range(0, world).Select(r => new RankTime(r, compute[r], comm[r])).ToList();
+        var ranks = new RankTime[world];
+        for (var r = 0; r < world; r++) ranks[r] = new RankTime(r, compute[r], comm[r]);
         return new Prediction(mode, s.Cluster.Name, s.Workload.Name, s.Plan.Name, world, s.Workload.GlobalBatchSize,
             t.End, phases, memory, s.Cluster.Gpu.HbmBytes, costSource, Math.Max(0, busiestComm - exposed), ranks, path);
     }

@@ -20,7 +20,21 @@ public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStat
 /// </summary>
 public static class MemoryModel
 {
-    public static MemoryUse[] PerRank(Cluster cluster, DlrmWorkload w, ShardingPlan plan)
+    /// <summary>
+    /// Per rank, the plan's memory; computed once per plan table list and <see cref="UseKey"/> (everything else
+    /// <see cref="Compute"/> reads). Callers must not change the array.
+    /// </summary>
+    public static MemoryUse[] PerRank(Cluster cluster, DlrmWorkload w, ShardingPlan plan) =>
+        PlanMemo<UseKey, MemoryUse[]>.Get(Memo, plan.Tables,
+            new UseKey(cluster.WorldSize, w.GlobalBatchSize, w.Optimizer, w.DenseParameters, w.ActivationElementsPerSample),
+            () => Compute(cluster, w, plan));
+
+    /// <summary>What <see cref="Compute"/> reads besides the plan's tables; keep it in step with that method.</summary>
+    private readonly record struct UseKey(int World, long GlobalBatch, Optimizer Optimizer, long DenseParameters, double ActivationElementsPerSample);
+
+    private static readonly PlanMemo<UseKey, MemoryUse[]>.Table Memo = new();
+
+    private static MemoryUse[] Compute(Cluster cluster, DlrmWorkload w, ShardingPlan plan)
     {
         var world = cluster.WorldSize;
         var emb = new long[world];

@@ -9,6 +9,9 @@ namespace Sim.Sweep;
 public sealed record SweepStageTimes(double Plan, double Memory, double GraphBuild, double Timeline, double Report, double Key)
 {
     public double Total => Plan + Memory + GraphBuild + Timeline + Report + Key;
+
+    /// <summary>Bytes allocated per configuration by each step, in the order above (plan, memory, DAG, longest path, report, key).</summary>
+    public IReadOnlyList<double> Bytes { get; init; } = new double[6];
 }
 
 /// <summary>What `sim sweep --bench` measured.</summary>
@@ -18,7 +21,11 @@ public sealed record SweepBenchmarkResult(
     double ConfigurationsPerSecondAllThreads,
     int Threads,
     double IterationSecondsOnlyPerSecond,
-    SweepStageTimes Stages);
+    SweepStageTimes Stages)
+{
+    /// <summary>Bytes the one-thread measurement allocated per configuration (all threads' allocations, over the rows done).</summary>
+    public double BytesAllocatedPerConfiguration { get; init; }
+}
 
 /// <summary>
 /// Measures analytical sweep throughput without touching a database: whole rows on one thread (configurations per
@@ -38,10 +45,12 @@ public static class SweepBenchmark
         var warmClock = Stopwatch.StartNew();
         for (var i = 0; warmClock.Elapsed.TotalSeconds < Math.Min(2, seconds) && i < 4 * points.Count; i++) warm.Evaluate(points[i % points.Count]);
 
+        double allocatedPerRow = 0;
         double Rate(int t)
         {
             var evaluator = new SweepEvaluator(inputs);
             long done = 0;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
             do
             {
@@ -53,7 +62,9 @@ public static class SweepBenchmark
                     if (sw.Elapsed.TotalSeconds >= seconds) break;
                 }
             } while (sw.Elapsed.TotalSeconds < seconds);
-            return done / sw.Elapsed.TotalSeconds;
+            var elapsed = sw.Elapsed.TotalSeconds;
+            if (t == 1) allocatedPerRow = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)Math.Max(1, done);
+            return done / elapsed;
         }
         var one = Rate(1);
         var all = threads > 1 ? Rate(threads) : one;
@@ -61,6 +72,7 @@ public static class SweepBenchmark
         // Stages, one thread, with plans made fresh for each point (the runner shares them across schedule and mode).
         var ev = new SweepEvaluator(inputs);
         double plan = 0, memory = 0, build = 0, timeline = 0, report = 0, key = 0, bare = 0;
+        var bytes = new long[6];
         long n = 0, bareN = 0;
         var clock = Stopwatch.StartNew();
         var fingerprint = inputs.Fingerprint;
@@ -68,9 +80,11 @@ public static class SweepBenchmark
         {
             foreach (var p in points)
             {
+                var a0 = GC.GetAllocatedBytesForCurrentThread();
                 var t0 = Stopwatch.GetTimestamp();
                 SweepExpansion.Key(fingerprint, p);
                 var t1 = Stopwatch.GetTimestamp();
+                var a1 = GC.GetAllocatedBytesForCurrentThread();
                 var cluster = ev.ClusterFor(p);
                 var workload = ev.WorkloadFor(p);
                 if (workload.GlobalBatchSize % cluster.WorldSize != 0) continue;
@@ -79,15 +93,21 @@ public static class SweepBenchmark
                 catch (Config.SimInputException) { continue; }
                 sp = sp with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, true) : null };
                 var t2 = Stopwatch.GetTimestamp();
+                var a2 = GC.GetAllocatedBytesForCurrentThread();
                 var mem = MemoryModel.PerRank(cluster, workload, sp);
                 var t3 = Stopwatch.GetTimestamp();
+                var a3 = GC.GetAllocatedBytesForCurrentThread();
                 var graph = IterationGraph.Build(cluster, workload, sp, inputs.Predictor.CostFor(cluster));
                 var t4 = Stopwatch.GetTimestamp();
+                var a4 = GC.GetAllocatedBytesForCurrentThread();
                 var tl = Iterations.Timeline.Analytical(graph);
                 var t5 = Stopwatch.GetTimestamp();
+                var a5 = GC.GetAllocatedBytesForCurrentThread();
                 Prediction.From(PredictionMode.Analytical, new Scenario(cluster, workload, sp), tl, mem.Select(m => m.TotalBytes).ToArray(), inputs.Predictor.Cost.Source);
                 var t6 = Stopwatch.GetTimestamp();
+                var a6 = GC.GetAllocatedBytesForCurrentThread();
                 key += t1 - t0; plan += t2 - t1; memory += t3 - t2; build += t4 - t3; timeline += t5 - t4; report += t6 - t5;
+                bytes[0] += a2 - a1; bytes[1] += a3 - a2; bytes[2] += a4 - a3; bytes[3] += a5 - a4; bytes[4] += a6 - a5; bytes[5] += a1 - a0;
                 n++;
                 var b0 = Stopwatch.GetTimestamp();
                 inputs.Predictor.IterationSeconds(new Scenario(cluster, workload, sp));
@@ -98,8 +118,11 @@ public static class SweepBenchmark
             if (n == 0) break;
         }
         double S(double ticks) => n == 0 ? 0 : ticks / Stopwatch.Frequency / n;
-        var stages = new SweepStageTimes(S(plan), S(memory), S(build), S(timeline), S(report), S(key));
+        var stages = new SweepStageTimes(S(plan), S(memory), S(build), S(timeline), S(report), S(key))
+        {
+            Bytes = n == 0 ? new double[6] : bytes.Select(b => b / (double)n).ToArray(),
+        };
         var bareRate = bareN == 0 ? 0 : bareN / (bare / Stopwatch.Frequency);
-        return new SweepBenchmarkResult(points.Count, one, all, threads, bareRate, stages);
+        return new SweepBenchmarkResult(points.Count, one, all, threads, bareRate, stages) { BytesAllocatedPerConfiguration = allocatedPerRow };
     }
 }

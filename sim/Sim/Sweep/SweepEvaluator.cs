@@ -17,13 +17,22 @@ namespace Sim.Sweep;
 public sealed class SweepEvaluator(SweepInputs inputs)
 {
     private readonly ConcurrentDictionary<string, Lazy<PlanOrError>> _plans = new(StringComparer.Ordinal);
+    // Points that differ only in knobs a variant does not read share one instance (record equality), so what is
+    // memoised per instance (a workload's dense stack, a plan's embedding work) is computed once per variant.
+    private readonly ConcurrentDictionary<Cluster, Cluster> _clusters = new();
+    private readonly ConcurrentDictionary<DlrmWorkload, DlrmWorkload> _workloads = new();
 
     private sealed record PlanOrError(ShardingPlan? Plan, Exception? Error);
 
     public SweepInputs Inputs => inputs;
 
     /// <summary>Forget cached plans (bounded memory over long sweeps).</summary>
-    public void ClearCache() => _plans.Clear();
+    public void ClearCache()
+    {
+        _plans.Clear();
+        _clusters.Clear();
+        _workloads.Clear();
+    }
 
     /// <summary>The cluster of a point (throws <see cref="SimInputException"/> when the topology's fabric does not fit its size).</summary>
     public Cluster ClusterFor(SweepPoint p)
@@ -56,8 +65,8 @@ public sealed class SweepEvaluator(SweepInputs inputs)
     /// <summary>The checked scenario of a point (throws <see cref="SimInputException"/> when it is infeasible).</summary>
     public Scenario ScenarioFor(SweepPoint p, out MemoryUse[] memory)
     {
-        var cluster = ClusterFor(p);
-        var workload = WorkloadFor(p);
+        var cluster = _clusters.GetOrAdd(ClusterFor(p), c => c);
+        var workload = _workloads.GetOrAdd(WorkloadFor(p), w => w);
         Scenario.CheckBatch(cluster, workload, inputs.WorkloadFile);
         var plan = PlanFor(p, cluster, workload);
         plan = plan with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, PipelineEmbeddings: true) : null };
@@ -101,8 +110,7 @@ public sealed class SweepEvaluator(SweepInputs inputs)
             var phases = new double[Phases.All.Count];
             foreach (var ph in prediction.Phases)
             {
-                var i = IndexOfPhase(ph.Name);
-                if (i >= 0) phases[i] += ph.Seconds;
+                phases[Phases.IndexOf(ph.Name)] += ph.Seconds;
             }
             return new SweepRow(p, topology, workloadName, RowStatus.Ok, null, prediction.IterationSeconds, prediction.SamplesPerSecond,
                 phases, prediction.ExposedCommunicationSeconds, prediction.HiddenCommunicationSeconds, prediction.BottleneckPhase,
@@ -141,12 +149,6 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         var background = p.BackgroundLoad == 0 ? Conditions.BackgroundLoad.None
             : new Conditions.BackgroundLoad(new Dictionary<string, double> { [Conditions.BackgroundLoad.ScaleOut] = p.BackgroundLoad });
         return new Conditions.OperatingConditions(stragglers, background, null, inputs.Iterations, inputs.Seed);
-    }
-
-    private static int IndexOfPhase(string name)
-    {
-        for (var i = 0; i < Phases.All.Count; i++) if (Phases.All[i] == name) return i;
-        return -1;
     }
 }
 

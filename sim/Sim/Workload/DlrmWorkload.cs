@@ -86,7 +86,11 @@ public sealed record DlrmWorkload(
     public IEnumerable<DenseLayer> DenseLayers => BottomLayers.Concat(TopLayers);
 
     /// <summary>Every dense operator in data-flow order, with the rows it runs per sample.</summary>
-    public IReadOnlyList<StackedOp> DenseOperators => DenseStack.Build(this);
+    public IReadOnlyList<StackedOp> DenseOperators => DenseMemo.GetValue(this, DenseStack.Build);
+
+    // Built once per instance: a workload is immutable, and a prediction reads its dense stack a dozen times. Keyed
+    // by identity (a record field would be copied by `with` and would take part in equality).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DlrmWorkload, IReadOnlyList<StackedOp>> DenseMemo = new();
 
     /// <summary>Trainable dense parameters (replicated and all-reduced): MLPs, cross layers, sequence and TSL layers.</summary>
     public long DenseParameters => DenseOperators.Sum(o => o.Op.Parameters);
