@@ -57,7 +57,7 @@ public static class SweepBenchmark
                 foreach (var chunk in SweepRunner.Chunks(points, options))
                 {
                     SweepRunner.Evaluate(evaluator, chunk, t);
-                    evaluator.ClearCache();
+                    evaluator.TrimCache();
                     done += chunk.Count;
                     if (sw.Elapsed.TotalSeconds >= seconds) break;
                 }

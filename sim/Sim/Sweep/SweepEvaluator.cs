@@ -26,7 +26,19 @@ public sealed class SweepEvaluator(SweepInputs inputs)
 
     public SweepInputs Inputs => inputs;
 
-    /// <summary>Forget cached plans (bounded memory over long sweeps).</summary>
+    /// <summary>
+    /// Plans kept between chunks: up to 256, and up to about a million table placements in all (a 100,000-table
+    /// plan is tens of MB with its embedding work), so that a sweep does not plan again what the previous chunk planned.
+    /// </summary>
+    private int MaxCachedPlans => Math.Clamp(1_000_000 / Math.Max(1, inputs.Workload.Tables.Count), 1, 256);
+
+    /// <summary>Between chunks: forget cached plans and variants once there are more than <see cref="MaxCachedPlans"/> (bounded memory over long sweeps).</summary>
+    public void TrimCache()
+    {
+        if (_plans.Count > MaxCachedPlans || _clusters.Count > 256 || _workloads.Count > 256) ClearCache();
+    }
+
+    /// <summary>Forget cached plans and variants.</summary>
     public void ClearCache()
     {
         _plans.Clear();

@@ -72,7 +72,7 @@ public static class SweepRunner
         {
             if (cancel.IsCancellationRequested) { interrupted = true; finished = false; break; }
             var rows = Evaluate(evaluator, chunk, options.Threads, onPoint);
-            evaluator.ClearCache();
+            evaluator.TrimCache();
             store.Append(rows);
             foreach (var r in rows)
             {
