@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.Collectives;
 using Sim.Config;
 using Sim.Cost;
+using Sim.Nccl;
 using Sim.Report;
 using Sim.Topology;
 

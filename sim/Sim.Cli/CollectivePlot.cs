@@ -1,5 +1,6 @@
 using Sim.Collectives;
 using Sim.Config;
+using Sim.Nccl;
 
 namespace Sim.Cli;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sim.Accounting;
 using Sim.Config;
 using Sim.Cost;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using Sim.Accounting;
 using Sim.Config;
 using Sim.Cost;
 using Sim.Predictions;

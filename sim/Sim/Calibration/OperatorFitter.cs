@@ -139,7 +139,7 @@ public static class OperatorFitter
     {
         var calls = ops.Where(o => o.Op == OperatorNames.CollectiveCall).ToList();
         if (calls.Count == 0) return null;
-        return calls.GroupBy(o => S(o, "all_to_all") > 0 ? Collectives.CollectiveOps.AllToAllName : Collectives.CollectiveOps.AllReduceName)
+        return calls.GroupBy(o => S(o, "all_to_all") > 0 ? Nccl.CollectiveOps.AllToAllName : Nccl.CollectiveOps.AllReduceName)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => LinearCost.Of((CostTerms.Calls, Statistics.Median(g.Select(o => o.HostSeconds).ToList()))));
     }

@@ -1,3 +1,5 @@
+using Sim.Nccl;
+
 namespace Sim.Collectives;
 
 /// <summary>How a collective moves its bytes. <see cref="Auto"/> picks the fastest that applies, as NCCL's tuner does.</summary>

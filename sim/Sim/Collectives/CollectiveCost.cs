@@ -9,8 +9,8 @@ namespace Sim.Collectives;
 /// </summary>
 public static class CollectiveCost
 {
-    public const string AllToAllOp = Collectives.CollectiveOps.AllToAllName;
-    public const string AllReduceOp = Collectives.CollectiveOps.AllReduceName;
+    public const string AllToAllOp = Nccl.CollectiveOps.AllToAllName;
+    public const string AllReduceOp = Nccl.CollectiveOps.AllReduceName;
 
     public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
     {

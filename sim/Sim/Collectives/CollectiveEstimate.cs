@@ -1,3 +1,5 @@
+using Sim.Nccl;
+
 namespace Sim.Collectives;
 
 /// <summary>Seconds one phase of a collective takes.</summary>

@@ -1,5 +1,6 @@
 using Sim.Cost;
 using Sim.Hardware;
+using Sim.Nccl;
 using Sim.Workload;
 
 namespace Sim.Collectives;

@@ -1,4 +1,5 @@
 using Sim.Cost;
+using Sim.Nccl;
 using Sim.Topology;
 
 namespace Sim.Collectives;

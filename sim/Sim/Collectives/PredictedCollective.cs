@@ -1,5 +1,6 @@
 using Sim.Cost;
 using Sim.Config;
+using Sim.Nccl;
 using Sim.Topology;
 
 namespace Sim.Collectives;

@@ -1,3 +1,5 @@
+using Sim.Nccl;
+
 namespace Sim.Collectives;
 
 /// <summary>

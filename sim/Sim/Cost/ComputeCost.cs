@@ -35,7 +35,7 @@ public static class ComputeCost
     /// <summary>
     /// Seconds a rank's SSD-tier shards keep the node's SSD busy reading (DDR-cache misses) and writing back (updated
     /// rows): the node's SSD bandwidth is shared by its GPUs, as its DDR bandwidth is. Bytes are whole pages
-    /// (<see cref="EmbeddingWork.SsdReadBytes"/>). Not efficiency-scaled: the SSD bandwidths are already sustained rates.
+    /// (<c>EmbeddingWork.SsdReadBytes</c>, a layer above). Not efficiency-scaled: the SSD bandwidths are already sustained rates.
     /// </summary>
     public static double SsdReadSeconds(Topology.Cluster c, double bytes) =>
         bytes <= 0 ? 0 : bytes / (Ssd(c).ReadBytesPerSecond / c.GpusPerNode);

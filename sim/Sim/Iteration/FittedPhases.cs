@@ -1,3 +1,4 @@
+using Sim.Accounting;
 using Sim.Cost;
 using Sim.Cost.Operators;
 using Sim.Sharding;
@@ -35,7 +36,7 @@ public sealed class FittedPhases
     // Kernels a step issues around its operators, counted from the harness's and the reference runner's code: around an
     // all-to-all a concatenation and two casts; after the dense model, the loss (a few elementwise kernels) and its backward.
     private const double KernelsAroundAllToAll = 3, KernelsOfLoss = 4;
-    private const string A2a = Collectives.CollectiveOps.AllToAllName;
+    private const string A2a = Nccl.CollectiveOps.AllToAllName;
 
     /// <summary>Host and device clocks of one rank through a step.</summary>
     private struct Clock
@@ -113,7 +114,7 @@ public sealed class FittedPhases
             Phase(() =>
             {
                 t.Run(ops.GradientPack(tensors.Count + dpTables.Count + 1, w.DenseParameters + dpParams));
-                t.Run(ops.CollectiveCall(Collectives.CollectiveOps.AllReduceName));
+                t.Run(ops.CollectiveCall(Nccl.CollectiveOps.AllReduceName));
                 t.Collective(allReduce);
             });
             Phase(() =>

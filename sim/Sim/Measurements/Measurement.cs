@@ -218,17 +218,17 @@ public sealed record CollectiveResult(string Op, int WorldSize, long Bytes, doub
 /// <summary>nccl-tests' bandwidth definitions.</summary>
 public static class CollectiveBandwidth
 {
-    public const string AllReduce = Collectives.CollectiveOps.AllReduceName;
-    public const string ReduceScatter = Collectives.CollectiveOps.ReduceScatterName;
-    public const string AllGather = Collectives.CollectiveOps.AllGatherName;
-    public const string AllToAll = Collectives.CollectiveOps.AllToAllName;
+    public const string AllReduce = Nccl.CollectiveOps.AllReduceName;
+    public const string ReduceScatter = Nccl.CollectiveOps.ReduceScatterName;
+    public const string AllGather = Nccl.CollectiveOps.AllGatherName;
+    public const string AllToAll = Nccl.CollectiveOps.AllToAllName;
     public static readonly IReadOnlyList<string> Ops = [AllReduce, ReduceScatter, AllGather, AllToAll];
 
     public static double AlgbwGbPerSecond(long bytes, double seconds) => seconds > 0 ? bytes / 1e9 / seconds : 0;
 
-    /// <summary>nccl-tests' factor of a named collective (<see cref="Collectives.CollectiveOps.BusBandwidthFactor"/>).</summary>
-    public static double BusFactor(string op, int n) => Collectives.CollectiveOps.Words.TryGetValue(op, out var o)
-        ? Collectives.CollectiveOps.BusBandwidthFactor(o, n)
+    /// <summary>nccl-tests' factor of a named collective (<see cref="Nccl.CollectiveOps.BusBandwidthFactor"/>).</summary>
+    public static double BusFactor(string op, int n) => Nccl.CollectiveOps.Words.TryGetValue(op, out var o)
+        ? Nccl.CollectiveOps.BusBandwidthFactor(o, n)
         : throw new ArgumentException($"unknown collective '{op}'", nameof(op));
 }
 

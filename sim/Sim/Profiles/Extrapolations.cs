@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Sim.Cost;
+using Sim.Accounting;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Hardware;

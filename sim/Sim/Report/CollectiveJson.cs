@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sim.Collectives;
+using Sim.Nccl;
 
 namespace Sim.Report;
 

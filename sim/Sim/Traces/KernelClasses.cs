@@ -1,4 +1,4 @@
-using Sim.Collectives;
+using Sim.Nccl;
 
 namespace Sim.Traces;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using Sim.Collectives;
 using Sim.Cost.Operators;
 using Sim.Measurements;
+using Sim.Nccl;
 
 namespace Sim.Traces;
 

@@ -1,3 +1,4 @@
+using Sim.Accounting;
 using Sim.Calibration;
 using Sim.Cost;
 using Sim.Cost.Operators;

@@ -34,7 +34,7 @@ public class FabricBottleneckTests
         var c = FabricFixtures.FatTreeCluster(8, 4, nodesPerLeaf: 2);
         var w = Workload.WorkloadGenerator.Generate(new Workload.GeneratorOptions(200, 1e9, 3) { Dims = [16], BatchSize = 64L * c.WorldSize });
         var plan = Fixtures.Greedy(c, w);
-        var emb = Cost.EmbeddingWork.Compute(c, w, plan);
+        var emb = Accounting.EmbeddingWork.Compute(c, w, plan);
         var p = Cost.CostParameters.Default;
         Assert.Null(Collectives.FabricBottleneck.For(c));
         Assert.Equal(Collectives.CollectiveModel.AllToAllPerRank(c with { Fabric = null }, p, emb.InputDistribution),

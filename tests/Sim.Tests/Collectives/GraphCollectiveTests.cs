@@ -1,5 +1,6 @@
 using Sim.Collectives;
 using Sim.Cost;
+using Sim.Nccl;
 using Sim.Topology;
 
 namespace Sim.Tests;

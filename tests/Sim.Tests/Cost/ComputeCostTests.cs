@@ -1,3 +1,4 @@
+using Sim.Accounting;
 using Sim.Cost;
 using Sim.Hardware;
 using Sim.Workload;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Sim.Collectives;
 using Sim.Cost;
+using Sim.Nccl;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;

@@ -76,7 +76,7 @@ public sealed class KinetoTraceTests : IDisposable
         var linear = ops.Operators.Single(o => o.Op == OperatorNames.LinearBackward);
         Assert.Equal([512.0, 256, 128], new[] { linear.Shape["batch"], linear.Shape["in"], linear.Shape["out"] });
         var coll = Assert.Single(ops.Collectives);
-        Assert.Equal((Collectives.CollectiveOps.AllReduceName, 2, 4L << 20), (coll.Op, coll.WorldSize, coll.Bytes));
+        Assert.Equal((Nccl.CollectiveOps.AllReduceName, 2, 4L << 20), (coll.Op, coll.WorldSize, coll.Bytes));
     }
 
     [Fact]

@@ -1,15 +1,17 @@
 using Sim.Collectives;
+using Sim.Cost;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Hardware;
 using Sim.Workload;
 
-namespace Sim.Cost;
+namespace Sim.Accounting;
 
 /// <summary>
 /// What a plan asks of each rank for the embedding part of one iteration: bytes gathered and scattered
 /// in HBM, and the three all-to-alls (indices in, pooled vectors out, gradients back). Lookups are
-/// assumed uniform over rows, so a row-wise shard of k serves 1/k of a table's lookups.
+/// assumed uniform over rows, so a row-wise shard of k serves 1/k of a table's lookups. A layer above Cost and
+/// Collectives: it builds both the shard loads the operator models price and the demands the collective models price.
 /// </summary>
 public sealed class EmbeddingWork
 {
@@ -149,25 +151,4 @@ public sealed class EmbeddingWork
 
     private static Hardware.SsdSpec SsdSpecOf(Cluster c) =>
         c.Host.Ssd ?? throw new InvalidOperationException("a table on the SSD tier needs an SSD in the topology (host.ssd)");
-}
-
-/// <summary>
-/// What one shard's lookups ask of the operator models (<see cref="Operators.OperatorCosts"/>): calls, lookups, bytes of
-/// rows gathered, bytes of pooled vectors, bytes of distinct rows updated (with their optimizer state).
-/// Distinct rows: the expected number of distinct rows among n uniform draws from R rows, R·(1 − e^(−n/R)); skewed
-/// access touches fewer, so this is an upper bound there.
-/// </summary>
-public readonly record struct ShardLoad(double Lookups, double LookupBytes, double PooledBytes, double UniqueRowBytes,
-    double Rows, double Columns, double Samples, bool DataParallel)
-{
-    public static ShardLoad Of(EmbeddingTable t, long rows, int columns, double samples, double lookupsPerSample,
-        double vectorsPerSample, bool dataParallel, int stateBytesPerRow)
-    {
-        var lookups = samples * lookupsPerSample;
-        var rowBytes = t.RowBytes(columns);
-        var unique = rows > 0 ? rows * -double.ExpM1(-lookups / rows) : 0;
-        return new ShardLoad(lookups, lookups * rowBytes, samples * vectorsPerSample * columns * 4.0,
-            unique * (rowBytes + stateBytesPerRow), rows, columns, samples, dataParallel);
-    }
-
 }
