@@ -151,8 +151,8 @@ public static class SweepExpansion
     {
         if (modeOverride is not null && spec.Varies("mode"))
             throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
-        if (modeOverride == PredictionMode.Analytical && spec.Varies("background_load"))
-            throw new SimInputException("--mode", "", $"{spec.File} varies background_load, which only the event engine sees; drop --mode analytical");
+        if (modeOverride == PredictionMode.Analytical && spec.Axes.FirstOrDefault(a => a.Axis.EventOnly is not null) is { } eventOnly)
+            throw new SimInputException("--mode", "", $"{spec.File} varies {eventOnly.Axis.Name}, which only the event engine sees; drop --mode analytical");
         var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
         return Stream(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
     }
