@@ -27,27 +27,26 @@ public sealed class ResultStore : IDisposable
 
     public string File { get; }
 
+    // Before Columns: static fields are initialised in the order they are written.
+    private static readonly SweepKnob[] FirstKnobColumns = [.. SweepKnobs.All.Where(k => k.HasColumn && !k.IsLate)];
+    private static readonly SweepKnob[] LateKnobColumns = [.. SweepKnobs.All.Where(k => k.HasColumn && k.IsLate)];
+
     /// <summary>Column names and DuckDB types of the results table, in order.</summary>
     public static IReadOnlyList<(string Name, string Type)> Columns { get; } = BuildColumns();
 
+    // Knob columns come from the catalogue: the first knobs after the row's names, late knobs after the prediction.
     private static List<(string, string)> BuildColumns()
     {
-        var cols = new List<(string, string)>
-        {
-            ("key", "VARCHAR"), ("topology", "VARCHAR"), ("workload", "VARCHAR"),
-            ("nodes", "INTEGER"), ("gpus_per_node", "INTEGER"), ("gpus", "INTEGER"),
-            ("nic_gbps", "DOUBLE"), ("nvlink_gbytes_per_second", "DOUBLE"), ("hbm_bytes", "BIGINT"),
-            ("all_to_all_forward_precision", "VARCHAR"), ("all_to_all_backward_precision", "VARCHAR"),
-            ("all_reduce_precision", "VARCHAR"), ("compute_precision", "VARCHAR"),
-            ("batch_size", "BIGINT"), ("planner", "VARCHAR"), ("overlap", "BOOLEAN"), ("mode", "VARCHAR"),
-            ("status", "VARCHAR"), ("error", "VARCHAR"),
-            ("iteration_seconds", "DOUBLE"), ("samples_per_second", "DOUBLE"),
-        };
+        var cols = new List<(string, string)> { ("key", "VARCHAR"), ("topology", "VARCHAR"), ("workload", "VARCHAR") };
+        cols.AddRange(FirstKnobColumns.Select(k => (k.Name, k.SqlType)));
+        cols.AddRange([("status", "VARCHAR"), ("error", "VARCHAR"), ("iteration_seconds", "DOUBLE"), ("samples_per_second", "DOUBLE")]);
         cols.AddRange(Phases.All.Select(p => (PhaseColumn(p), "DOUBLE")));
         cols.AddRange([
             ("exposed_communication_seconds", "DOUBLE"), ("hidden_communication_seconds", "DOUBLE"), ("bottleneck_phase", "VARCHAR"),
             ("memory_bytes_max", "BIGINT"), ("memory_capacity_bytes", "BIGINT"),
-            ("background_load", "DOUBLE"), ("straggler_factor", "DOUBLE"), ("jitter_sigma", "DOUBLE"),
+        ]);
+        cols.AddRange(LateKnobColumns.Select(k => (k.Name, k.SqlType)));
+        cols.AddRange([
             ("iteration_seconds_p50", "DOUBLE"), ("iteration_seconds_p90", "DOUBLE"), ("iteration_seconds_p99", "DOUBLE"), ("pacing_rank", "INTEGER"),
         ]);
         return cols;
@@ -174,20 +173,16 @@ public sealed class ResultStore : IDisposable
     private static IDuckDBAppenderRow Write(IDuckDBAppenderRow a, SweepRow r)
     {
         var p = r.Point;
-        a.AppendValue(r.Key).AppendValue(r.Topology).AppendValue(r.Workload)
-         .AppendValue((int?)p.Nodes).AppendValue((int?)p.GpusPerNode).AppendValue((int?)p.Gpus)
-         .AppendValue((double?)p.NicGbps).AppendValue((double?)p.NvlinkGBytesPerSecond).AppendValue((long?)p.HbmBytes)
-         .AppendValue(p.AllToAllForwardPrecision.Name()).AppendValue(p.AllToAllBackwardPrecision.Name())
-         .AppendValue(p.AllReducePrecision.Name()).AppendValue(p.ComputePrecision.Name())
-         .AppendValue((long?)p.BatchSize).AppendValue(p.Planner).AppendValue((bool?)p.Overlap).AppendValue(p.Mode.Word())
-         .AppendValue(r.Status).AppendValue(r.Error)
+        a.AppendValue(r.Key).AppendValue(r.Topology).AppendValue(r.Workload);
+        foreach (var k in FirstKnobColumns) k.Append(a, p);
+        a.AppendValue(r.Status).AppendValue(r.Error)
          .AppendValue(r.IterationSeconds).AppendValue(r.SamplesPerSecond);
         for (var i = 0; i < Phases.All.Count; i++)
             a.AppendValue(r.PhaseSeconds is { } ph && i < ph.Count ? ph[i] : (double?)null);
         a.AppendValue(r.ExposedCommunicationSeconds).AppendValue(r.HiddenCommunicationSeconds).AppendValue(r.BottleneckPhase)
-         .AppendValue(r.MemoryBytesMax).AppendValue((long?)r.MemoryCapacityBytes)
-         .AppendValue((double?)p.BackgroundLoad).AppendValue((double?)p.StragglerFactor).AppendValue((double?)p.JitterSigma)
-         .AppendValue(r.IterationSecondsP50).AppendValue(r.IterationSecondsP90).AppendValue(r.IterationSecondsP99).AppendValue(r.PacingRank);
+         .AppendValue(r.MemoryBytesMax).AppendValue((long?)r.MemoryCapacityBytes);
+        foreach (var k in LateKnobColumns) k.Append(a, p);
+        a.AppendValue(r.IterationSecondsP50).AppendValue(r.IterationSecondsP90).AppendValue(r.IterationSecondsP99).AppendValue(r.PacingRank);
         return a;
     }
 
@@ -200,21 +195,16 @@ public sealed class ResultStore : IDisposable
         var rows = new List<SweepRow>();
         int O(string name) => r.GetOrdinal(name);
         var phaseOrd = Phases.All.Select(p => O(PhaseColumn(p))).ToArray();
+        var storedKnobs = SweepKnobs.Keyed;
+        var knobOrd = storedKnobs.Select(k => O(k.Name)).ToArray();
         while (r.Read())
         {
             string S(string n) => r.GetString(O(n));
             string? NS(string n) => r.IsDBNull(O(n)) ? null : r.GetString(O(n));
             double? ND(string n) => r.IsDBNull(O(n)) ? null : r.GetDouble(O(n));
             long? NL(string n) => r.IsDBNull(O(n)) ? null : r.GetInt64(O(n));
-            var point = new SweepPoint(r.GetInt32(O("nodes")), r.GetInt32(O("gpus_per_node")), r.GetDouble(O("nic_gbps")),
-                r.GetDouble(O("nvlink_gbytes_per_second")), r.GetInt64(O("hbm_bytes")),
-                DTypes.Words[S("all_to_all_forward_precision")], DTypes.Words[S("all_to_all_backward_precision")],
-                DTypes.Words[S("all_reduce_precision")], DTypes.Words[S("compute_precision")],
-                r.GetInt64(O("batch_size")), S("planner"), r.GetBoolean(O("overlap")), PredictionModes.Parse(S("mode"), "mode"))
-            {
-                Key = S("key"), BackgroundLoad = r.GetDouble(O("background_load")), StragglerFactor = r.GetDouble(O("straggler_factor")),
-                JitterSigma = r.GetDouble(O("jitter_sigma")),
-            };
+            var point = SweepPoint.Unset with { Key = S("key") };
+            for (var k = 0; k < storedKnobs.Length; k++) point = storedKnobs[k].Read(point, r, knobOrd[k]);
             var status = S("status");
             double[]? phases = null;
             if (status == RowStatus.Ok)

@@ -47,34 +47,15 @@ public sealed class SweepAnalysis
     /// <summary>Value each varied knob takes in the reference slice (the first value the sweep file lists).</summary>
     public IReadOnlyDictionary<string, string> Reference { get; }
 
+    /// <summary>The row's inputs, then the catalogue's knobs that have a label (<see cref="SweepKnobs"/>), in its order.</summary>
     public static IReadOnlyList<Dimension> AllDimensions { get; } =
     [
         new("topology", "topology", r => r.Topology),
         new("workload", "workload", r => r.Workload),
-        new("nodes", "nodes", r => r.Point.Nodes.ToString(Inv), r => r.Point.Nodes),
-        new("gpus_per_node", "GPUs/node", r => r.Point.GpusPerNode.ToString(Inv), r => r.Point.GpusPerNode),
-        new("gpus", "GPUs", r => r.Point.Gpus.ToString(Inv), r => r.Point.Gpus),
-        new("nic_gbps", "NIC Gb/s", r => Num(r.Point.NicGbps), r => r.Point.NicGbps),
-        new("nvlink_gbytes_per_second", "NVLink GB/s", r => Num(r.Point.NvlinkGBytesPerSecond), r => r.Point.NvlinkGBytesPerSecond),
-        new("hbm_bytes", "HBM", r => Units.Bytes(r.Point.HbmBytes), r => r.Point.HbmBytes),
-        // Forward and backward all-to-all precision as one knob ("fp16", or "fp16/fp32" where they differ).
-        new("all_to_all_precision", "all-to-all", r => r.Point.AllToAllForwardPrecision == r.Point.AllToAllBackwardPrecision
-            ? r.Point.AllToAllForwardPrecision.Name()
-            : $"{r.Point.AllToAllForwardPrecision.Name()}/{r.Point.AllToAllBackwardPrecision.Name()}"),
-        new("all_reduce_precision", "all-reduce", r => r.Point.AllReducePrecision.Name()),
-        new("compute_precision", "compute", r => r.Point.ComputePrecision.Name()),
-        new("batch_size", "batch", r => r.Point.BatchSize.ToString(Inv), r => r.Point.BatchSize),
-        new("background_load", "background load", r => Num(r.Point.BackgroundLoad), r => r.Point.BackgroundLoad),
-        new("straggler_factor", "straggler", r => Num(r.Point.StragglerFactor), r => r.Point.StragglerFactor),
-        new("jitter_sigma", "jitter σ", r => Num(r.Point.JitterSigma), r => r.Point.JitterSigma),
-        new("planner", "planner", r => r.Point.Planner),
-        new("overlap", "overlap", r => r.Point.Overlap ? "on" : "off", r => r.Point.Overlap ? 1 : 0),
-        new("mode", "mode", r => r.Point.Mode.Word()),
+        .. SweepKnobs.All.Select(k => k.CreateDimension()).OfType<Dimension>(),
     ];
 
     public static Dimension Dim(string name) => AllDimensions.First(d => d.Name == name);
-
-    private static string Num(double v) => v.ToString("0.###", Inv);
 
     /// <param name="axes">the sweeps' axes with values in file order (from the store); decides the reference slice.</param>
     public SweepAnalysis(IReadOnlyList<SweepRow> rows, IReadOnlyDictionary<string, IReadOnlyList<string>>? axes = null)

@@ -46,6 +46,9 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         _workloads.Clear();
     }
 
+    // ClusterFor and WorkloadFor write by hand what the catalogue's FromCluster and FromWorkload read (a test checks each
+    // knob comes back): one `with` per record and row, where applying knob by knob would copy the records once per knob.
+
     /// <summary>The cluster of a point (throws <see cref="SimInputException"/> when the topology's fabric does not fit its size).</summary>
     public Cluster ClusterFor(SweepPoint p)
     {
@@ -151,17 +154,8 @@ public sealed class SweepEvaluator(SweepInputs inputs)
     }
 
     /// <summary>A point's conditions: background on the scale-out tiers, rank 0 slowed, jitter; null for the ideal cluster.</summary>
-    public Conditions.OperatingConditions? ConditionsFor(SweepPoint p)
-    {
-        if (!p.HasConditions) return null;
-        var spot = new InputSpot("sweep point", 0, 0, "");
-        var stragglers = new Conditions.Stragglers(
-            p.StragglerFactor == 1 ? [] : [new Conditions.StragglerFactor(Conditions.StragglerScope.Rank, 0, p.StragglerFactor, spot)],
-            p.JitterSigma == 0 ? null : new Conditions.Jitter(p.JitterSigma));
-        var background = p.BackgroundLoad == 0 ? Conditions.BackgroundLoad.None
-            : new Conditions.BackgroundLoad(new Dictionary<string, double> { [Conditions.BackgroundLoad.ScaleOut] = p.BackgroundLoad });
-        return new Conditions.OperatingConditions(stragglers, background, null, inputs.Iterations, inputs.Seed);
-    }
+    public Conditions.OperatingConditions? ConditionsFor(SweepPoint p) => !p.HasConditions ? null
+        : SweepKnobs.Apply(Conditions.OperatingConditions.None with { Iterations = inputs.Iterations, Seed = inputs.Seed }, p);
 }
 
 /// <summary>A planner that failed with something other than bad input; its message names the original exception.</summary>

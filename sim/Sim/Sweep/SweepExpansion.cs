@@ -65,14 +65,9 @@ public sealed class SweepInputs
     }
 
     /// <summary>The point every axis starts from: the base files' own values.</summary>
-    public SweepPoint BasePoint(string planner, bool overlap, PredictionMode mode)
-    {
-        var c = Cluster;
-        var p = Workload.Precision;
-        return new SweepPoint(c.Nodes, c.GpusPerNode, c.ScaleOut.BytesPerSecond * 8 / 1e9, c.IntraNode.BytesPerSecond / 1e9, c.Gpu.HbmBytes,
-            p.AllToAllForward, p.AllToAllBackward, p.AllReduce, p.Compute, Workload.GlobalBatchSize,
-            PlanFile is null ? planner : "plan:" + PlanFile, overlap, mode);
-    }
+    public SweepPoint BasePoint(string planner, bool overlap, PredictionMode mode) =>
+        SweepKnobs.FromInputs(SweepPoint.Unset with { Planner = PlanFile is null ? planner : "plan:" + PlanFile, Overlap = overlap, Mode = mode },
+            Cluster, Workload);
 
     /// <summary>Line endings are normalised so that a Windows checkout gives the same keys.</summary>
     internal static string Sha(string text) =>
@@ -151,8 +146,8 @@ public static class SweepExpansion
     {
         if (modeOverride is not null && spec.Varies("mode"))
             throw new SimInputException("--mode", "", $"{spec.File} varies mode in its axes; drop --mode");
-        if (modeOverride == PredictionMode.Analytical && spec.Varies("background_load"))
-            throw new SimInputException("--mode", "", $"{spec.File} varies background_load, which only the event engine sees; drop --mode analytical");
+        if (modeOverride == PredictionMode.Analytical && spec.Axes.FirstOrDefault(a => a.Axis.EventOnly is not null) is { } eventOnly)
+            throw new SimInputException("--mode", "", $"{spec.File} varies {eventOnly.Axis.Name}, which only the event engine sees; drop --mode analytical");
         var basePoint = inputs.BasePoint(spec.Planner, spec.Overlap, modeOverride ?? spec.Mode);
         return Stream(basePoint, spec.Axes, inputs.Fingerprint, shard ?? SweepShard.All);
     }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Sim.Workload;
 using Sim.Predictions;
 using Sim.Hardware;
 
@@ -39,31 +36,14 @@ public sealed record SweepPoint(
     /// <summary>σ of the lognormal compute jitter (0: none); with jitter a row holds p50/p90/p99 over the sweep's iterations.</summary>
     public double JitterSigma { get; init; }
 
-    public bool HasConditions => BackgroundLoad != 0 || StragglerFactor != 1 || JitterSigma != 0;
+    public bool HasConditions => SweepKnobs.HasConditions(this);
 
-    public string CanonicalText()
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder(256);
-        sb.Append("nodes=").Append(Nodes.ToString(inv)).Append('\n');
-        sb.Append("gpus_per_node=").Append(GpusPerNode.ToString(inv)).Append('\n');
-        sb.Append("nic_gbps=").Append(NicGbps.ToString("R", inv)).Append('\n');
-        sb.Append("nvlink_gbytes_per_second=").Append(NvlinkGBytesPerSecond.ToString("R", inv)).Append('\n');
-        sb.Append("hbm_bytes=").Append(HbmBytes.ToString(inv)).Append('\n');
-        sb.Append("all_to_all_forward_precision=").Append(AllToAllForwardPrecision.Name()).Append('\n');
-        sb.Append("all_to_all_backward_precision=").Append(AllToAllBackwardPrecision.Name()).Append('\n');
-        sb.Append("all_reduce_precision=").Append(AllReducePrecision.Name()).Append('\n');
-        sb.Append("compute_precision=").Append(ComputePrecision.Name()).Append('\n');
-        sb.Append("batch_size=").Append(BatchSize.ToString(inv)).Append('\n');
-        sb.Append("planner=").Append(Planner).Append('\n');
-        sb.Append("overlap=").Append(Overlap ? "true" : "false").Append('\n');
-        sb.Append("mode=").Append(Mode.Word()).Append('\n');
-        // Only when set: sweeps without these knobs keep the keys they had.
-        if (BackgroundLoad != 0) sb.Append("background_load=").Append(BackgroundLoad.ToString("R", inv)).Append('\n');
-        if (StragglerFactor != 1) sb.Append("straggler_factor=").Append(StragglerFactor.ToString("R", inv)).Append('\n');
-        if (JitterSigma != 0) sb.Append("jitter_sigma=").Append(JitterSigma.ToString("R", inv)).Append('\n');
-        return sb.ToString();
-    }
+    /// <summary>The key's text: each knob of the catalogue as <c>name=value</c>, in its order (<see cref="SweepKnobs"/>).</summary>
+    public string CanonicalText() => SweepKnobs.CanonicalText(this);
+
+    /// <summary>A point to build knob by knob (the base, a stored row); every knob of the catalogue is then set.</summary>
+    internal static SweepPoint Unset { get; } =
+        new(0, 0, 0, 0, 0, DType.Fp32, DType.Fp32, DType.Fp32, DType.Fp32, 0, "", false, PredictionMode.Analytical);
 
     /// <summary>
     /// What the planner sees: everything but the schedule and the prediction mode, and for a planner that ignores
@@ -72,7 +52,7 @@ public sealed record SweepPoint(
     /// </summary>
     internal string PlanInputsText()
     {
-        var seen = this with { Overlap = false, Mode = PredictionMode.Analytical, BackgroundLoad = 0, StragglerFactor = 1, JitterSigma = 0 };
+        var seen = SweepKnobs.WithoutConditions(this with { Overlap = false, Mode = PredictionMode.Analytical });
         if (!Scenario.Planner(Planner).ReadsCommunicationDetails)
             seen = seen with
             {

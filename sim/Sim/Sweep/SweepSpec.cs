@@ -100,10 +100,9 @@ public static class SweepLoader
             if (axes.Any(x => x.Axis.Name == a) && axes.Any(x => x.Axis.Name == c))
                 throw axesMap.Error(KeyNode(axesMap, c), axesMap.FieldPath(c), $"conflicts with axis '{a}' (both set the same knob); keep one");
         }
-        // Background load only slows flows in the event engine: analytical rows would all read alike, silently.
-        if (mode == PredictionMode.Analytical && axes.Any(a => a.Axis.Name == "background_load") && !axes.Any(a => a.Axis.Name == "mode"))
-            throw axesMap.Error(KeyNode(axesMap, "background_load"), axesMap.FieldPath("background_load"),
-                "only the event engine sees background load; set `mode: event` in the base (analytical mode prices an empty fabric)");
+        // Analytical rows would all read alike, silently.
+        if (mode == PredictionMode.Analytical && axes.FirstOrDefault(a => a.Axis.EventOnly is not null) is { } eventOnly && !axes.Any(a => a.Axis.Name == "mode"))
+            throw axesMap.Error(KeyNode(axesMap, eventOnly.Axis.Name), axesMap.FieldPath(eventOnly.Axis.Name), eventOnly.Axis.EventOnly!);
         root.EnsureNoUnknownKeys();
 
         // Expansion order is the catalogue's, not the file's: keys and row order never depend on how the file is laid out.
