@@ -27,7 +27,8 @@ public static partial class ProvenanceInfo
         var cuda = Cuda.cudaRuntimeGetVersion(out var rt) == 0 ? Cuda.FormatVersion(rt) : "unknown";
         var cudaDriver = Cuda.cudaDriverGetVersion(out var dv) == 0 ? Cuda.FormatVersion(dv) : "unknown";
         string nccl;
-        try { nccl = Nccl.Version(); } catch (Exception) { nccl = "unavailable"; }
+        // Backends.Nccl, qualified: the namespace Sim.Nccl (the collective vocabulary) would shadow it here.
+        try { nccl = Backends.Nccl.Version(); } catch (Exception) { nccl = "unavailable"; }
         return new MeasurementProvenance("cuda", model, backend.MaxWorld, driver, cuda, cudaDriver, nccl, libtorch, torchSharp, dotnet, dateUtc, commit, command);
     }
 
