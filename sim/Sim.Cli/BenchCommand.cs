@@ -11,7 +11,7 @@ namespace Sim.Cli;
 /// `sim bench TOPOLOGY WORKLOAD`: times the analytical model and the event engine on one scenario (greedy plan),
 /// single-threaded, and reports events/s and peak memory. Performance goals live here, not in tests.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     public static Command Create(TextWriter stdout)
     {

@@ -1,7 +1,7 @@
 namespace Sim.Cli;
 
 /// <summary>How this `sim` was built: benchmarks say it, since a Debug build runs 3-7x slower than Release.</summary>
-public static class BuildInfo
+internal static class BuildInfo
 {
 #if DEBUG
     public const string Configuration = "Debug";

@@ -12,7 +12,7 @@ using Sim.Measurements;
 namespace Sim.Cli;
 
 /// <summary>`sim calibrate` and `sim validate`: fit the cost models to measurements, and say how far off predictions are.</summary>
-public static class CalibrateCommand
+internal static class CalibrateCommand
 {
     public static IReadOnlyList<MeasurementFile> ReadMeasurements(IEnumerable<string> paths) =>
         InputPaths.Files(paths, "*.json")

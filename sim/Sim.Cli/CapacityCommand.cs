@@ -16,7 +16,7 @@ namespace Sim.Cli;
 /// `sim capacity TOPOLOGY WORKLOAD --target-samples-per-second X` (or `--train-samples N --within-hours H`):
 /// the smallest cluster of the topology's family (same node, more or fewer nodes) that meets the target.
 /// </summary>
-public static class CapacityCommand
+internal static class CapacityCommand
 {
     /// <summary>Exit code when no size up to the bound meets the target (an answer, not an error).</summary>
     public const int NotMet = 1;

@@ -13,7 +13,7 @@ namespace Sim.Cli;
 /// `sim collective TOPOLOGY --op OP --bytes 1KiB..1GiB [--ranks N] [--algorithm A] [--dtype D] [--plot F] [--json]`:
 /// the simulated counterpart of nccl-tests, a row per size with time, algbw, busbw and the algorithm chosen.
 /// </summary>
-public static class CollectiveCommand
+internal static class CollectiveCommand
 {
     public static Command Create(TextWriter stdout)
     {

@@ -5,7 +5,7 @@ using Sim.Nccl;
 namespace Sim.Cli;
 
 /// <summary>busbw against message size (log scale), one series per algorithm chosen, as nccl-tests results are usually drawn.</summary>
-public static class CollectivePlot
+internal static class CollectivePlot
 {
     public static void Save(string topology, IReadOnlyList<CollectiveEstimate> rows, string path)
     {

@@ -9,7 +9,7 @@ namespace Sim.Cli;
 /// The options that put a prediction under non-ideal conditions (issue 21): a conditions file, and options for each
 /// part that replace the file's part. Parsed into one <see cref="OperatingConditions"/>.
 /// </summary>
-public sealed class ConditionsOptions
+internal sealed class ConditionsOptions
 {
     public Option<string?> File { get; } = new("--conditions")
     {

@@ -6,7 +6,7 @@ using Sim.Iterations;
 namespace Sim.Cli;
 
 /// <summary>`sim export chakra TOPOLOGY WORKLOAD [PLAN] --out DIR`: the iteration as MLCommons Chakra traces for ASTRA-sim.</summary>
-public static class ExportCommand
+internal static class ExportCommand
 {
     public static Command Create(TextWriter stdout)
     {

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Sim.Cli;
 
 /// <summary>The `--json` of a result command: one indented JSON object on stdout, nothing else there.</summary>
-public static class JsonOutput
+internal static class JsonOutput
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

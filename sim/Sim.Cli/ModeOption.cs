@@ -5,7 +5,7 @@ using Sim.Profiles;
 namespace Sim.Cli;
 
 /// <summary>The options every predicting command shares: `--mode analytical|event` and `--profile FILE`.</summary>
-public static class ModeOption
+internal static class ModeOption
 {
     /// <summary>`--mode`, accepting only the words of <see cref="PredictionModes"/>; analytical unless <paramref name="optional"/>.</summary>
     public static Option<string?> Create(string description, bool optional = false)

@@ -16,7 +16,7 @@ using Sim.Planning;
 namespace Sim.Cli;
 
 /// <summary>`sim plan TOPOLOGY WORKLOAD`: make a sharding plan, show per-GPU load, optionally write it.</summary>
-public static class PlanCommand
+internal static class PlanCommand
 {
     public static Command Create(TextWriter stdout)
     {

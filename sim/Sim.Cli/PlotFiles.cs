@@ -3,7 +3,7 @@ using Sim.Config;
 namespace Sim.Cli;
 
 /// <summary>Plots are written as PNG or SVG, chosen by the file's extension.</summary>
-public static class PlotFiles
+internal static class PlotFiles
 {
     public static void CheckExtension(string path, string option)
     {

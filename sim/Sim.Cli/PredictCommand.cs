@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Sim.Cli;
 
 /// <summary>`sim predict TOPOLOGY WORKLOAD [PLAN]`: one iteration's time, its breakdown and memory per GPU.</summary>
-public static class PredictCommand
+internal static class PredictCommand
 {
     public static Command Create(TextWriter stdout)
     {

@@ -15,7 +15,7 @@ namespace Sim.Cli;
 /// external resources) with the sweep's summary, scaling curves, per-phase breakdown, heatmap and tables;
 /// `--plots DIR` also writes each chart as PNG and SVG.
 /// </summary>
-public static class ReportCommand
+internal static class ReportCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     public const int MaxTableRows = 500;

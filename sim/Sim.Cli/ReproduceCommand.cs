@@ -11,7 +11,7 @@ namespace Sim.Cli;
 /// `sim reproduce STUDY [--json] [--plot DIR]`: predicts every checkable result of a published study
 /// (validation/published/STUDY/claims.yaml) from specs alone and prints paper vs Sim with the relative error.
 /// </summary>
-public static class ReproduceCommand
+internal static class ReproduceCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -19,7 +19,7 @@ namespace Sim.Cli;
 /// of a prediction, each timed: generate, plan, memory check, iteration DAG, analytical and event prediction. It
 /// reports wall time per stage, peak memory, and whether the goal (under 60 s and 8 GiB) was met.
 /// </summary>
-public static class ScaleBenchCommand
+internal static class ScaleBenchCommand
 {
     public const double GoalSeconds = 60;
     public const long GoalBytes = 8L << 30;

@@ -12,7 +12,7 @@ namespace Sim.Cli;
 /// types; YAML formats from what the loaders read of the shipped files (<see cref="YamlSchemas"/>), committed and
 /// compiled in; `--regenerate` rewrites a YAML format's schema from the repository after a loader changes.
 /// </summary>
-public static class SchemaCommand
+internal static class SchemaCommand
 {
     public static readonly IReadOnlyDictionary<string, Func<string>> Formats = new Dictionary<string, Func<string>>
     {

@@ -4,7 +4,7 @@ using Sim.Config;
 namespace Sim.Cli;
 
 /// <summary>The `sim` command: a thin layer that parses, calls the library and renders.</summary>
-public static class SimApp
+internal static class SimApp
 {
     /// <summary>Exit code for bad input (files, fields, plans that do not fit).</summary>
     public const int BadInput = 2;

@@ -12,7 +12,7 @@ namespace Sim.Cli;
 /// shardable), optionally exports CSV/Parquet; `sim sweep merge OUT PARTS...` joins shard databases;
 /// `sim sweep SWEEP.yaml --bench` measures analytical sweep throughput without writing anything.
 /// </summary>
-public static class SweepCommand
+internal static class SweepCommand
 {
     /// <summary>Exit code of a run stopped by Ctrl+C (its finished chunks are kept; run again to resume).</summary>
     public const int Interrupted = 130;

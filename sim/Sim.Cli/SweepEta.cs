@@ -7,7 +7,7 @@ namespace Sim.Cli;
 /// Time left in a sweep from the average rate since the start (not the last few points: rows differ in cost, so a
 /// short window makes the estimate jump), and only once there is something to average: 2% of the rows or 5 s.
 /// </summary>
-public sealed class SweepEta(long total)
+internal sealed class SweepEta(long total)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 

@@ -10,7 +10,7 @@ namespace Sim.Cli;
 /// axes where sizes double), a stacked per-phase breakdown (absolute and share) and a two-knob heatmap.
 /// Each builder returns a <see cref="Plot"/>; <see cref="Save"/> writes PNG or SVG by extension.
 /// </summary>
-public static class SweepPlots
+internal static class SweepPlots
 {
     public const int Width = 1000;
     public const int Height = 520;

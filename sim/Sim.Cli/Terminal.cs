@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Sim.Cli;
 
 /// <summary>A Spectre console over a writer; wide when redirected so that tables never wrap in files and pipes.</summary>
-public static class Terminal
+internal static class Terminal
 {
     public static IAnsiConsole For(TextWriter writer)
     {

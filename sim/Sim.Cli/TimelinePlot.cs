@@ -7,7 +7,7 @@ namespace Sim.Cli;
 /// A Gantt chart of a simulated iteration: one row per rank and stream, one bar per task, coloured by phase.
 /// Large clusters show the first ranks and every rank the critical path visits.
 /// </summary>
-public static class TimelinePlot
+internal static class TimelinePlot
 {
     public const int MaxRanksShown = 16;
 

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace Sim.Cli;
 
 /// <summary>`sim topology describe FILE [--plot out.png|svg]` and `sim topology export-astra FILE [--out network.yml]`.</summary>
-public static class TopologyCommand
+internal static class TopologyCommand
 {
     public static Command Create(TextWriter stdout)
     {

@@ -3,7 +3,7 @@ using Sim.Topology;
 namespace Sim.Cli;
 
 /// <summary>Draws a <see cref="GraphLayout"/> with ScottPlot: tiers bottom to top, links as lines coloured by tier.</summary>
-public static class TopologyPlot
+internal static class TopologyPlot
 {
     private const int LabelLimit = 80;
 

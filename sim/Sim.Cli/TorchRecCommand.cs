@@ -7,7 +7,7 @@ using Sim.Workload;
 namespace Sim.Cli;
 
 /// <summary>`sim torchrec export|import`: carry plans between Sim and TorchRec's sharding plan (JSON).</summary>
-public static class TorchRecCommand
+internal static class TorchRecCommand
 {
     public static Command Create(TextWriter stdout)
     {

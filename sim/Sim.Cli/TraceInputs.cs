@@ -12,7 +12,7 @@ namespace Sim.Cli;
 /// The `--trace` options of `sim calibrate` and `sim validate`: PyTorch profiler traces read into the measurements
 /// those commands already take, and the report of what each trace held (mapped and unmapped device time).
 /// </summary>
-public static class TraceInputs
+internal static class TraceInputs
 {
     public static Option<string[]> TraceOption(string what) => new("--trace")
     {

@@ -3,7 +3,7 @@ using Sim.Calibration;
 namespace Sim.Cli;
 
 /// <summary>Predicted against measured iteration time, one series per report, with the y = x line.</summary>
-public static class ValidationPlot
+internal static class ValidationPlot
 {
     public static void Save(string path, IReadOnlyList<ValidationReport> reports)
     {

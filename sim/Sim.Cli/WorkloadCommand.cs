@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Sim.Cli;
 
 /// <summary>`sim workload describe FILE` and `sim workload generate --tables N --total-params P --seed S ...`.</summary>
-public static class WorkloadCommand
+internal static class WorkloadCommand
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -1,7 +1,7 @@
 namespace Sim;
 
 /// <summary>Writes a file so that readers see the old or the new content, never half of it.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes UTF-8 text (no byte-order mark) to <paramref name="path"/> atomically.</summary>
     public static void WriteAllText(string path, string text) =>

@@ -1,7 +1,7 @@
 namespace Sim;
 
 /// <summary>Divisors for splitting things evenly (nodes into leaves and groups, items into equal groups).</summary>
-public static class Divisors
+internal static class Divisors
 {
     /// <summary>The largest divisor of <paramref name="n"/> that is at most <paramref name="cap"/> (1 when none larger).</summary>
     public static int LargestAtMost(int n, int cap)

@@ -13,7 +13,7 @@ using Sim.Measurements;
 namespace Sim.Calibration;
 
 /// <summary>A measurement and the file it came from (for error messages and provenance).</summary>
-public sealed record MeasurementFile(string File, Measurement Measurement);
+internal sealed record MeasurementFile(string File, Measurement Measurement);
 
 /// <summary>
 /// Fits the cost models' parameters to measurements of one (card, software) group:
@@ -21,7 +21,7 @@ public sealed record MeasurementFile(string File, Measurement Measurement);
 /// per-kernel overhead, latency and bus bandwidth of every collective at every GPU count (messages of 1 MiB
 /// and up, nccl-tests conventions), then per-phase corrections from end-to-end runs.
 /// </summary>
-public static class Calibrator
+internal static class Calibrator
 {
     /// <summary>Collectives are fitted on messages of at least this many bytes (smaller ones are latency-bound).</summary>
     public const long MinFitBytes = 1 << 20;

@@ -10,7 +10,7 @@ namespace Sim.Calibration;
 /// cost is a non-negative combination of its terms, chosen by relative least squares over every subset of terms
 /// (so that a term the data cannot see gets 0, not a negative coefficient). No end-to-end run is used.
 /// </summary>
-public static class OperatorFitter
+internal static class OperatorFitter
 {
     public static IReadOnlyList<OperatorModels> Fit(IReadOnlyList<Measurement> micro, List<Residuals> residuals)
     {

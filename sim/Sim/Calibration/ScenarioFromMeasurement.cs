@@ -11,7 +11,7 @@ namespace Sim.Calibration;
 /// measurement can be predicted even after the files in the repository have changed. Files too large to
 /// embed are read from the repository by name and must still match the recorded SHA-256.
 /// </summary>
-public static class ScenarioFromMeasurement
+internal static class ScenarioFromMeasurement
 {
     public static Scenario Load(Measurement m, string measurementFile)
     {

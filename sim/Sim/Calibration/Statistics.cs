@@ -1,7 +1,7 @@
 namespace Sim.Calibration;
 
 /// <summary>Error and rank statistics used to report how far predictions are from measurements.</summary>
-public static class Statistics
+internal static class Statistics
 {
     /// <summary>(predicted - measured) / measured.</summary>
     public static double RelativeError(double predicted, double measured) => (predicted - measured) / measured;

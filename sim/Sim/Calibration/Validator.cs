@@ -8,7 +8,7 @@ using Sim.Measurements;
 namespace Sim.Calibration;
 
 /// <summary>One measured run next to its predictions (iteration and per-phase: the slowest rank's seconds).</summary>
-public sealed record RunComparison(
+internal sealed record RunComparison(
     string File,
     string Workload,
     string Plan,
@@ -27,7 +27,7 @@ public sealed record RunComparison(
 }
 
 /// <summary>How far predictions are from measurements, overall and per group of plans on the same model and GPUs.</summary>
-public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string Label)
+internal sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string Label)
 {
     public double AnalyticalMape => Statistics.Mape(Runs.Select(r => (r.AnalyticalSeconds, r.MeasuredSeconds)));
     public double EventMape => Statistics.Mape(Runs.Select(r => (r.EventSeconds, r.MeasuredSeconds)));
@@ -72,7 +72,7 @@ public sealed record ValidationReport(IReadOnlyList<RunComparison> Runs, string 
 }
 
 /// <summary>Predicts measured runs with a predictor (a profile's, or the defaults) and compares, plus the cross-validations a user can trust.</summary>
-public static class Validator
+internal static class Validator
 {
     public static ValidationReport Compare(Predictor predictor, IReadOnlyList<MeasurementFile> runs, string label) =>
         new(runs.Select(r => Compare(predictor, r)).ToList(), label);

@@ -4,7 +4,7 @@ namespace Sim.Collectives;
 /// A full byte matrix for small worlds and tests: any split at all. W² doubles, so keep it to a few hundred
 /// ranks; <see cref="AllToAllDemand"/> is the O(W) form sharded embeddings produce.
 /// </summary>
-public sealed class AllToAllMatrix : IAllToAllSplits
+internal sealed class AllToAllMatrix : IAllToAllSplits
 {
     public const int MaxWorld = 4096;
     private readonly double[,] _bytes;

@@ -9,7 +9,7 @@ namespace Sim.Collectives;
 /// <see cref="CollectiveParameters.PairwiseExactRankLimit"/> ranks, pairwise is priced from evenly spaced
 /// sample steps, each standing for its share of the rest.
 /// </summary>
-public static class AllToAllSchedule
+internal static class AllToAllSchedule
 {
     public const int PairwiseSampleSteps = 8;
 

@@ -6,7 +6,7 @@ namespace Sim.Collectives;
 /// <summary>One phase with its links loaded: the slowest link's time per payload byte and the latencies.</summary>
 /// <param name="BottleneckSecondsPerByte">Max over links of this phase's bytes on it over its achieved bandwidth, per payload byte.</param>
 /// <param name="BottleneckLink">The link that sets it (−1 for an empty phase).</param>
-public sealed record AnalysedPhase(
+internal sealed record AnalysedPhase(
     SchedulePhase Phase,
     double BottleneckSecondsPerByte,
     int BottleneckLink,
@@ -20,7 +20,7 @@ public sealed record AnalysedPhase(
 /// Σ phases Repeat · [intra steps · (α_intra + p.intra) + network steps · (α_net + p.net)
 ///                    + bandwidth steps · bottleneck · S / p.fraction + peer messages · per-message cost].
 /// </summary>
-public sealed class AnalysedSchedule
+internal sealed class AnalysedSchedule
 {
     public CollectiveSchedule Schedule { get; }
     public IReadOnlyList<AnalysedPhase> Phases { get; }

@@ -5,7 +5,7 @@ namespace Sim.Collectives;
 /// twin shifted by one position. In the pair most leaves of one tree are inner vertices of the other, which
 /// is what lets a double binary tree use every link in both directions.
 /// </summary>
-public sealed class BinaryTree
+internal sealed class BinaryTree
 {
     /// <summary>Parent position of each position, −1 for the root.</summary>
     public int[] Parent { get; }

@@ -3,7 +3,7 @@ using Sim.Nccl;
 namespace Sim.Collectives;
 
 /// <summary>How a collective moves its bytes. <see cref="Auto"/> picks the fastest that applies, as NCCL's tuner does.</summary>
-public enum CollectiveAlgorithm
+internal enum CollectiveAlgorithm
 {
     Auto,
     /// <summary>Ring (multi-channel across nodes, one ring per NIC rail): all-reduce, reduce-scatter, all-gather.</summary>
@@ -18,7 +18,7 @@ public enum CollectiveAlgorithm
     Pairwise,
 }
 
-public static class CollectiveAlgorithms
+internal static class CollectiveAlgorithms
 {
     public static IReadOnlyDictionary<string, CollectiveAlgorithm> Words { get; } = new Dictionary<string, CollectiveAlgorithm>
     {

@@ -7,7 +7,7 @@ namespace Sim.Collectives;
 /// Collective times for the iteration graph: from a calibration fit of this op at this GPU count when the
 /// profile has one (what was measured on the machine), else from the link model (<see cref="CollectiveModel"/>).
 /// </summary>
-public static class CollectiveCost
+internal static class CollectiveCost
 {
     public const string AllToAllOp = Nccl.CollectiveOps.AllToAllName;
     public const string AllReduceOp = Nccl.CollectiveOps.AllReduceName;

@@ -3,14 +3,14 @@ using Sim.Nccl;
 namespace Sim.Collectives;
 
 /// <summary>Seconds one phase of a collective takes.</summary>
-public sealed record PhaseEstimate(string Name, double Seconds);
+internal sealed record PhaseEstimate(string Name, double Seconds);
 
 /// <summary>
 /// A predicted collective, reported as nccl-tests reports a measured one: <see cref="Bytes"/> is the
 /// nccl-tests size (per-rank buffer; the full buffer for reduce-scatter and all-gather), in FP32 bytes
 /// before any wire compression; algbw = bytes / time and busbw = algbw × the op's bus factor (GB = 1e9).
 /// </summary>
-public sealed record CollectiveEstimate(
+internal sealed record CollectiveEstimate(
     CollectiveOp Op,
     CollectiveAlgorithm Algorithm,
     string Protocol,

@@ -8,7 +8,7 @@ namespace Sim.Collectives;
 /// concurrently (NVLink and the NIC are separate links). On a tapered fabric the scale-out part also waits for the
 /// uplinks of the GPU's leaf and pod (<see cref="FabricBottleneck"/>).
 /// </summary>
-public static class CollectiveModel
+internal static class CollectiveModel
 {
     /// <summary>Time for one tier: fixed latency when any bytes cross it, plus the busier direction's bytes over its achieved rate.</summary>
     private static double TierSeconds(double latencySeconds, double bytesPerSecond, double sendBytes, double recvBytes) =>

@@ -6,7 +6,7 @@ namespace Sim.Collectives;
 /// The achieved fraction of link bandwidth for large messages stays in
 /// <see cref="Sim.Cost.CostParameters"/> (intra-node and scale-out collective efficiency).
 /// </summary>
-public sealed record CollectiveParameters
+internal sealed record CollectiveParameters
 {
     /// <summary>
     /// NCCL 2.x src/graph/tuning.cc, ring: base latency LL/LL128/Simple 3.6/10.0/8.4 us, per-step latency

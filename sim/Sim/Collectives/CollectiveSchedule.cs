@@ -6,7 +6,7 @@ namespace Sim.Collectives;
 /// A collective algorithm unrolled into phases over a communicator. Message sizes are per unit of
 /// <see cref="PayloadBytes"/>: a schedule built once prices every message size by scaling.
 /// </summary>
-public sealed record CollectiveSchedule(
+internal sealed record CollectiveSchedule(
     CollectiveOp Op,
     CollectiveAlgorithm Algorithm,
     Communicator Communicator,

@@ -11,7 +11,7 @@ namespace Sim.Collectives;
 /// after, each a streaming kernel over HBM. Row-wise formats add a per-row scale (and bias) to every row,
 /// as FBGEMM's quantised communication does.
 /// </summary>
-public sealed record CommPrecision(DType DType, double BytesPerElement, double RowOverheadBytes)
+internal sealed record CommPrecision(DType DType, double BytesPerElement, double RowOverheadBytes)
 {
     public const double Fp32BytesPerElement = 4;
 

@@ -8,7 +8,7 @@ namespace Sim.Collectives;
 /// each other (a cube mesh), a cycle that follows direct links. All nodes use the same order, so position p
 /// in every node is the same GPU slot, i.e. the same NIC rail.
 /// </summary>
-public sealed class Communicator
+internal sealed class Communicator
 {
     public ClusterGraph Graph { get; }
     public int Size { get; }

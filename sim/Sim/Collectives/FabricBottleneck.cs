@@ -11,7 +11,7 @@ namespace Sim.Collectives;
 /// <see cref="ScaleOutShape"/>: whole nodes under a fat-tree leaf, one rail of a group of nodes under a rail-optimised
 /// leaf, whole nodes in a pod. Traffic between GPUs of one node stays on NVLink.
 /// </summary>
-public sealed class FabricBottleneck
+internal sealed class FabricBottleneck
 {
     private readonly Cluster _c;
     private readonly List<Subtree> _subtrees;

@@ -11,7 +11,7 @@ namespace Sim.Collectives;
 /// applicable algorithm wins, as NCCL's tuner chooses. Routed schedules are cached, so a size sweep costs
 /// one routing pass per algorithm. Not thread-safe: use one model per thread.
 /// </summary>
-public sealed class GraphCollectiveModel
+internal sealed class GraphCollectiveModel
 {
     private readonly Dictionary<(CollectiveOp, CollectiveAlgorithm, int), AnalysedSchedule> _cache = [];
 

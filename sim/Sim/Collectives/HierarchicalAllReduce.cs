@@ -7,7 +7,7 @@ namespace Sim.Collectives;
 /// rings across nodes, one per GPU slot, each on 1/k of the payload and its own NIC, then all-gather inside
 /// each node. The same decomposition as <see cref="CollectiveModel.AllReduceSeconds"/>, here on the graph.
 /// </summary>
-public static class HierarchicalAllReduce
+internal static class HierarchicalAllReduce
 {
     public static string? NotApplicable(Communicator comm) =>
         comm.NodeCount < 2 ? "needs at least 2 nodes"

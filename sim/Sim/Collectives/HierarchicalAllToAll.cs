@@ -9,7 +9,7 @@ namespace Sim.Collectives;
 /// large messages per GPU instead of n−k small ones. Bytes crossing the network are unchanged; NVLink
 /// carries the extra hop.
 /// </summary>
-public static class HierarchicalAllToAll
+internal static class HierarchicalAllToAll
 {
     public static string? NotApplicable(Communicator comm) => HierarchicalAllReduce.NotApplicable(comm);
 

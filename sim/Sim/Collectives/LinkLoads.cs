@@ -12,7 +12,7 @@ namespace Sim.Collectives;
 /// Messages between nodes and inside a node are kept apart, because the cost model prices them with
 /// different achieved efficiencies (network versus NVLink transfers).
 /// </summary>
-public sealed class LinkLoads
+internal sealed class LinkLoads
 {
     /// <summary>Bytes per link from messages that stay inside a node.</summary>
     public double[] IntraNodeBytes { get; }

@@ -1,7 +1,7 @@
 namespace Sim.Collectives;
 
 /// <summary>An explicit list of messages (rings, trees, the hierarchical exchanges).</summary>
-public sealed class PairTraffic : Traffic
+internal sealed class PairTraffic : Traffic
 {
     private readonly SortedDictionary<int, List<(int, double)>> _bySender = [];
 

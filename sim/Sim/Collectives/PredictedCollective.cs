@@ -10,7 +10,7 @@ namespace Sim.Collectives;
 /// measured curve for this op at this GPU count, else the closed-form link model), as nccl-tests would report it.
 /// `sim collective` shows this by default, so what it prints is what an iteration pays for the same op and size.
 /// </summary>
-public static class PredictedCollective
+internal static class PredictedCollective
 {
     /// <param name="bytes">nccl-tests size in FP32 bytes: the all-reduced buffer, or one rank's all-to-all send buffer.</param>
     public static CollectiveEstimate Estimate(Cluster c, CostParameters p, CollectiveOp op, double bytes, CommPrecision wire)

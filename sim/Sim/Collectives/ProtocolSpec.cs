@@ -7,7 +7,7 @@ namespace Sim.Collectives;
 /// plus bytes over bandwidth scaled by <see cref="BandwidthFraction"/>. Picking the fastest protocol per
 /// message size gives the smooth latency-bound to bandwidth-bound curve nccl-tests shows.
 /// </summary>
-public sealed record ProtocolSpec(
+internal sealed record ProtocolSpec(
     string Name,
     double BaseSeconds,
     double IntraNodeStepSeconds,

@@ -9,7 +9,7 @@ namespace Sim.Collectives;
 /// leaves at c−i−1, which is where ring c enters node i+1, so crossings stay on one rail.
 /// The payload is split evenly over the channels.
 /// </summary>
-public static class RingSchedule
+internal static class RingSchedule
 {
     public static string? NotApplicable(Communicator comm) => comm.Size < 2 ? "needs at least 2 ranks" : null;
 

@@ -6,7 +6,7 @@ namespace Sim.Collectives;
 /// its critical path (for a pipelined tree, its depth) and <see cref="PeerMessages"/> point-to-point
 /// messages posted per rank. <see cref="Repeat"/> scales the whole phase (a sampled step standing for several).
 /// </summary>
-public sealed record SchedulePhase(
+internal sealed record SchedulePhase(
     string Name,
     Traffic Traffic,
     int IntraNodeSteps,

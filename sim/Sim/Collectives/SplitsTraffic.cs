@@ -1,7 +1,7 @@
 namespace Sim.Collectives;
 
 /// <summary>An all-to-all's messages read straight from its splits, optionally only those at rank distance <see cref="Shift"/>.</summary>
-public sealed class SplitsTraffic(IAllToAllSplits splits, int shift = 0) : Traffic
+internal sealed class SplitsTraffic(IAllToAllSplits splits, int shift = 0) : Traffic
 {
     public int Shift { get; } = shift;
 

@@ -4,7 +4,7 @@ namespace Sim.Collectives;
 /// The messages of one phase of a collective, grouped by sender (global ranks, bytes per unit of payload).
 /// Produced on demand per sender, so that a 2,048-rank all-to-all never holds four million flows at once.
 /// </summary>
-public abstract class Traffic
+internal abstract class Traffic
 {
     public abstract IEnumerable<int> Senders { get; }
 

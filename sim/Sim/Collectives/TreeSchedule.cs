@@ -9,7 +9,7 @@ namespace Sim.Collectives;
 /// nodes; there is one channel per GPU slot, channel c meeting the network at the GPU in slot c of each
 /// node (its NIC), carrying 1/k of the payload.
 /// </summary>
-public static class TreeSchedule
+internal static class TreeSchedule
 {
     public static string? NotApplicable(Communicator comm) =>
         comm.Size < 2 ? "needs at least 2 ranks"

@@ -4,7 +4,7 @@ namespace Sim.Collectives;
 /// nccl-tests' all-to-all: each rank's buffer of <see cref="BytesPerRank"/> bytes is cut in World equal
 /// pieces, one per rank (its own piece included, as nccl-tests counts it).
 /// </summary>
-public sealed record UniformAllToAll(int World, double BytesPerRank) : IAllToAllSplits
+internal sealed record UniformAllToAll(int World, double BytesPerRank) : IAllToAllSplits
 {
     public double Bytes(int src, int dst) => BytesPerRank / World;
 }

@@ -10,7 +10,7 @@ namespace Sim.Conditions;
 /// the field, like every loader; those found only against a cluster (an unknown switch, a rank beyond the world)
 /// name the entry's place too (<see cref="InputSpot"/>).
 /// </summary>
-public static class ConditionsLoader
+internal static class ConditionsLoader
 {
     public static OperatingConditions Load(string path) => Read(YamlDocument.LoadFile(path));
 

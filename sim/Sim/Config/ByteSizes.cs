@@ -7,7 +7,7 @@ namespace Sim.Config;
 /// are binary too, as in nccl-tests), decimal units (4KB, 1GB), a range doubling from one size to another
 /// (1KiB..1GiB, as nccl-tests -b/-e/-f 2), or a comma list. Errors name the option and the bad piece.
 /// </summary>
-public static class ByteSizes
+internal static class ByteSizes
 {
     public const int MaxSizes = 64;
     public const double MaxBytes = 1L << 40;

@@ -5,7 +5,7 @@ namespace Sim.Config;
 /// <see cref="YamlDocument.MaxFileBytes"/>: `/dev/zero` or an endless pipe is refused in one line, not read until
 /// memory runs out.
 /// </summary>
-public static class InputFile
+internal static class InputFile
 {
     /// <summary>
     /// Seconds an input may take to arrive in full. A file of up to the size limit is read in well under a second; a pipe

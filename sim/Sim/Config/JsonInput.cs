@@ -9,7 +9,7 @@ namespace Sim.Config;
 /// file:line:column naming the field (with "did you mean" when a known field is close), never .NET's own wording and
 /// never silently ignored.
 /// </summary>
-public static partial class JsonInput
+internal static partial class JsonInput
 {
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 

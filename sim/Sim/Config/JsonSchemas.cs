@@ -8,7 +8,7 @@ namespace Sim.Config;
 /// JSON Schemas of Sim's JSON file formats, derived from the types and serializer options that read them (so a schema
 /// cannot drift from the reader); `docs/schemas/` holds them and a test keeps the committed files equal.
 /// </summary>
-public static class JsonSchemas
+internal static class JsonSchemas
 {
     /// <param name="optional">(a property that marks the object, a property the reader does not require there).</param>
     public static string Of(Type type, JsonSerializerOptions options, string title, (string Marker, string Property)? optional = null)

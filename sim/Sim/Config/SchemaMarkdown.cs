@@ -8,7 +8,7 @@ namespace Sim.Config;
 /// A schema's fields as a Markdown table (field path, type, required, allowed values): the tables of docs/formats.md,
 /// printed by `sim schema FORMAT --markdown`, so the page cannot drift from the schema.
 /// </summary>
-public static class SchemaMarkdown
+internal static class SchemaMarkdown
 {
     public static string Table(string schemaJson)
     {

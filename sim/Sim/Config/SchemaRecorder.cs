@@ -11,7 +11,7 @@ namespace Sim.Config;
 /// schema says what the loader does (`sim schema topology|workload|plan|sweep`). A field no shipped file uses is not
 /// in it; objects stay open to other keys so that such a field is never flagged.
 /// </summary>
-public sealed partial class SchemaRecorder
+internal sealed partial class SchemaRecorder
 {
     [ThreadStatic] private static SchemaRecorder? _current;
 

@@ -1,7 +1,7 @@
 namespace Sim.Config;
 
 /// <summary>"Did you mean": the edit distance between a key the user wrote and the keys a reader knows.</summary>
-public static class Spelling
+internal static class Spelling
 {
     /// <summary>Levenshtein distance (insertions, deletions, substitutions).</summary>
     public static int Distance(string a, string b)

@@ -7,7 +7,7 @@ namespace Sim.Cost;
 /// itself; skewed access (the table's `access`: Zipf or a hot set) makes it higher. The cache is assumed
 /// to hold the hottest rows (LFU).
 /// </summary>
-public static class CacheModel
+internal static class CacheModel
 {
     public static double HitRate(EmbeddingTable table, double cacheFraction) =>
         Math.Clamp(table.HitRate(Math.Clamp(cacheFraction, 0, 1)), 0, 1);

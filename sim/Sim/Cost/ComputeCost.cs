@@ -3,7 +3,7 @@ using Sim.Hardware;
 namespace Sim.Cost;
 
 /// <summary>Roofline costs of compute kernels on one GPU.</summary>
-public static class ComputeCost
+internal static class ComputeCost
 {
     /// <summary>
     /// GEMM by roofline: the larger of FLOPs over achieved peak and bytes over achieved HBM bandwidth,

@@ -10,7 +10,7 @@ namespace Sim.Cost;
 /// kernel priced by roofline (<see cref="ComputeCost.GemmSeconds"/>; kernels without FLOPs by
 /// <see cref="ComputeCost.StreamSeconds"/>) plus a launch overhead per sequential launch.
 /// </summary>
-public static class DenseWork
+internal static class DenseWork
 {
     public static double ForwardSeconds(GpuSpec gpu, CostParameters p, DlrmWorkload w, double localBatch) =>
         Seconds(gpu, p, w, localBatch, forward: true);

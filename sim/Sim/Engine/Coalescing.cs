@@ -15,7 +15,7 @@ namespace Sim.Engine;
 /// to end. Limits there: a group averages its GPUs' loads, and flows spread over equal-cost paths evenly, where
 /// hashed ECMP collides.
 /// </summary>
-public sealed class Coalescing
+internal sealed class Coalescing
 {
     public Cluster Cluster { get; }
     public TrafficGroups Nodes { get; }

@@ -4,7 +4,7 @@ using Sim.Iterations;
 namespace Sim.Engine;
 
 /// <summary>What a message stands for (see <see cref="Message"/>).</summary>
-public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, ClassReceive, Ring }
+internal enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, ClassReceive, Ring }
 
 /// <summary>
 /// One message of a collective stage: exact (GPU to GPU) unless the engine coalesces (<see cref="Coalescing"/>):
@@ -25,7 +25,7 @@ public enum MessageKind { Exact, NodeLocal, NodePair, ClassPair, ClassSend, Clas
 /// </summary>
 /// <param name="Weight">how many real flows per port a coalesced message stands for (its weight in fair sharing).</param>
 /// <param name="Steps">ring steps the message streams (its route latency counts once per step).</param>
-public readonly record struct Message(int Src, int Dst, double Bytes, MessageKind Kind = MessageKind.Exact, double Weight = 1, int Steps = 1);
+internal readonly record struct Message(int Src, int Dst, double Bytes, MessageKind Kind = MessageKind.Exact, double Weight = 1, int Steps = 1);
 
 /// <summary>
 /// A collective as the event engine runs it: stages of concurrent messages, each stage starting when the
@@ -33,7 +33,7 @@ public readonly record struct Message(int Src, int Dst, double Bytes, MessageKin
 /// one stage of pairwise messages; an all-reduce is ring steps inside a node, or hierarchical (intra-node
 /// reduce-scatter, one inter-node ring per local GPU index, intra-node all-gather) across nodes.
 /// </summary>
-public static class CollectiveStages
+internal static class CollectiveStages
 {
     /// <param name="co">null: exact messages; else coalesced (see <see cref="Message"/>).</param>
     public static IEnumerable<IReadOnlyList<Message>> For(Cluster c, CollectiveSpec spec, Coalescing? co = null) => spec.Kind switch

@@ -34,7 +34,7 @@ public sealed record EngineRun(Timeline Timeline, EngineStats Stats, IReadOnlyLi
 /// max-min fairly, each flow delivered one route latency after its last byte leaves. Events at equal times
 /// run in the order they were scheduled, so results are deterministic.
 /// </summary>
-public sealed class EventEngine
+internal sealed class EventEngine
 {
     private enum Kind { ComputeDone, CollectiveBegin, RankPartDone, NetworkTick, Delivered }
     private readonly record struct Event(Kind Kind, int Task, int Rank, long Epoch, Flow? Flow);

@@ -12,7 +12,7 @@ namespace Sim.Engine;
 /// makes those flows weigh that much more on the link. NIC links count as shared too (several GPUs may use one NIC);
 /// a NIC of one GPU comes out at about 1. PCIe and NVLink links keep 1.
 /// </summary>
-public static class FabricMultiplicity
+internal static class FabricMultiplicity
 {
     /// <summary>Per link id: the scale of all-to-all (node-pair) flows and of inter-node ring flows (1 where none).</summary>
     public static (double[] AllToAll, double[] Ring) Compute(Cluster c, GraphNetwork net, Coalescing co)

@@ -1,7 +1,7 @@
 namespace Sim.Engine;
 
 /// <summary>A message in flight: bytes left on a fixed route, at the rate max-min fairness gives it.</summary>
-public sealed class Flow
+internal sealed class Flow
 {
     public required int Id { get; init; }
     public required int[] Route { get; init; }
@@ -49,7 +49,7 @@ public sealed class Flow
 /// (<c>FlowNetworkIncrementalTests</c> checks it on random networks). Bytes left are settled lazily, when a flow's
 /// rate changes, and the next finish comes from a heap, so an event costs nothing per untouched flow.
 /// </summary>
-public sealed class FlowNetwork
+internal sealed class FlowNetwork
 {
     private readonly double[] _capacity;
     private readonly List<Flow> _active = [];

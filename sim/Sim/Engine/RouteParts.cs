@@ -7,7 +7,7 @@ namespace Sim.Engine;
 /// fabric), the fabric core between, and the receiver's port (from the link into its NIC on). On the flat network
 /// a route is just the two NIC links.
 /// </summary>
-public static class RouteParts
+internal static class RouteParts
 {
     public static IReadOnlyList<int> Send(IReadOnlyList<int> route, IReadOnlyList<NetworkLink> links) =>
         FirstNic(route, links) is var i and >= 0 ? Slice(route, 0, i + 1) : route;

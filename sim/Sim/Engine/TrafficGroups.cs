@@ -4,7 +4,7 @@ namespace Sim.Engine;
 /// Items (nodes, or GPUs) split into equal groups, for coalescing a large cluster's traffic: a group's traffic is
 /// simulated on its first member's ports as the average load of its members.
 /// </summary>
-public sealed class TrafficGroups
+internal sealed class TrafficGroups
 {
     /// <summary>Each group's items; the first is the one whose ports carry the group's traffic.</summary>
     public int[][] Members { get; }

@@ -7,7 +7,7 @@ public sealed record PathSegment(int Task, string Phase, int Rank, double Second
 /// Walks back from the last task to finish, always through the dependency that finished last (as that rank
 /// saw it), and returns the chain in time order. Its seconds add up to the iteration time.
 /// </summary>
-public static class CriticalPath
+internal static class CriticalPath
 {
     public static IReadOnlyList<PathSegment> Walk(Timeline t)
     {

@@ -19,7 +19,7 @@ namespace Sim.Iterations;
 /// and is predicted so. Framework work around the collectives (casts, packing, the gradient concatenation before the
 /// all-reduce) is priced here too, as the kernels and issue costs it is.
 /// </summary>
-public sealed class FittedPhases
+internal sealed class FittedPhases
 {
     /// <summary>[rank][phase] seconds of the compute phases (collective phases: the framework work around the collective).</summary>
     public required double[][] Seconds { get; init; }

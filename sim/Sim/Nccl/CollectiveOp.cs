@@ -7,7 +7,7 @@ public enum CollectiveOp { AllToAll, AllReduce, ReduceScatter, AllGather }
 /// The one list of collective names (as nccl-tests, measurements, profiles and the CLI write them) and factors. It
 /// depends on nothing, so the cost parameters' measured curves name collectives by it without depending on the models.
 /// </summary>
-public static class CollectiveOps
+internal static class CollectiveOps
 {
     public const string AllToAllName = "all_to_all", AllReduceName = "all_reduce", ReduceScatterName = "reduce_scatter", AllGatherName = "all_gather";
 

@@ -6,7 +6,7 @@ namespace Sim.Planning;
 /// ends lowest, and a hot table (<see cref="Placements.HotThreshold"/>) is split row-wise over all GPUs so
 /// that no single GPU carries it.
 /// </summary>
-public sealed class BalancedPlanner : IPlanner
+internal sealed class BalancedPlanner : IPlanner
 {
     public string Name => "balanced";
 

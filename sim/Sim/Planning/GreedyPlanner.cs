@@ -5,7 +5,7 @@ namespace Sim.Planning;
 /// The paper's load balancer in its simplest form (LPT): tables by estimated cost, largest first, each placed
 /// whole on the least-loaded GPU that has room; a table no GPU can hold is split row-wise (or spilled to UVM).
 /// </summary>
-public sealed class GreedyPlanner : IPlanner
+internal sealed class GreedyPlanner : IPlanner
 {
     public string Name => "greedy";
 

@@ -6,7 +6,7 @@ namespace Sim.Planning;
 /// the least-loaded GPU, or, when it is hot (<see cref="Placements.HotThreshold"/>) or too big for one GPU, row-wise over
 /// the node's GPUs (table-row-wise), which keeps its partial sums on NVLink.
 /// </summary>
-public sealed class HierarchicalPlanner : IPlanner
+internal sealed class HierarchicalPlanner : IPlanner
 {
     public string Name => "hierarchical";
 

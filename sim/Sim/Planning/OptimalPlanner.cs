@@ -13,7 +13,7 @@ namespace Sim.Planning;
 /// 3. local search on the analytical model itself: moves a table off the most loaded GPU, swaps tables,
 ///    splits a table's columns or rows, keeping every change that lowers the predicted iteration.
 /// </summary>
-public sealed class OptimalPlanner : IPlanner
+internal sealed class OptimalPlanner : IPlanner
 {
     public string Name => "optimal";
     public bool ReadsCommunicationDetails => true;

@@ -6,7 +6,7 @@ using Sim.Workload;
 namespace Sim.Planning;
 
 /// <summary>Placement choices shared by the planners, and the fallbacks for tables too big for one GPU.</summary>
-public static class Placements
+internal static class Placements
 {
     public static TablePlan TableWise(EmbeddingTable t, int rank) => TablePlan.Create(t, ShardingScheme.TableWise, [rank]);
 

@@ -12,7 +12,7 @@ namespace Sim.Planning;
 /// placement's cache hit rate) and pooled all-to-all bytes of a placement. <see cref="Tiers"/> is the memory tier
 /// each table goes to (<see cref="TierChoice"/>); <see cref="Tiered"/> puts a placement there.
 /// </summary>
-public sealed class RankLoads
+internal sealed class RankLoads
 {
     private readonly Cluster _c;
     private readonly DlrmWorkload _w;

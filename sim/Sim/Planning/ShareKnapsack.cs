@@ -5,7 +5,7 @@ namespace Sim.Planning;
 /// moves up its options (more memory, fewer predicted seconds) one step at a time, the step that saves the most seconds
 /// per byte first, while the budget lasts. Ties go to the lower item index, so the result is deterministic.
 /// </summary>
-public static class ShareKnapsack
+internal static class ShareKnapsack
 {
     /// <param name="cost">Predicted seconds of each item at each option.</param>
     /// <param name="bytes">Bytes an item's move from option <c>from</c> to option <c>to</c> takes from the budget.</param>

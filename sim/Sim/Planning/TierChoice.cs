@@ -23,7 +23,7 @@ namespace Sim.Planning;
 /// the workload format states a table's storage, not which precisions it would tolerate, so the planner does not
 /// change it.
 /// </summary>
-public sealed class TierChoice
+internal sealed class TierChoice
 {
     /// <summary>HBM shares a table may get: the cache fractions tried, with 0 (UVM) and 1 (HBM) at the ends. Below 1 they are also the SSD tier's DDR cache fractions.</summary>
     public static readonly double[] Fractions = [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];

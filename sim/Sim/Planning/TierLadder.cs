@@ -4,7 +4,7 @@ using Sim.Topology;
 namespace Sim.Planning;
 
 /// <summary>A memory tier with its cache fraction: where one table's rows go.</summary>
-public readonly record struct TierStep(MemoryTier Tier, double CacheFraction)
+internal readonly record struct TierStep(MemoryTier Tier, double CacheFraction)
 {
     public static readonly TierStep Hbm = new(MemoryTier.Hbm, 0);
 
@@ -29,7 +29,7 @@ public readonly record struct TierStep(MemoryTier Tier, double CacheFraction)
 /// fraction, HBM. Planners that fall back to a smaller cache (<see cref="Placements.SplitOrSpill"/>) or search the
 /// tiers (<see cref="OptimalPlanner"/>) walk it.
 /// </summary>
-public static class TierLadder
+internal static class TierLadder
 {
     private static readonly TierStep[] Memory = TierChoice.Fractions.Select(TierChoice.StepOfShare).ToArray();
 

@@ -10,7 +10,7 @@ namespace Sim.Predictions;
 /// (fixed per-call costs dominate and the size-dependent efficiencies are least certain), and a profile used outside
 /// what it measured (the extrapolation lines say which inputs).
 /// </summary>
-public static class OutOfModel
+internal static class OutOfModel
 {
     /// <summary>Host issue time over the step above which the step counts as host-bound.</summary>
     public const double HostBoundShare = 0.5;

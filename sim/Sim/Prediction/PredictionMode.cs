@@ -12,7 +12,7 @@ public enum PredictionMode
 }
 
 /// <summary>The words that name a <see cref="PredictionMode"/> on the command line, in sweep files, keys and JSON.</summary>
-public static class PredictionModes
+internal static class PredictionModes
 {
     /// <summary>Every mode's word, in the enum's order.</summary>
     public static readonly IReadOnlyList<string> Words = ["analytical", "event"];

@@ -160,7 +160,7 @@ public sealed record CalibratedParameters(
     };
 }
 
-public static class CalibrationProfileJson
+internal static class CalibrationProfileJson
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -210,7 +210,7 @@ public static class CalibrationProfileJson
 /// 1 x H200 (validation/profiles/h200x1.json, built into the library), transferred to the cluster's card by spec ratios.
 /// Every prediction made with it says so.
 /// </summary>
-public static class BuiltInProfile
+internal static class BuiltInProfile
 {
     public const string Name = "validation/profiles/h200x1.json";
 

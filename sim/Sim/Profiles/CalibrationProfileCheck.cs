@@ -8,7 +8,7 @@ namespace Sim.Profiles;
 /// literals let "NaN" through), no null entries, collective points in increasing size. A profile that passes gives
 /// finite, positive predictions; one that does not is bad input, named by its field.
 /// </summary>
-public static class CalibrationProfileCheck
+internal static class CalibrationProfileCheck
 {
     public static void Check(CalibrationProfile p, string file)
     {

@@ -13,7 +13,7 @@ namespace Sim.Profiles;
 /// extrapolation — another card, a stack, optimizer or dtype never measured, a GPU count whose collectives were not
 /// measured, sizes beyond the operator grid. Nothing is borrowed silently.
 /// </summary>
-public static partial class Extrapolations
+internal static partial class Extrapolations
 {
     public static IReadOnlyList<string> Of(CalibrationProfile? profile, Cluster c, DlrmWorkload w, ShardingPlan plan, string stack)
     {

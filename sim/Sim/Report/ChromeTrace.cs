@@ -12,7 +12,7 @@ namespace Sim.Report;
 /// rank and stream (compute, all-to-all, all-reduce), plus a "network" process with one thread per sending
 /// rank holding each flow. Opens in ui.perfetto.dev or chrome://tracing. Byte-identical for identical inputs.
 /// </summary>
-public static class ChromeTrace
+internal static class ChromeTrace
 {
     /// <summary>Flows beyond this many are left out (the trace says so) to keep files openable.</summary>
     public const int MaxFlows = 50_000;

@@ -6,7 +6,7 @@ using Sim.Nccl;
 namespace Sim.Report;
 
 /// <summary>`sim collective --json`: one object with the setting and one row per size (SI units: bytes, seconds, bytes per second).</summary>
-public static class CollectiveJson
+internal static class CollectiveJson
 {
     public static string Write(string topology, IReadOnlyList<CollectiveEstimate> rows, string costSource, string parameterSource)
     {

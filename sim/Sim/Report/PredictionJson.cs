@@ -9,7 +9,7 @@ namespace Sim.Report;
 /// The JSON form of a <see cref="Prediction"/>: stable key order and shortest round-trip doubles, so the
 /// same inputs give byte-identical output. <see cref="Parse"/> reads it back.
 /// </summary>
-public static class PredictionJson
+internal static class PredictionJson
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

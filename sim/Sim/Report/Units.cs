@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sim;
 
 /// <summary>Human formatting of bytes and seconds (decimal units, as spec sheets use).</summary>
-public static class Units
+internal static class Units
 {
     public static string Bytes(double bytes)
     {

@@ -12,7 +12,7 @@ namespace Sim.Schemas;
 /// <see cref="SchemaRecorder"/> (what the loader asks for is what the schema says). `docs/schemas/` holds them, a test
 /// keeps them equal to a fresh generation, and `sim schema FORMAT --regenerate` rewrites them after a loader changes.
 /// </summary>
-public static class YamlSchemas
+internal static class YamlSchemas
 {
     public static readonly IReadOnlyList<string> Formats = ["topology", "workload", "plan", "sweep", "conditions"];
 

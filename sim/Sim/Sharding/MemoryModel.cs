@@ -18,7 +18,7 @@ public sealed record MemoryUse(int Rank, long EmbeddingBytes, long OptimizerStat
 /// Per-GPU memory: embedding shards and their optimizer state, replicated data-parallel tables with their
 /// dense gradient, dense parameters (weights, gradients, optimizer state) and activations of the local batch.
 /// </summary>
-public static class MemoryModel
+internal static class MemoryModel
 {
     /// <summary>
     /// Per rank, the plan's memory; computed once per plan table list and <see cref="UseKey"/> (everything else

@@ -8,7 +8,7 @@ namespace Sim.Sharding;
 /// </summary>
 public enum MemoryTier { Hbm, Uvm, UvmCaching, Ssd }
 
-public static class MemoryTiers
+internal static class MemoryTiers
 {
     public static readonly IReadOnlyDictionary<string, MemoryTier> Words = new Dictionary<string, MemoryTier>
     {

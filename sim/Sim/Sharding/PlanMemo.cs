@@ -7,7 +7,7 @@ namespace Sim.Sharding;
 /// the plan) and per key of everything else the computation reads. A sweep's rows that share a plan share the result.
 /// Reads take no lock (a copy-on-write array per plan), so threads of a sweep do not queue on it.
 /// </summary>
-public static class PlanMemo<TKey, TValue> where TKey : struct, IEquatable<TKey> where TValue : class
+internal static class PlanMemo<TKey, TValue> where TKey : struct, IEquatable<TKey> where TValue : class
 {
     /// <summary>One memo; a static field of the computation that owns it.</summary>
     public sealed class Table

@@ -12,7 +12,7 @@ namespace Sim.Sharding;
 /// `placement` "rank:R/cuda:L"), plus `cache_params.load_factor` for UVM caching. This is the layout of
 /// TorchRec's ParameterSharding objects; dump them to JSON with these keys to evaluate a TorchRec plan in Sim.
 /// </summary>
-public static class TorchRecPlan
+internal static class TorchRecPlan
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -5,7 +5,7 @@ using Sim.Hardware;
 namespace Sim.Studies;
 
 /// <summary>How Sim computes a claim's counterpart (the `sim:` map of a claim).</summary>
-public enum ClaimMethod
+internal enum ClaimMethod
 {
     /// <summary>The planner's plan passes the memory check (HBM per GPU, DDR per node).</summary>
     Fits,
@@ -20,7 +20,7 @@ public enum ClaimMethod
 }
 
 /// <summary>Dtypes a precision claim sets; null keeps the workload's own.</summary>
-public sealed record PrecisionKnobs(DType? Compute, DType? Communication, DType? Tables)
+internal sealed record PrecisionKnobs(DType? Compute, DType? Communication, DType? Tables)
 {
     public string Describe() => string.Join(", ", new[]
     {
@@ -31,7 +31,7 @@ public sealed record PrecisionKnobs(DType? Compute, DType? Communication, DType?
 }
 
 /// <summary>The inputs of a claim's Sim counterpart; paths are relative to the repository root.</summary>
-public sealed record ClaimSpec(
+internal sealed record ClaimSpec(
     ClaimMethod Method,
     string Workload,
     string? Topology = null,
@@ -42,16 +42,16 @@ public sealed record ClaimSpec(
     PrecisionKnobs? Improved = null);
 
 /// <summary>One published result: what it says, its value (null when it is not a number), where it comes from, how Sim computes its counterpart.</summary>
-public sealed record Claim(string Id, string Text, double? Value, string Unit, string PaperText, string Source, string Class, ClaimSpec Sim, string How);
+internal sealed record Claim(string Id, string Text, double? Value, string Unit, string PaperText, string Source, string Class, ClaimSpec Sim, string How);
 
 /// <summary>A published result Sim cannot check, and why.</summary>
-public sealed record UncheckableClaim(string Id, string Text, string Source, string Class, string Reason);
+internal sealed record UncheckableClaim(string Id, string Text, string Source, string Class, string Reason);
 
 /// <summary>Sim's own scaling curve (no paper values beside it unless the file gives them).</summary>
-public sealed record ScalingSpec(string Topology, string Workload, string Planner, IReadOnlyList<int> Nodes, long SamplesPerGpu);
+internal sealed record ScalingSpec(string Topology, string Workload, string Planner, IReadOnlyList<int> Nodes, long SamplesPerGpu);
 
 /// <summary>A study's claims file (validation/published/STUDY/claims.yaml).</summary>
-public sealed record ClaimFile(string Study, string Paper, IReadOnlyList<Claim> Claims, IReadOnlyList<UncheckableClaim> CannotCheck, ScalingSpec? Scaling)
+internal sealed record ClaimFile(string Study, string Paper, IReadOnlyList<Claim> Claims, IReadOnlyList<UncheckableClaim> CannotCheck, ScalingSpec? Scaling)
 {
     private static readonly IReadOnlyDictionary<string, ClaimMethod> Methods = new Dictionary<string, ClaimMethod>
     {

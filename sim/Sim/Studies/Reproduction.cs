@@ -14,21 +14,21 @@ namespace Sim.Studies;
 /// <param name="RelativeError">(Sim - paper) / paper; null with <see cref="NotNumeric"/> saying why.</param>
 /// <param name="ByConstruction">the workload file was derived from the paper's value (model sizes): agreement is not a prediction.</param>
 /// <param name="Holds">for a yes/no claim: whether Sim agrees.</param>
-public sealed record ComparisonRow(
+internal sealed record ComparisonRow(
     string Id, string Claim, string Class, string Source, string PaperText, double? PaperValue, string Unit,
     double? SimValue, string SimText, double? RelativeError, string? NotNumeric, bool ByConstruction, bool? Holds, string How);
 
 /// <summary>One point of Sim's scaling curve.</summary>
-public sealed record ScalingPoint(int Nodes, int Gpus, long GlobalBatch, double SamplesPerSecond, double Efficiency, string Tiers);
+internal sealed record ScalingPoint(int Nodes, int Gpus, long GlobalBatch, double SamplesPerSecond, double Efficiency, string Tiers);
 
 /// <summary>Seconds per phase of one workload's predicted iteration (for the breakdown plot).</summary>
-public sealed record Breakdown(string Workload, string Topology, double IterationSeconds, IReadOnlyList<PhaseTime> Phases);
+internal sealed record Breakdown(string Workload, string Topology, double IterationSeconds, IReadOnlyList<PhaseTime> Phases);
 
 /// <summary>Median and worst |relative error| over a set of numeric rows.</summary>
-public sealed record ErrorSummary(int Rows, double Median, double Worst, string WorstId);
+internal sealed record ErrorSummary(int Rows, double Median, double Worst, string WorstId);
 
 /// <summary>Everything `sim reproduce` prints, writes as JSON or plots.</summary>
-public sealed record ReproductionResult(
+internal sealed record ReproductionResult(
     string Study, string Paper, IReadOnlyList<ComparisonRow> Rows, IReadOnlyList<UncheckableClaim> CannotCheck,
     IReadOnlyList<ScalingPoint> Scaling, string? ScalingTitle, IReadOnlyList<Breakdown> Breakdowns,
     ErrorSummary? All, ErrorSummary? Predicted);
@@ -38,7 +38,7 @@ public sealed record ReproductionResult(
 /// workload files alone: analytical mode, the workload's stack with no calibration profile, the named planner. No
 /// per-claim factor and nothing fitted to the published values.
 /// </summary>
-public static class Reproduction
+internal static class Reproduction
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -6,10 +6,10 @@ using Sim.Predictions;
 namespace Sim.Sweep;
 
 /// <summary>Which node counts a capacity search tries.</summary>
-public enum CapacitySizes { PowersOfTwo, Every }
+internal enum CapacitySizes { PowersOfTwo, Every }
 
 /// <summary>The question: a throughput target, the sizes to try and how the model is run.</summary>
-public sealed record CapacityQuery(
+internal sealed record CapacityQuery(
     double TargetSamplesPerSecond,
     int MaxNodes,
     CapacitySizes Sizes = CapacitySizes.PowersOfTwo,
@@ -20,10 +20,10 @@ public sealed record CapacityQuery(
     long? BatchPerGpu = null);
 
 /// <summary>One size tried: its row (status, throughput, reason) and whether it meets the target.</summary>
-public sealed record CapacityTrial(int Nodes, int Gpus, SweepRow Row, bool Meets);
+internal sealed record CapacityTrial(int Nodes, int Gpus, SweepRow Row, bool Meets);
 
 /// <summary>The answer: every size tried in increasing order and the smallest that meets the target (null if none).</summary>
-public sealed record CapacityResult(CapacityQuery Query, IReadOnlyList<CapacityTrial> Trials, CapacityTrial? Chosen, Scenario? Scenario, Prediction? Prediction);
+internal sealed record CapacityResult(CapacityQuery Query, IReadOnlyList<CapacityTrial> Trials, CapacityTrial? Chosen, Scenario? Scenario, Prediction? Prediction);
 
 /// <summary>
 /// The smallest cluster of a topology's family (same node: GPUs, links, memory; only the node count changes) that
@@ -31,7 +31,7 @@ public sealed record CapacityResult(CapacityQuery Query, IReadOnlyList<CapacityT
 /// the answer is the smallest even where throughput is not monotone in size. Infeasible sizes (batch does not divide,
 /// a GPU overflows) are tried and reported, never chosen.
 /// </summary>
-public static class CapacitySearch
+internal static class CapacitySearch
 {
     public static IEnumerable<int> Sizes(CapacityQuery q)
     {

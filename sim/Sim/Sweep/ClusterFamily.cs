@@ -11,7 +11,7 @@ namespace Sim.Sweep;
 /// is one partly filled leaf), NICs and PCIe switches must divide the GPUs of a node, a hybrid cube mesh is
 /// 8 GPUs. A size that breaks a rule is infeasible, with a message naming the field.
 /// </summary>
-public static class ClusterFamily
+internal static class ClusterFamily
 {
     public static Cluster Resize(Cluster c, int nodes, int gpusPerNode, string topologyFile)
     {

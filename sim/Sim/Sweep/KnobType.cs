@@ -14,7 +14,7 @@ namespace Sim.Sweep;
 /// string or bool, as <see cref="SweepLoader"/> reads it) becomes one. Generic so that a row's hot path neither
 /// boxes nor reflects.
 /// </summary>
-public abstract class KnobType<T>
+internal abstract class KnobType<T>
 {
     public abstract AxisValueKind AxisKind { get; }
     public abstract string SqlType { get; }
@@ -31,7 +31,7 @@ public abstract class KnobType<T>
 }
 
 /// <summary>The value types of the catalogue's knobs (<see cref="SweepKnobs"/>).</summary>
-public static class KnobTypes
+internal static class KnobTypes
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

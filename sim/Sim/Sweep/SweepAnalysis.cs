@@ -6,7 +6,7 @@ using Sim.Predictions;
 namespace Sim.Sweep;
 
 /// <summary>A knob as the report sees it: a name, each row's value as text, and a number where it has one (for sorting and axes).</summary>
-public sealed record Dimension(string Name, string Label, Func<SweepRow, string> Text, Func<SweepRow, double>? Number = null)
+internal sealed record Dimension(string Name, string Label, Func<SweepRow, string> Text, Func<SweepRow, double>? Number = null)
 {
     public IComparer<string> Comparer(IReadOnlyList<SweepRow> rows)
     {
@@ -19,23 +19,23 @@ public sealed record Dimension(string Name, string Label, Func<SweepRow, string>
 }
 
 /// <summary>One curve of a scaling plot: the knobs it holds fixed and its points by GPU count.</summary>
-public sealed record ScalingSeries(string Label, IReadOnlyList<ScalingPoint> Points);
+internal sealed record ScalingSeries(string Label, IReadOnlyList<ScalingPoint> Points);
 
 /// <summary>Throughput at one GPU count, and its efficiency relative to the series' smallest GPU count (1 = linear scaling).</summary>
-public sealed record ScalingPoint(int Gpus, double SamplesPerSecond, double Efficiency, SweepRow Row);
+internal sealed record ScalingPoint(int Gpus, double SamplesPerSecond, double Efficiency, SweepRow Row);
 
 /// <summary>Throughput against background load with the other knobs fixed; slowdown relative to the series' lightest load.</summary>
-public sealed record BackgroundSeries(string Label, IReadOnlyList<(double Load, double SamplesPerSecond, double Slowdown)> Points);
+internal sealed record BackgroundSeries(string Label, IReadOnlyList<(double Load, double SamplesPerSecond, double Slowdown)> Points);
 
 /// <summary>A table of one value over two knobs (NaN where no feasible row exists).</summary>
-public sealed record HeatmapData(Dimension X, Dimension Y, IReadOnlyList<string> XValues, IReadOnlyList<string> YValues, double[,] Values, string Fixed);
+internal sealed record HeatmapData(Dimension X, Dimension Y, IReadOnlyList<string> XValues, IReadOnlyList<string> YValues, double[,] Values, string Fixed);
 
 /// <summary>
 /// What a report shows, computed from a results table: which knobs vary, the scaling curves (throughput and
 /// efficiency against GPUs, one curve per combination of the other varied knobs), a reference slice for the
 /// breakdown chart and the two-knob heatmap. Pure data; the CLI draws it.
 /// </summary>
-public sealed class SweepAnalysis
+internal sealed class SweepAnalysis
 {
     public const int MaxSeries = 12;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

@@ -6,7 +6,7 @@ using Sim.Iterations;
 namespace Sim.Sweep;
 
 /// <summary>Seconds per configuration spent in each step of an analytical sweep row, measured on one thread.</summary>
-public sealed record SweepStageTimes(double Plan, double Memory, double GraphBuild, double Timeline, double Report, double Key)
+internal sealed record SweepStageTimes(double Plan, double Memory, double GraphBuild, double Timeline, double Report, double Key)
 {
     public double Total => Plan + Memory + GraphBuild + Timeline + Report + Key;
 
@@ -15,7 +15,7 @@ public sealed record SweepStageTimes(double Plan, double Memory, double GraphBui
 }
 
 /// <summary>What `sim sweep --bench` measured.</summary>
-public sealed record SweepBenchmarkResult(
+internal sealed record SweepBenchmarkResult(
     int Configurations,
     double ConfigurationsPerSecondOneThread,
     double ConfigurationsPerSecondAllThreads,
@@ -32,7 +32,7 @@ public sealed record SweepBenchmarkResult(
 /// second per core) and on all threads, the bare <see cref="Predictor.IterationSeconds"/> rate with a
 /// ready plan, and where a row's time goes (planning, memory model, DAG build, longest path, report, key).
 /// </summary>
-public static class SweepBenchmark
+internal static class SweepBenchmark
 {
     public static SweepBenchmarkResult Run(SweepSpec spec, int threads, double seconds)
     {

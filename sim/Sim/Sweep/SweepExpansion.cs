@@ -135,7 +135,7 @@ public readonly record struct SweepShard(int Index, int Count)
 }
 
 /// <summary>The cross product of a sweep's axes, each point with its deterministic key.</summary>
-public static class SweepExpansion
+internal static class SweepExpansion
 {
     /// <param name="modeOverride">the CLI's --mode: replaces the base mode (an error when the file has a mode axis).</param>
     public static IReadOnlyList<SweepPoint> Expand(SweepSpec spec, SweepInputs inputs, PredictionMode? modeOverride = null, SweepShard? shard = null) =>

@@ -19,7 +19,7 @@ namespace Sim.Sweep;
 /// <item>FromCluster or FromWorkload: the base point's value (and so written back by the evaluator); ToConditions: a condition.</item>
 /// </list>
 /// </summary>
-public abstract class SweepKnob
+internal abstract class SweepKnob
 {
     /// <summary>The name in sweep files, keys, results columns and reports.</summary>
     public required string Name { get => _name; init { _name = value; KeyPrefix = value + "="; } }
@@ -61,7 +61,7 @@ public abstract class SweepKnob
 }
 
 /// <summary>A knob with values of type <typeparamref name="T"/>; see <see cref="SweepKnob"/> for what each member enables.</summary>
-public sealed class SweepKnob<T> : SweepKnob
+internal sealed class SweepKnob<T> : SweepKnob
 {
     public required KnobType<T> Type { get; init; }
     public Func<SweepPoint, T>? Get { get; init; }

@@ -18,7 +18,7 @@ namespace Sim.Sweep;
 /// sharing a plan are neighbours) and the report's. Keys and columns take the knobs in this order, late knobs
 /// (<see cref="SweepKnob.IsLate"/>) after the others: changing the order of entries changes every key.
 /// </remarks>
-public static class SweepKnobs
+internal static class SweepKnobs
 {
     private static readonly string[] CommunicationWords = ["fp32", "fp16", "bf16", "fp8", "int8"];
     private static readonly string[] ComputeWords = ["fp32", "tf32", "fp16", "bf16", "fp8"];

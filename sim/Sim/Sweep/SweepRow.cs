@@ -1,7 +1,7 @@
 namespace Sim.Sweep;
 
 /// <summary>Whether a configuration was predicted, could not run (input does not fit), or hit a bug.</summary>
-public static class RowStatus
+internal static class RowStatus
 {
     public const string Ok = "ok";
     /// <summary>The configuration is impossible: the batch does not divide, a GPU overflows, no plan fits.</summary>

@@ -12,7 +12,7 @@ namespace Sim.Topology;
 /// half the GPU-to-GPU latency through it. Only shapes ASTRA-sim's dimensions can express are exported;
 /// anything else gets a reason instead of a silently wrong file.
 /// </summary>
-public static class AstraSimExport
+internal static class AstraSimExport
 {
     /// <summary>Bytes per second as ASTRA-sim's analytical network reads a `bandwidth` entry: GiB/s (2^30 B/s), not decimal GB/s.</summary>
     public static double GiBPerSecond(double bytesPerSecond) => bytesPerSecond / (1L << 30);

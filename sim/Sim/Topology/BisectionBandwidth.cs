@@ -6,7 +6,7 @@ namespace Sim.Topology;
 /// For the builders' symmetric shapes the rank-order halves are the worst balanced cut. Dinic's algorithm on
 /// flat arrays: a 2,048-GPU fabric takes milliseconds.
 /// </summary>
-public static class BisectionBandwidth
+internal static class BisectionBandwidth
 {
     public static double BytesPerSecond(ClusterGraph g)
     {

@@ -7,7 +7,7 @@ namespace Sim.Topology;
 /// Collects vertices and links, then freezes them into a <see cref="ClusterGraph"/>. The fabric builders use
 /// it; tests use it directly to make shapes no topology file describes (a bare ring, say).
 /// </summary>
-public sealed class ClusterGraphBuilder
+internal sealed class ClusterGraphBuilder
 {
     private readonly List<ClusterVertex> _vertices = [];
     private readonly List<ClusterLink> _links = [];

@@ -6,7 +6,7 @@ namespace Sim.Topology;
 /// the sender's NVLink out and the receiver's NVLink in; across nodes, the two NICs. Contention therefore
 /// happens only at the GPUs' ports, which is what an all-to-all on a full-bisection fabric sees.
 /// </summary>
-public sealed class FlatNetwork : INetwork
+internal sealed class FlatNetwork : INetwork
 {
     private readonly Cluster _c;
     private readonly NetworkLink[] _links;

@@ -1,10 +1,10 @@
 namespace Sim.Topology;
 
 /// <summary>A box in a drawing of the cluster: one vertex, or a group of them when the drawing is summarised.</summary>
-public sealed record LayoutBox(string Label, VertexKind Kind, double X, double Y, int Members);
+internal sealed record LayoutBox(string Label, VertexKind Kind, double X, double Y, int Members);
 
 /// <summary>A line between two boxes: the links joining them (both directions), their tier and the fastest link's speed.</summary>
-public sealed record LayoutEdge(int From, int To, string Tier, double BytesPerSecond, int Links);
+internal sealed record LayoutEdge(int From, int To, string Tier, double BytesPerSecond, int Links);
 
 /// <summary>
 /// Where to draw each part of a cluster graph: tiers stacked bottom to top (GPUs, node switches, NICs and
@@ -12,7 +12,7 @@ public sealed record LayoutEdge(int From, int To, string Tier, double BytesPerSe
 /// drawn vertex by vertex; bigger clusters are summarised (a box per node, then per pod), so the picture
 /// stays readable.
 /// </summary>
-public sealed record GraphLayout(string Title, bool Summarised, IReadOnlyList<LayoutBox> Boxes, IReadOnlyList<LayoutEdge> Edges)
+internal sealed record GraphLayout(string Title, bool Summarised, IReadOnlyList<LayoutBox> Boxes, IReadOnlyList<LayoutEdge> Edges)
 {
     /// <summary>GPUs up to which every vertex is drawn (two 8-GPU nodes).</summary>
     public const int DetailedGpuLimit = 16;

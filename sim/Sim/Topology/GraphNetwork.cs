@@ -6,7 +6,7 @@ namespace Sim.Topology;
 /// The cluster graph as the event engine sees it (<see cref="INetwork"/>): every one-way link, and for any
 /// two GPUs the ECMP-chosen shortest path. Link ids are the graph's link ids.
 /// </summary>
-public sealed class GraphNetwork : INetwork
+internal sealed class GraphNetwork : INetwork
 {
     private readonly EcmpRouter _router;
 

@@ -6,7 +6,7 @@ namespace Sim.Topology;
 /// PCIe counts as scale-out because GPU-to-GPU traffic only crosses it on its way to a NIC, so it must be
 /// priced like the network transfer it is part of (else a PCIe link as fast as its NIC would bind first).
 /// </summary>
-public static class TierNames
+internal static class TierNames
 {
     /// <summary>GPU to NVSwitch, or GPU to GPU in a cube mesh.</summary>
     public const string NvLink = "nvlink";

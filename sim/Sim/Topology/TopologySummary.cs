@@ -5,7 +5,7 @@ namespace Sim.Topology;
 
 /// <summary>One fine tier of links as `sim topology describe` shows it.</summary>
 /// <param name="InjectionBytesPerSecondPerGpu">What every GPU can push into this tier at once (the tier's upward capacity over the GPU count); NaN where the idea does not apply.</param>
-public sealed record TierSummary(
+internal sealed record TierSummary(
     string Tier,
     string Description,
     int Links,
@@ -16,7 +16,7 @@ public sealed record TierSummary(
     string Source);
 
 /// <summary>What `sim topology describe` reports: shape, tiers, bisection, diameter and where the numbers came from.</summary>
-public sealed record TopologySummary(
+internal sealed record TopologySummary(
     string Name,
     int Gpus,
     int Nodes,

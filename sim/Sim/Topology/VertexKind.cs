@@ -3,7 +3,7 @@ namespace Sim.Topology;
 /// <summary>What a vertex of the cluster graph is. GPUs and CPUs are endpoints; switches and NICs forward.</summary>
 public enum VertexKind { Gpu, NvSwitch, PcieSwitch, Cpu, Nic, Leaf, Spine, SuperSpine, Switch }
 
-public static class VertexKinds
+internal static class VertexKinds
 {
     /// <summary>Height in the physical hierarchy: used to lay out plots and to tell uplinks from downlinks.</summary>
     public static int Level(this VertexKind k) => k switch

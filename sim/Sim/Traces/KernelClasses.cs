@@ -3,7 +3,7 @@ using Sim.Nccl;
 namespace Sim.Traces;
 
 /// <summary>What Sim calls the work a kernel belongs to.</summary>
-public enum TraceOpClass
+internal enum TraceOpClass
 {
     EmbeddingForward, EmbeddingBackward, SparseOptimizer, DenseOptimizer,
     LinearForward, LinearBackward, InteractionForward, InteractionBackward,
@@ -11,7 +11,7 @@ public enum TraceOpClass
 }
 
 /// <summary>A kernel's class and the host operator it is priced as part of (its owner).</summary>
-public readonly record struct KernelClass(TraceOpClass Class, int Owner, string? CollectiveOp);
+internal readonly record struct KernelClass(TraceOpClass Class, int Owner, string? CollectiveOp);
 
 /// <summary>
 /// Maps device work to Sim's operators by the host operators that launched it, read outermost first (the first
@@ -19,7 +19,7 @@ public readonly record struct KernelClass(TraceOpClass Class, int Owner, string?
 /// for libraries whose kernels say what they are (FBGEMM's table-batched embeddings, NCCL). Covers eager PyTorch
 /// (EmbeddingBag, autograd, torch.optim) and FBGEMM TBE; anything else is reported as unmapped, with its time.
 /// </summary>
-public static class KernelClasses
+internal static class KernelClasses
 {
     public static KernelClass Of(KinetoTrace t, GpuKernel k)
     {

@@ -11,7 +11,7 @@ namespace Sim.Traces;
 /// annotations; launches, flows and Python frames are dropped on the way). A truncated, malformed or foreign file
 /// gets one <see cref="SimInputException"/> naming the byte offset and what is wrong.
 /// </summary>
-public static class KinetoReader
+internal static class KinetoReader
 {
     /// <summary>The largest single JSON value (one event, deviceProperties) accepted: a bigger one is not a Kineto trace.</summary>
     public const int MaxValueBytes = 64 << 20;

@@ -6,7 +6,7 @@ namespace Sim.Traces;
 /// </summary>
 /// <param name="File">The file as shown to the user (repo-relative where possible).</param>
 /// <param name="DroppedEvents">Complete events of categories Sim does not read, by category (launches, Python frames).</param>
-public sealed class KinetoTrace(string file, int? rank, int? worldSize, TraceGpu? gpu, IReadOnlyList<CpuOp> ops, IReadOnlyList<GpuKernel> kernels,
+internal sealed class KinetoTrace(string file, int? rank, int? worldSize, TraceGpu? gpu, IReadOnlyList<CpuOp> ops, IReadOnlyList<GpuKernel> kernels,
     IReadOnlyDictionary<string, long> droppedEvents)
 {
     public string File { get; } = file;

@@ -9,7 +9,7 @@ namespace Sim.Traces;
 /// <param name="SequenceNumber">Autograd's link from a backward node to the forward operator that made it.</param>
 /// <param name="InputDims">The operator's input shapes as the trace writes them (`record_shapes=True`), raw JSON.</param>
 /// <param name="InputTypes">The operator's input dtypes, raw JSON.</param>
-public sealed record CpuOp(
+internal sealed record CpuOp(
     string Name,
     string Thread,
     double StartMicros,
@@ -25,7 +25,7 @@ public sealed record CpuOp(
 }
 
 /// <summary>Device-side work: a kernel, or a copy or memset the device ran.</summary>
-public sealed record GpuKernel(
+internal sealed record GpuKernel(
     string Name,
     GpuWorkKind Kind,
     double StartMicros,
@@ -39,7 +39,7 @@ public sealed record GpuKernel(
     public double EndMicros => StartMicros + DurationMicros;
 }
 
-public enum GpuWorkKind { Kernel, Memcpy, Memset }
+internal enum GpuWorkKind { Kernel, Memcpy, Memset }
 
 /// <summary>
 /// What PyTorch's `record_param_comms` (and NCCL kernels in newer traces) record of a collective call.
@@ -47,7 +47,7 @@ public enum GpuWorkKind { Kernel, Memcpy, Memset }
 /// <param name="Name">"allreduce", "all_to_all", "all_to_allv", "allgather", "reduce_scatter", ... as torch names it.</param>
 /// <param name="InElements">Elements this rank sends in (`In msg nelems`).</param>
 /// <param name="Ranks">The process group's ranks as written ("[0, 1]"), when recorded.</param>
-public sealed record TraceCollective(string Name, long InElements, long OutElements, int GroupSize, string Dtype, string? Ranks);
+internal sealed record TraceCollective(string Name, long InElements, long OutElements, int GroupSize, string Dtype, string? Ranks);
 
 /// <summary>The GPU a trace ran on (`deviceProperties`).</summary>
-public sealed record TraceGpu(string Name, long TotalMemoryBytes, int Multiprocessors);
+internal sealed record TraceGpu(string Name, long TotalMemoryBytes, int Multiprocessors);

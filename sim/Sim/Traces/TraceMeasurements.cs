@@ -10,7 +10,7 @@ namespace Sim.Traces;
 /// microbenchmark record (fitted by the same <see cref="OperatorFitter"/>), a set of rank traces of one plan becomes
 /// an end-to-end run (judged by the same <see cref="Validator"/>). Versions a trace does not record read "unknown".
 /// </summary>
-public static class TraceMeasurements
+internal static class TraceMeasurements
 {
     public const string Unknown = "unknown";
 

@@ -7,14 +7,14 @@ using Sim.Nccl;
 namespace Sim.Traces;
 
 /// <summary>Device time a trace holds in one class of work, and in how many kernels.</summary>
-public sealed record TraceTime(string What, long Kernels, double Seconds);
+internal sealed record TraceTime(string What, long Kernels, double Seconds);
 
 /// <summary>
 /// What a trace offers calibration: one <see cref="OperatorResult"/> per operator call whose shapes the trace
 /// recorded (the same records microbenchmarks write, so the same fitters read them), the collectives' kernel times by
 /// size, the device time by class, and the kernels it could not map with their time.
 /// </summary>
-public sealed record TraceOperators(
+internal sealed record TraceOperators(
     IReadOnlyList<OperatorResult> Operators,
     IReadOnlyList<CollectiveResult> Collectives,
     IReadOnlyList<TraceTime> Mapped,

@@ -10,7 +10,7 @@ namespace Sim.Traces;
 /// device at each phase's end) give each phase's wall time per rank and iteration, and the kernels inside a range
 /// its device-busy time.
 /// </summary>
-public static class TracePhases
+internal static class TracePhases
 {
     /// <summary>The end-to-end result of the traced iterations, in the form a run's measurement has.</summary>
     /// <param name="traces">One trace per rank, in rank order.</param>

@@ -28,7 +28,7 @@ public enum TslInner { Dot, Indefinite, Psd }
 /// </summary>
 public sealed record TslSpec(int History, TslInner Inner, IReadOnlyList<int> AttentionMlp, IReadOnlyList<int> OutputMlp, int Heads = 1);
 
-public static class TslInners
+internal static class TslInners
 {
     public static readonly IReadOnlyDictionary<string, TslInner> Words = new Dictionary<string, TslInner>
     {

@@ -3,7 +3,7 @@ using Sim.Workload.Ops;
 namespace Sim.Workload;
 
 /// <summary>Builds a workload's dense operators in data-flow order (see <see cref="DlrmWorkload.DenseOperators"/>).</summary>
-public static class DenseStack
+internal static class DenseStack
 {
     public static IReadOnlyList<StackedOp> Build(DlrmWorkload w)
     {

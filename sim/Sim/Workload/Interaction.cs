@@ -9,7 +9,7 @@ namespace Sim.Workload;
 /// </summary>
 public enum Interaction { Dot, Dcn, Concat, NegativeSampling }
 
-public static class Interactions
+internal static class Interactions
 {
     public static readonly IReadOnlyDictionary<string, Interaction> Words = new Dictionary<string, Interaction>
     {

@@ -6,7 +6,7 @@ namespace Sim.Workload;
 /// </summary>
 public enum ShardingScheme { TableWise, RowWise, ColumnWise, DataParallel, TableRowWise, TableColumnWise }
 
-public static class ShardingSchemes
+internal static class ShardingSchemes
 {
     public static readonly IReadOnlyDictionary<string, ShardingScheme> Words = new Dictionary<string, ShardingScheme>
     {

@@ -5,7 +5,7 @@ using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>What `sim workload generate` asks for. Option names in errors are the CLI's.</summary>
-public sealed record GeneratorOptions(int Tables, double TotalParameters, long Seed)
+internal sealed record GeneratorOptions(int Tables, double TotalParameters, long Seed)
 {
     /// <summary>Dims to draw from (one: every table has it; several: each table draws one, seeded).</summary>
     public IReadOnlyList<int> Dims { get; init; } = [64];
@@ -26,7 +26,7 @@ public sealed record GeneratorOptions(int Tables, double TotalParameters, long S
 /// mean. The dense part is a fixed template (13 dense features, bottom 512-256-d, dot or DCN-v2, top 1024-512-1,
 /// row-wise Adagrad), meant to be edited.
 /// </summary>
-public static class WorkloadGenerator
+internal static class WorkloadGenerator
 {
     public const int MaxTables = 1_000_000;
     public const double MaxParameters = 1e15;

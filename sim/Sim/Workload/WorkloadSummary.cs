@@ -5,13 +5,13 @@ using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>Storage of the tables of one dtype.</summary>
-public sealed record DTypeBytes(DType DType, int Tables, long Parameters, long Bytes);
+internal sealed record DTypeBytes(DType DType, int Tables, long Parameters, long Bytes);
 
 /// <summary>
 /// What `sim workload describe` prints: sizes, bytes by dtype, FLOPs and lookups per sample, the interaction and
 /// every dense operator. A pure function of the workload.
 /// </summary>
-public sealed record WorkloadSummary(
+internal sealed record WorkloadSummary(
     DlrmWorkload Workload,
     string InteractionText,
     IReadOnlyList<string> ModelNotes,

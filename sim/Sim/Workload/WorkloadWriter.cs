@@ -6,7 +6,7 @@ using Sim.Hardware;
 namespace Sim.Workload;
 
 /// <summary>Writes a workload in the format <see cref="WorkloadLoader"/> reads (one flow mapping per table), so that it loads back equal.</summary>
-public static partial class WorkloadWriter
+internal static partial class WorkloadWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -11,7 +11,7 @@ public sealed record GemmPoint(double M, double K, double N, string Dtype, doubl
 /// FLOP/s of the nearest measured shapes (log-space distance in m, k, n; inverse-distance weights over the four
 /// nearest, exact on a measured shape), interpolated in log space, never faster than the fastest measured call.
 /// </summary>
-public sealed class GemmGrid
+internal sealed class GemmGrid
 {
     private readonly Dictionary<string, GemmPoint[]> _byDtype;
     private readonly Dictionary<string, double> _floorSeconds;

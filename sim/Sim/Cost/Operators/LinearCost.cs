@@ -44,7 +44,7 @@ public sealed record LinearCost(IReadOnlyDictionary<string, double> Terms)
 }
 
 /// <summary>The names of the terms operator models are written in, one place for the model and its fitter.</summary>
-public static class CostTerms
+internal static class CostTerms
 {
     /// <summary>One per call (a shard, an optimizer step): fixed launch and framework cost.</summary>
     public const string Calls = "calls";

@@ -8,7 +8,7 @@ namespace Sim.Cost.Operators;
 /// One operator call in a step's order: device seconds, host seconds to issue it, and whether the host waits for the
 /// device at its end (a synchronising call's <see cref="Device"/> is its whole wall time).
 /// </summary>
-public readonly record struct StepOp(double Device, double Host, bool Sync = false)
+internal readonly record struct StepOp(double Device, double Host, bool Sync = false)
 {
     public static StepOp Of(CostPair c, in ShardLoad s) => new(c.Device.Shard(s), c.Host.Shard(s), c.Synchronises);
 
@@ -21,7 +21,7 @@ public readonly record struct StepOp(double Device, double Host, bool Sync = fal
 /// microbenchmarks) by their fitted forms, device and host apart; without one by the built-in roofline of
 /// <see cref="ComputeCost"/> (no host term). The one place an operator's cost is computed, for both modes.
 /// </summary>
-public sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
+internal sealed class OperatorCosts(GpuSpec gpu, CostParameters p)
 {
     private readonly OperatorModels? _m = p.Operators;
     private readonly GemmGrid? _gemm = p.Operators is { Gemm.Count: > 0 } o ? new GemmGrid(o.Gemm) : null;

@@ -11,7 +11,7 @@ namespace Sim.Cost.Operators;
 /// </summary>
 public enum SoftwareStack { Eager, Fused }
 
-public static class SoftwareStacks
+internal static class SoftwareStacks
 {
     public static readonly IReadOnlyDictionary<string, SoftwareStack> Words = new Dictionary<string, SoftwareStack>
     {

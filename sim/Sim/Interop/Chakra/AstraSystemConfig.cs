@@ -12,7 +12,7 @@ namespace Sim.Interop.Chakra;
 /// <c>local-mem-bw</c> is the GPU's HBM bandwidth in decimal GB/s (Sys.cc multiplies it by 1e9, unlike the network
 /// file's GiB/s). Chunking and the endpoint delay are ASTRA-sim's example values (examples/system/native_collectives).
 /// </summary>
-public static class AstraSystemConfig
+internal static class AstraSystemConfig
 {
     public static string Json(Cluster c)
     {

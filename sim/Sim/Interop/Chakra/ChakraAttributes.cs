@@ -6,7 +6,7 @@ namespace Sim.Interop.Chakra;
 /// <c>pg_name</c> as string); the <c>sim_</c> ones are Sim's own, kept so that a trace says exactly what Sim
 /// predicted (ASTRA-sim keeps unknown attributes aside and ignores them).
 /// </summary>
-public static class ChakraAttributes
+internal static class ChakraAttributes
 {
     public const string IsCpuOp = "is_cpu_op";
     public const string CommType = "comm_type";

@@ -8,7 +8,7 @@ namespace Sim.Interop.Chakra;
 /// Every collective of Sim's iteration graph spans all ranks, so there is one group, <see cref="WorldId"/>, of every
 /// rank; collective nodes name it in <c>pg_name</c>.
 /// </summary>
-public static class ChakraCommGroups
+internal static class ChakraCommGroups
 {
     public const int WorldId = 1;
 

@@ -6,7 +6,7 @@ using Sim.Topology;
 namespace Sim.Interop.Chakra;
 
 /// <summary>What <see cref="ChakraExport.Write"/> wrote, as paths inside the folder.</summary>
-public sealed record ChakraExportFiles(
+internal sealed record ChakraExportFiles(
     IReadOnlyList<string> Traces, string? Network, string? NetworkWhyNot, string System, string CommGroups, string RemoteMemory);
 
 /// <summary>
@@ -17,7 +17,7 @@ public sealed record ChakraExportFiles(
 /// The folder is created when missing. A folder with anything in it is refused unless <c>force</c>; with it, the files
 /// of an earlier export (these names, every rank's trace) are removed first and nothing else is touched.
 /// </summary>
-public static partial class ChakraExport
+internal static partial class ChakraExport
 {
     public const string TracePrefix = "iteration";
     public const string NetworkFile = "network.yml";

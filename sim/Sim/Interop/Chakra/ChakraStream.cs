@@ -8,7 +8,7 @@ namespace Sim.Interop.Chakra;
 /// one <c>GlobalMetadata</c> message followed by <c>Node</c> messages. A length of 0 reads as the end of the file,
 /// so an empty message must never be written (every message Sim writes has a name or a version).
 /// </summary>
-public static class ChakraStream
+internal static class ChakraStream
 {
     /// <summary>Appends one message with its varint32 length prefix.</summary>
     public static void Write(Stream output, IMessage message)

@@ -5,7 +5,7 @@ using Sim.Iterations;
 namespace Sim.Interop.Chakra;
 
 /// <summary>One rank's Chakra execution trace: the GlobalMetadata message and the nodes in file order.</summary>
-public sealed record ChakraTrace(GlobalMetadata Metadata, IReadOnlyList<Node> Nodes);
+internal sealed record ChakraTrace(GlobalMetadata Metadata, IReadOnlyList<Node> Nodes);
 
 /// <summary>
 /// Turns Sim's iteration graph into one Chakra trace per rank. What maps to what:
@@ -28,7 +28,7 @@ public sealed record ChakraTrace(GlobalMetadata Metadata, IReadOnlyList<Node> No
 /// bytes are kept in <c>sim_send_bytes</c> and <c>sim_recv_bytes</c>.
 /// Node ids run 0, 1, 2... per rank in file order, which is a topological order.
 /// </summary>
-public sealed class ChakraTraceBuilder(IterationGraph graph, Cluster cluster, string workloadName)
+internal sealed class ChakraTraceBuilder(IterationGraph graph, Cluster cluster, string workloadName)
 {
     // Per collective task id: comm_size, and each rank's bytes of an all-to-all (computed once, not once per rank).
     private readonly Dictionary<int, (long Bytes, Collectives.TierBytes[]? PerRank)> _collectives = new();

@@ -1,7 +1,7 @@
 namespace Sim.Topology.Fabric;
 
 /// <summary>Builds the cluster graph a topology describes: nodes (GPUs, NVLink, host side), then the scale-out.</summary>
-public static class FabricBuilder
+internal static class FabricBuilder
 {
     public static ClusterGraph Build(Cluster c)
     {

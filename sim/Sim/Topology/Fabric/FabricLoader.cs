@@ -8,7 +8,7 @@ namespace Sim.Topology.Fabric;
 /// the GPUs, pods that do not divide the nodes, a cube mesh that is not 8 GPUs) are reported at the field
 /// that causes them, like every other input error.
 /// </summary>
-public static class FabricLoader
+internal static class FabricLoader
 {
     private static readonly IReadOnlyDictionary<string, bool> Placements = new Dictionary<string, bool>
     {

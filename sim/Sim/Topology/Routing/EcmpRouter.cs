@@ -9,7 +9,7 @@ namespace Sim.Topology.Routing;
 /// for a source runs a search that stops at the destination's level; a second miss for the same source
 /// means it is sending to many peers (an all-to-all), so a whole-graph search is kept for it.
 /// </summary>
-public sealed class EcmpRouter
+internal sealed class EcmpRouter
 {
     /// <summary>Pair routes kept before the cache is emptied and refilled (bounds memory at 16k GPUs).</summary>
     public const int PairCacheLimit = 1 << 20;

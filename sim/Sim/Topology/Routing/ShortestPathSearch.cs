@@ -9,7 +9,7 @@ namespace Sim.Topology.Routing;
 /// routes and per-link loads walk only those. Arrays are reused between runs (an epoch stamp marks what the
 /// current run touched): a search object allocates once for its whole life.
 /// </summary>
-public sealed class ShortestPathSearch
+internal sealed class ShortestPathSearch
 {
     private readonly ClusterGraph _g;
     private readonly int[] _hops;

@@ -8,7 +8,7 @@ namespace Sim.Workload.Ops;
 /// FLOPs: pooling adds (P - 1 per element of each bag), dequantisation of int8 rows (2 per element), and the update
 /// (2 per element: scatter-add and apply; 4 with row-wise Adagrad: plus the squared norm and the scaling).
 /// </summary>
-public static class EmbeddingOps
+internal static class EmbeddingOps
 {
     /// <param name="lookupShare">Share of the table's lookups this shard serves (1/k for a row-wise shard of k).</param>
     public static KernelWork Forward(EmbeddingTable t, double samples, int columns, double lookupShare = 1)

@@ -5,7 +5,7 @@ namespace Sim.Workload.Ops;
 /// full F x F product as the kernel computes it), reading X and writing Z. Backward: the gradients of both operands,
 /// each a product of the same size. Outputs d + F(F-1)/2 (the bottom output and the strict upper triangle).
 /// </summary>
-public sealed record DotInteractionOp(int Vectors, int Dim) : DenseOp
+internal sealed record DotInteractionOp(int Vectors, int Dim) : DenseOp
 {
     public override string Kind => "dot";
     public override string Shape => $"{Vectors} vectors x {Dim}";
@@ -33,7 +33,7 @@ public sealed record DotInteractionOp(int Vectors, int Dim) : DenseOp
 /// elementwise kernel reads x0, x_l and the product and writes x_{l+1}. Backward: two products per forward product,
 /// and an elementwise kernel with twice the forward FLOPs and bytes.
 /// </summary>
-public sealed record CrossLayerOp(int Width, int Rank) : DenseOp
+internal sealed record CrossLayerOp(int Width, int Rank) : DenseOp
 {
     public override string Kind => "dcn_cross";
     public override string Shape => Rank > 0 ? $"{Width} wide, rank {Rank}" : $"{Width} wide, full rank";
@@ -66,7 +66,7 @@ public sealed record CrossLayerOp(int Width, int Rank) : DenseOp
 /// 2·V·d FLOPs per row. Backward: the sum's gradient is a broadcast copy (no FLOPs); the scores' gradients with
 /// respect to the context and to the candidates are each a product of the forward's size.
 /// </summary>
-public sealed record NegativeSamplingOp(int Sources, int Candidates, int Dim) : DenseOp
+internal sealed record NegativeSamplingOp(int Sources, int Candidates, int Dim) : DenseOp
 {
     public override string Kind => "negative_sampling";
     public override string Shape => $"{Sources} context vectors, {Candidates} candidates x {Dim}";

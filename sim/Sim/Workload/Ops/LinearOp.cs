@@ -5,7 +5,7 @@ namespace Sim.Workload.Ops;
 /// activation epilogue that reads and writes the fp32 output; backward the input-gradient and weight-gradient GEMMs
 /// and an epilogue that reads the output gradient and the saved output and writes the pre-activation gradient.
 /// </summary>
-public sealed record LinearOp(DenseLayer Layer) : DenseOp
+internal sealed record LinearOp(DenseLayer Layer) : DenseOp
 {
     public override string Kind => "linear";
     public override string Shape => $"{Layer.In} → {Layer.Out}";

@@ -7,7 +7,7 @@ namespace Sim.Workload.Ops;
 /// that reads the input sequence and the filters and writes the output; an epilogue that reads and writes the output.
 /// Backward: the input-gradient and filter-gradient convolutions (each the forward's size) and the epilogue's gradient.
 /// </summary>
-public sealed record Conv1dOp(int Channels, int Filters, int Width, int Length) : DenseOp
+internal sealed record Conv1dOp(int Channels, int Filters, int Width, int Length) : DenseOp
 {
     public int OutputLength => Length - Width + 1;
     public override string Kind => "conv1d";
@@ -33,7 +33,7 @@ public sealed record Conv1dOp(int Channels, int Filters, int Width, int Length) 
 }
 
 /// <summary>Max over time of a sequence of <see cref="Length"/> steps x <see cref="Channels"/> (a convolutional encoder's last step): one compare per element; backward scatters the gradient to the maxima.</summary>
-public sealed record TemporalMaxPoolOp(int Length, int Channels) : DenseOp
+internal sealed record TemporalMaxPoolOp(int Length, int Channels) : DenseOp
 {
     public override string Kind => "max_over_time";
     public override string Shape => $"{Length} steps x {Channels} → {Channels}";
@@ -56,7 +56,7 @@ public sealed record TemporalMaxPoolOp(int Length, int Channels) : DenseOp
 /// (12·rows·H + 4H² + 8H) elements. Backward: the projection's two gradient GEMMs, and T step kernels with twice the
 /// forward step's FLOPs and bytes.
 /// </summary>
-public sealed record LstmOp(int Input, int Hidden, int Steps) : DenseOp
+internal sealed record LstmOp(int Input, int Hidden, int Steps) : DenseOp
 {
     public override string Kind => "lstm";
     public override string Shape => $"{Input} → {Hidden} hidden, {Steps} steps";

@@ -4,7 +4,7 @@ namespace Sim.Workload.Ops;
 /// TBSM's spherical projection of the k history vectors and the candidate (V = k + 1 vectors of dim m): square,
 /// sum and scale, 3·V·m FLOPs per row, reading and writing each vector; backward twice that.
 /// </summary>
-public sealed record TslNormalizeOp(int Vectors, int Dim) : DenseOp
+internal sealed record TslNormalizeOp(int Vectors, int Dim) : DenseOp
 {
     public override string Kind => "tsl_normalize";
     public override string Shape => $"{Vectors} vectors x {Dim}";
@@ -25,7 +25,7 @@ public sealed record TslNormalizeOp(int Vectors, int Dim) : DenseOp
 /// product; the scores a = H x (2km FLOPs) go through the attention MLP, and the context is c = y·H (2km FLOPs).
 /// Parameters m² (0 for dot). Backward: two products of the forward's size per product.
 /// </summary>
-public sealed record TslAttentionOp(int History, int Dim, TslInner Inner) : DenseOp
+internal sealed record TslAttentionOp(int History, int Dim, TslInner Inner) : DenseOp
 {
     public override string Kind => "tsl_attention";
     public override string Shape => $"history {History}, m {Dim}, {Inner.Name()} inner product";
