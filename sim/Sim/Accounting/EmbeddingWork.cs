@@ -35,6 +35,18 @@ public sealed class EmbeddingWork
     public AllToAllDemand InputDistribution { get; }
     /// <summary>Pooled output elements (not bytes) each owner sends to every rank; backward is the transpose.</summary>
     public AllToAllDemand PooledElements { get; }
+    /// <summary>The forward exchange of pooled vectors in bytes, at <paramref name="bytesPerElement"/> on the wire.</summary>
+    public AllToAllDemand PooledBytes(int bytesPerElement) =>
+        _pooledBytes[bytesPerElement] ??= PooledElements.Scaled(bytesPerElement);
+
+    /// <summary>The backward exchange of their gradients (the transpose) in bytes, at <paramref name="bytesPerElement"/>.</summary>
+    public AllToAllDemand GradientBytes(int bytesPerElement) =>
+        _gradientBytes[bytesPerElement] ??= PooledElements.Transposed(bytesPerElement);
+
+    // One per wire width (1 to 8 bytes): a sweep's rows share a plan's work and vary the precision. A race builds the
+    // same demand twice; either copy serves.
+    private readonly AllToAllDemand?[] _pooledBytes = new AllToAllDemand?[9], _gradientBytes = new AllToAllDemand?[9];
+
     /// <summary>Parameters of data-parallel tables, replicated on every rank and all-reduced as dense gradients.</summary>
     public double DataParallelParameters { get; }
     /// <summary>Per rank, the features of every shard it owns (data-parallel replicas included), for the operator models.</summary>
@@ -74,13 +86,14 @@ public sealed class EmbeddingWork
     public static EmbeddingWork Of(Cluster cluster, DlrmWorkload workload, ShardingPlan plan)
     {
         var key = new WorkKey(cluster.WorldSize, cluster.Host.Ssd, workload.GlobalBatchSize, workload.Optimizer, workload.Precision.Index);
-        return PlanMemo<WorkKey, EmbeddingWork>.Get(Memo, plan.Tables, key, () => Compute(cluster, workload, plan));
+        return IdentityMemo<IReadOnlyList<TablePlan>, WorkKey, EmbeddingWork>.Get(Memo, plan.Tables, key, (cluster, workload, plan),
+            static s => Compute(s.cluster, s.workload, s.plan));
     }
 
     /// <summary>What <see cref="Compute"/> reads besides the plan's tables; keep it in step with that method.</summary>
     private readonly record struct WorkKey(int World, Hardware.SsdSpec? Ssd, long GlobalBatch, Optimizer Optimizer, DType IndexPrecision);
 
-    private static readonly PlanMemo<WorkKey, EmbeddingWork>.Table Memo = new();
+    private static readonly IdentityMemo<IReadOnlyList<TablePlan>, WorkKey, EmbeddingWork>.Table Memo = new();
 
     public static EmbeddingWork Compute(Cluster cluster, DlrmWorkload workload, ShardingPlan plan)
     {

@@ -82,30 +82,43 @@ public sealed class AllToAllDemand : IAllToAllSplits
     public TierSums Tiers(Cluster cluster)
     {
         double sumTo = 0, sumFrom = 0;
-        var nodeTo = new double[cluster.Nodes];
-        var nodeFrom = new double[cluster.Nodes];
-        for (var r = 0; r < World; r++)
-        {
-            sumTo += ToEachPeer[r]; sumFrom += FromEachPeer[r];
-            nodeTo[cluster.NodeOf(r)] += ToEachPeer[r];
-            nodeFrom[cluster.NodeOf(r)] += FromEachPeer[r];
-        }
-        return new TierSums(this, cluster, sumTo, sumFrom, nodeTo, nodeFrom);
+        int nodes = cluster.Nodes, g = cluster.GpusPerNode;
+        var nodeTo = new double[nodes];
+        var nodeFrom = new double[nodes];
+        for (int n = 0, r = 0; n < nodes; n++)
+            for (var local = 0; local < g; local++, r++)
+            {
+                sumTo += ToEachPeer[r]; sumFrom += FromEachPeer[r];
+                nodeTo[n] += ToEachPeer[r];
+                nodeFrom[n] += FromEachPeer[r];
+            }
+        return new TierSums(ToEachPeer, FromEachPeer, World, g, sumTo, sumFrom, nodeTo, nodeFrom);
     }
 
-    public readonly struct TierSums(AllToAllDemand d, Cluster cluster, double sumTo, double sumFrom, double[] nodeTo, double[] nodeFrom)
+    /// <summary>What every rank's <see cref="TierBytes"/> follow from: the vectors, and the totals per node and overall.</summary>
+    public readonly struct TierSums
     {
-        public TierBytes Of(int r) => Of(r, cluster.NodeOf(r));
+        private readonly double[] _to, _from, _nodeTo, _nodeFrom;
+        private readonly int _world, _gpusPerNode;
+        private readonly double _sumTo, _sumFrom;
+
+        internal TierSums(double[] to, double[] from, int world, int gpusPerNode, double sumTo, double sumFrom, double[] nodeTo, double[] nodeFrom)
+        {
+            (_to, _from, _world, _gpusPerNode, _sumTo, _sumFrom, _nodeTo, _nodeFrom) = (to, from, world, gpusPerNode, sumTo, sumFrom, nodeTo, nodeFrom);
+        }
+
+        public TierBytes Of(int r) => Of(r, r / _gpusPerNode);
 
         /// <summary>Rank <paramref name="r"/>'s bytes, given its node <paramref name="n"/> (loops over nodes skip the division).</summary>
         public TierBytes Of(int r, int n)
         {
-            int w = d.World, g = cluster.GpusPerNode;
+            int w = _world, g = _gpusPerNode;
+            double to = _to[r], from = _from[r];
             // r sends ToEachPeer[r] to each peer, plus FromEachPeer[o] to each other owner o.
-            var sendIntra = d.ToEachPeer[r] * (g - 1) + (nodeFrom[n] - d.FromEachPeer[r]);
-            var sendInter = d.ToEachPeer[r] * (w - g) + (sumFrom - nodeFrom[n]);
-            var recvIntra = d.FromEachPeer[r] * (g - 1) + (nodeTo[n] - d.ToEachPeer[r]);
-            var recvInter = d.FromEachPeer[r] * (w - g) + (sumTo - nodeTo[n]);
+            var sendIntra = to * (g - 1) + (_nodeFrom[n] - from);
+            var sendInter = to * (w - g) + (_sumFrom - _nodeFrom[n]);
+            var recvIntra = from * (g - 1) + (_nodeTo[n] - to);
+            var recvInter = from * (w - g) + (_sumTo - _nodeTo[n]);
             return new TierBytes(sendIntra, sendInter, recvIntra, recvInter);
         }
     }

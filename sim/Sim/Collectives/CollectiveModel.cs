@@ -28,14 +28,15 @@ internal static class CollectiveModel
         double intraLatency = c.IntraNode.LatencySeconds, intraRate = c.IntraNode.BytesPerSecond * Efficiency(p, LinkTier.IntraNode);
         double interLatency = c.ScaleOut.LatencySeconds, interRate = c.ScaleOut.BytesPerSecond * Efficiency(p, LinkTier.ScaleOut);
         var (multiNode, overhead, g) = (c.Nodes > 1, p.CollectiveOverheadSeconds, c.GpusPerNode);
-        for (var r = 0; r < times.Length; r++)
-        {
-            var t = tiers.Of(r, r / g);
-            var intra = TierSeconds(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
-            var inter = multiNode ? TierSeconds(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
-            if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
-            times[r] = Math.Max(intra, inter) + overhead;
-        }
+        for (int n = 0, r = 0; n < c.Nodes; n++)
+            for (var local = 0; local < g; local++, r++)
+            {
+                var t = tiers.Of(r, n);
+                var intra = TierSeconds(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
+                var inter = multiNode ? TierSeconds(interLatency, interRate, t.SendScaleOut, t.RecvScaleOut) : 0;
+                if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
+                times[r] = Math.Max(intra, inter) + overhead;
+            }
         return times;
     }
 

@@ -13,11 +13,21 @@ namespace Sim.Cost;
 internal static class DenseWork
 {
     public static double ForwardSeconds(GpuSpec gpu, CostParameters p, DlrmWorkload w, double localBatch) =>
-        Seconds(gpu, p, w, localBatch, forward: true);
+        Remembered(gpu, p, w, localBatch, forward: true);
 
     /// <summary>Backward: per layer the input gradient (b x out · out x in) and the weight gradient (in x b · b x out); twice the interaction.</summary>
     public static double BackwardSeconds(GpuSpec gpu, CostParameters p, DlrmWorkload w, double localBatch) =>
-        Seconds(gpu, p, w, localBatch, forward: false);
+        Remembered(gpu, p, w, localBatch, forward: false);
+
+    /// <summary>Once per workload instance and <see cref="DenseKey"/>: a sweep's rows share interned workloads and vary the network.</summary>
+    private static double Remembered(GpuSpec gpu, CostParameters p, DlrmWorkload w, double localBatch, bool forward) =>
+        IdentityMemo<DlrmWorkload, DenseKey, double>.Get(Memo, w, new DenseKey(gpu, p, localBatch, forward), (gpu, p, w, localBatch, forward),
+            static s => Seconds(s.gpu, s.p, s.w, s.localBatch, s.forward));
+
+    /// <summary>What <see cref="Seconds"/> reads besides the workload; keep it in step with that method.</summary>
+    private readonly record struct DenseKey(GpuSpec Gpu, CostParameters Cost, double LocalBatch, bool Forward);
+
+    private static readonly IdentityMemo<DlrmWorkload, DenseKey, double>.Table Memo = new();
 
     /// <summary>Forward seconds of the interaction (dot: a batched F x d by d x F product per sample; DCN-v2: the cross layers).</summary>
     public static double InteractionSeconds(GpuSpec gpu, CostParameters p, DlrmWorkload w, double localBatch)

@@ -14,8 +14,7 @@ internal static class CriticalPath
         var shape = t.Graph.Shape;
         var path = new List<PathSegment>();
         if (shape.Count == 0) return path;
-        var current = 0;
-        for (var i = 1; i < shape.Count; i++) if (t.Finish[i] > t.Finish[current]) current = i;
+        var current = t.LastTask;
         var rank = RankOf(t, current, -1);
         while (current >= 0)
         {

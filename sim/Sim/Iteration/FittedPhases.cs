@@ -65,8 +65,8 @@ internal sealed class FittedPhases
         double b = emb.LocalBatch;
         var dt = w.Precision.Compute;
         var a2aIn = CollectiveCost.AllToAllPerRank(c, p, emb.InputDistribution);
-        var a2aFwd = CollectiveCost.AllToAllPerRank(c, p, emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes()));
-        var a2aBwd = CollectiveCost.AllToAllPerRank(c, p, emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes()));
+        var a2aFwd = CollectiveCost.AllToAllPerRank(c, p, emb.PooledBytes(w.Precision.AllToAllForward.Bytes()));
+        var a2aBwd = CollectiveCost.AllToAllPerRank(c, p, emb.GradientBytes(w.Precision.AllToAllBackward.Bytes()));
         var dpParams = emb.DataParallelParameters;
         var allReduce = world > 1 ? CollectiveCost.AllReduceSeconds(c, p, (w.DenseParameters + dpParams) * w.Precision.AllReduce.Bytes()) : 0;
         var tensors = ParameterTensors(w);

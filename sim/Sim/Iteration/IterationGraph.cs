@@ -82,8 +82,8 @@ public sealed class IterationGraph
         var emb = EmbeddingWork.Of(c, w, plan);
         var localBatch = (double)emb.LocalBatch;
 
-        var pooledFwd = emb.PooledElements.Scaled(w.Precision.AllToAllForward.Bytes());
-        var pooledBwd = emb.PooledElements.Transposed(w.Precision.AllToAllBackward.Bytes());
+        var pooledFwd = emb.PooledBytes(w.Precision.AllToAllForward.Bytes());
+        var pooledBwd = emb.GradientBytes(w.Precision.AllToAllBackward.Bytes());
         var arBytesPerParam = (double)w.Precision.AllReduce.Bytes();
         var ops = new OperatorCosts(gpu, p);
         var phase = ops.Fitted ? FittedPhases.Of(ops, c, w, plan, emb, p) : null;

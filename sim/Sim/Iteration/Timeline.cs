@@ -57,16 +57,22 @@ public sealed class Timeline
     /// <summary>Seconds <paramref name="rank"/> spent in <paramref name="task"/> (a collective's own part for that rank).</summary>
     public double SecondsFor(int task, int rank) => FinishFor(task, rank) - Start[task];
 
-    public double End
+    /// <summary>When the iteration ends: the latest finish of any task (0 for an empty graph).</summary>
+    public double End => LastTask is var last and >= 0 ? Finish[last] : 0;
+
+    /// <summary>The task that finishes last (the first such, by id); -1 for an empty graph.</summary>
+    public int LastTask
     {
         get
         {
-            if (Finish.Length == 0) return 0;
-            var end = Finish[0];
-            for (var i = 1; i < Finish.Length; i++) end = Math.Max(end, Finish[i]);
-            return end;
+            if (_last >= 0 || Finish.Length == 0) return _last;
+            var last = 0;
+            for (var i = 1; i < Finish.Length; i++) if (Finish[i] > Finish[last]) last = i;
+            return last;
         }
     }
+    // Found by the analytical pass as it goes (blocks run in id order); a timeline the event engine fills is scanned when asked.
+    private int _last = -1;
 
     /// <summary>The analytical timeline: every task starts when its last dependency is done; no contention.</summary>
     public static Timeline Analytical(IterationGraph graph)
@@ -76,6 +82,7 @@ public sealed class Timeline
         var (blockFirst, depStart, deps) = (shape.BlockFirst, shape.BlockDependencyStart, shape.BlockDependencies);
         var (starts, finishes, kinds) = (t.Start, t.Finish, shape.KindOf);
         var world = shape.World;
+        var last = -1;
         for (var b = 0; b < blockFirst.Length; b++)
         {
             var first = blockFirst[b];
@@ -96,7 +103,11 @@ public sealed class Timeline
                     else
                         for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], finishes[d]);
                 }
-                for (var r = 0; r < world; r++) finishes[first + r] = start[r] + graph.Seconds(first + r);
+                for (var r = 0; r < world; r++)
+                {
+                    finishes[first + r] = start[r] + graph.Seconds(first + r);
+                    if (last < 0 || finishes[first + r] > finishes[last]) last = first + r;
+                }
             }
             else
             {
@@ -116,8 +127,10 @@ public sealed class Timeline
                     finishes[first] = finish;
                 }
                 else finishes[first] = start + graph.Seconds(first);
+                if (last < 0 || finishes[first] > finishes[last]) last = first;
             }
         }
+        t._last = last;
         return t;
     }
 }

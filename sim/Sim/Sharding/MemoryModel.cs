@@ -25,14 +25,14 @@ internal static class MemoryModel
     /// <see cref="Compute"/> reads). Callers must not change the array.
     /// </summary>
     public static MemoryUse[] PerRank(Cluster cluster, DlrmWorkload w, ShardingPlan plan) =>
-        PlanMemo<UseKey, MemoryUse[]>.Get(Memo, plan.Tables,
+        IdentityMemo<IReadOnlyList<TablePlan>, UseKey, MemoryUse[]>.Get(Memo, plan.Tables,
             new UseKey(cluster.WorldSize, w.GlobalBatchSize, w.Optimizer, w.DenseParameters, w.ActivationElementsPerSample),
-            () => Compute(cluster, w, plan));
+            (cluster, w, plan), static s => Compute(s.cluster, s.w, s.plan));
 
     /// <summary>What <see cref="Compute"/> reads besides the plan's tables; keep it in step with that method.</summary>
     private readonly record struct UseKey(int World, long GlobalBatch, Optimizer Optimizer, long DenseParameters, double ActivationElementsPerSample);
 
-    private static readonly PlanMemo<UseKey, MemoryUse[]>.Table Memo = new();
+    private static readonly IdentityMemo<IReadOnlyList<TablePlan>, UseKey, MemoryUse[]>.Table Memo = new();
 
     private static MemoryUse[] Compute(Cluster cluster, DlrmWorkload w, ShardingPlan plan)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sim.Config;
+using Sim.Hardware;
 using Sim.Sharding;
 using Sim.Topology;
 using Sim.Workload;
@@ -17,10 +18,11 @@ namespace Sim.Sweep;
 public sealed class SweepEvaluator(SweepInputs inputs)
 {
     private readonly ConcurrentDictionary<string, Lazy<PlanOrError>> _plans = new(StringComparer.Ordinal);
-    // Points that differ only in knobs a variant does not read share one instance (record equality), so what is
-    // memoised per instance (a workload's dense stack, a plan's embedding work) is computed once per variant.
-    private readonly ConcurrentDictionary<Cluster, Cluster> _clusters = new();
-    private readonly ConcurrentDictionary<DlrmWorkload, DlrmWorkload> _workloads = new();
+    // Points that differ only in knobs a variant does not read share one instance (keyed by exactly the knobs
+    // ClusterFor and WorkloadFor read), so what is memoised per instance (a workload's dense stack) is computed once
+    // per variant and a row does not copy the records.
+    private readonly ConcurrentDictionary<(int, int, double, double, long), Cluster> _clusters = new();
+    private readonly ConcurrentDictionary<(long, DType, DType, DType, DType), DlrmWorkload> _workloads = new();
 
     private sealed record PlanOrError(ShardingPlan? Plan, Exception? Error);
 
@@ -52,6 +54,7 @@ public sealed class SweepEvaluator(SweepInputs inputs)
     /// <summary>The cluster of a point (throws <see cref="SimInputException"/> when the topology's fabric does not fit its size).</summary>
     public Cluster ClusterFor(SweepPoint p)
     {
+        // Keep ClusterKey in step: it names exactly the knobs read here.
         var c = ClusterFamily.Resize(inputs.Cluster, p.Nodes, p.GpusPerNode, inputs.TopologyFile);
         return c with
         {
@@ -61,8 +64,11 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         };
     }
 
+    private static (int, int, double, double, long) ClusterKey(SweepPoint p) => (p.Nodes, p.GpusPerNode, p.NicGbps, p.NvlinkGBytesPerSecond, p.HbmBytes);
+
     public DlrmWorkload WorkloadFor(SweepPoint p)
     {
+        // Keep WorkloadKey in step: it names exactly the knobs read here.
         var w = inputs.Workload;
         return w with
         {
@@ -77,11 +83,15 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         };
     }
 
+    private static (long, DType, DType, DType, DType) WorkloadKey(SweepPoint p) =>
+        (p.BatchSize, p.AllToAllForwardPrecision, p.AllToAllBackwardPrecision, p.AllReducePrecision, p.ComputePrecision);
+
     /// <summary>The checked scenario of a point (throws <see cref="SimInputException"/> when it is infeasible).</summary>
     public Scenario ScenarioFor(SweepPoint p, out MemoryUse[] memory)
     {
-        var cluster = _clusters.GetOrAdd(ClusterFor(p), c => c);
-        var workload = _workloads.GetOrAdd(WorkloadFor(p), w => w);
+        // A variant that cannot be built (a fabric that does not fit the size) throws here each time: not cached.
+        if (!_clusters.TryGetValue(ClusterKey(p), out var cluster)) cluster = _clusters.GetOrAdd(ClusterKey(p), ClusterFor(p));
+        if (!_workloads.TryGetValue(WorkloadKey(p), out var workload)) workload = _workloads.GetOrAdd(WorkloadKey(p), WorkloadFor(p));
         Scenario.CheckBatch(cluster, workload, inputs.WorkloadFile);
         var plan = PlanFor(p, cluster, workload);
         plan = plan with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, PipelineEmbeddings: true) : null };
