@@ -45,6 +45,9 @@ public sealed class IterationGraph
 
     internal double[] RankSecondsOf(int collectiveOrdinal) => _rankSeconds[collectiveOrdinal];
 
+    /// <summary>The seconds of tasks <paramref name="first"/> .. first + count - 1 (a compute block's ranks).</summary>
+    internal ReadOnlySpan<double> SecondsOf(int first, int count) => _seconds.AsSpan(first, count);
+
     /// <summary>Every task as a record (built on first use: the event engine, traces and exports read them; predictions need not).</summary>
     public IReadOnlyList<IterationTask> Tasks => _tasks ??= Materialise();
 
@@ -190,18 +193,31 @@ public sealed class IterationGraph
 
         public int AllReduce(string phase, double bytes, int[] extraDeps, double hostSeconds = 0)
         {
-            var perRank = new double[_world];
-            Array.Fill(perRank, CollectiveCost.AllReduceSeconds(c, p, bytes) + hostSeconds);
-            return Collective(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes, hostSeconds), perRank, extraDeps);
+            // Every rank takes the same time; gradient buckets of one size share one array (a graph's arrays are read-only).
+            var seconds = p.CorrectionOf(phase).Apply(CollectiveCost.AllReduceSeconds(c, p, bytes) + hostSeconds);
+            if (_lastAllReduce is not { } perRank || perRank[0] != seconds)
+            {
+                perRank = _lastAllReduce = new double[_world];
+                Array.Fill(perRank, seconds);
+            }
+            return Add(phase, StreamKind.AllReduce, new CollectiveSpec(CollectiveKind.AllReduce, null, bytes, hostSeconds), perRank, Math.Max(0, seconds), extraDeps);
         }
+
+        private double[]? _lastAllReduce;
 
         private int Collective(string phase, StreamKind stream, CollectiveSpec spec, double[] perRank, int[] extraDeps)
         {
-            var id = Next(phase, TaskKind.Collective, 1);
-            _recorder?.Collective(phase, stream, extraDeps);
             var correction = p.CorrectionOf(phase);
             double max = 0;
             for (var r = 0; r < perRank.Length; r++) max = Math.Max(max, perRank[r] = correction.Apply(perRank[r]));
+            return Add(phase, stream, spec, perRank, max, extraDeps);
+        }
+
+        /// <summary>A collective task with its corrected per-rank seconds and their maximum (at least 0).</summary>
+        private int Add(string phase, StreamKind stream, CollectiveSpec spec, double[] perRank, double max, int[] extraDeps)
+        {
+            var id = Next(phase, TaskKind.Collective, 1);
+            _recorder?.Collective(phase, stream, extraDeps);
             _seconds[id] = max;
             Specs.Add(spec);
             RankSeconds.Add(perRank);

@@ -93,21 +93,12 @@ public sealed class Timeline
                 for (var k = depStart[b]; k < depStart[b + 1]; k++)
                 {
                     var d = blockFirst[deps[k]];
-                    if (kinds[d] == TaskKind.Compute)
-                    {
-                        var f = finishes.AsSpan(d, world);
-                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], f[r]);
-                    }
-                    else if (graph.RankSeconds(d) is { } part)
-                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], starts[d] + part[r]);
-                    else
-                        for (var r = 0; r < world; r++) start[r] = Math.Max(start[r], finishes[d]);
+                    if (kinds[d] == TaskKind.Compute) RankVectors.MaxOf(start, finishes.AsSpan(d, world));
+                    else if (graph.RankSeconds(d) is { } part) RankVectors.MaxOf(start, part, shift: starts[d]);
+                    else RankVectors.MaxOf(start, finishes[d]);
                 }
-                for (var r = 0; r < world; r++)
-                {
-                    finishes[first + r] = start[r] + graph.Seconds(first + r);
-                    if (last < 0 || finishes[first + r] > finishes[last]) last = first + r;
-                }
+                RankVectors.Sum(finishes.AsSpan(first, world), start, graph.SecondsOf(first, world));
+                for (var r = first; r < first + world; r++) if (last < 0 || finishes[r] > finishes[last]) last = r;
             }
             else
             {

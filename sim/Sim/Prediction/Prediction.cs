@@ -80,9 +80,7 @@ public sealed record Prediction(
         {
             if (shape.KindOf[first] == TaskKind.Collective) { t.AddRankSeconds(first, comm); continue; }
             // A compute block: rank r's task is first + r, and it has no per-rank parts.
-            var finish = t.Finish.AsSpan(first, world);
-            var start = t.Start.AsSpan(first, world);
-            for (var r = 0; r < world; r++) compute[r] += finish[r] - start[r];
+            RankVectors.AddDifference(compute, t.Finish.AsSpan(first, world), t.Start.AsSpan(first, world));
         }
         for (var r = 0; r < world; r++) busiestComm = r == 0 ? comm[0] : Math.Max(busiestComm, comm[r]);
         var exposed = phases.Where(p => p.IsCommunication).Sum(p => p.Seconds);
