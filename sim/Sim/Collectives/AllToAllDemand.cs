@@ -109,6 +109,13 @@ public sealed class AllToAllDemand : IAllToAllSplits
 
         public TierBytes Of(int r) => Of(r, r / _gpusPerNode);
 
+        internal ReadOnlySpan<double> To => _to;
+        internal ReadOnlySpan<double> From => _from;
+        internal double NodeTo(int n) => _nodeTo[n];
+        internal double NodeFrom(int n) => _nodeFrom[n];
+        internal double SumTo => _sumTo;
+        internal double SumFrom => _sumFrom;
+
         /// <summary>Rank <paramref name="r"/>'s bytes, given its node <paramref name="n"/> (loops over nodes skip the division).</summary>
         public TierBytes Of(int r, int n)
         {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Sim.Cost;
 using Sim.Topology;
 
@@ -17,6 +18,29 @@ internal static class CollectiveModel
     public static double Efficiency(CostParameters p, LinkTier tier) =>
         tier == LinkTier.ScaleOut ? p.ScaleOutCollectiveEfficiency : p.IntraNodeCollectiveEfficiency;
 
+    private readonly record struct TierRate(double LatencySeconds, double BytesPerSecond);
+
+    /// <summary>
+    /// The per-rank loop below for <see cref="Vector{T}.Count"/> ranks of node <paramref name="n"/> from rank <paramref name="r"/>
+    /// at once: the same operations in the same order, so every rank's seconds are exactly the scalar ones.
+    /// </summary>
+    private static Vector<double> Ranks(AllToAllDemand.TierSums t, int n, int r, int g, int w, TierRate intraRate, TierRate? interRate, double overhead)
+    {
+        var to = new Vector<double>(t.To[r..]);
+        var from = new Vector<double>(t.From[r..]);
+        var intra = TierSeconds(intraRate, Vector.Max(
+            to * (double)(g - 1) + (new Vector<double>(t.NodeFrom(n)) - from),
+            from * (double)(g - 1) + (new Vector<double>(t.NodeTo(n)) - to)));
+        var inter = interRate is { } rate
+            ? TierSeconds(rate, Vector.Max(to * (double)(w - g) + new Vector<double>(t.SumFrom - t.NodeFrom(n)), from * (double)(w - g) + new Vector<double>(t.SumTo - t.NodeTo(n))))
+            : Vector<double>.Zero;
+        return Vector.Max(intra, inter) + new Vector<double>(overhead);
+    }
+
+    private static Vector<double> TierSeconds(TierRate rate, Vector<double> bytes) =>
+        Vector.ConditionalSelect(Vector.GreaterThan(bytes, Vector<double>.Zero),
+            new Vector<double>(rate.LatencySeconds) + bytes / new Vector<double>(rate.BytesPerSecond), Vector<double>.Zero);
+
     /// <summary>Per-rank all-to-all time: each rank's tiers in parallel; the slowest rank sets the collective.</summary>
     public static double[] AllToAllPerRank(Cluster c, CostParameters p, AllToAllDemand demand)
     {
@@ -29,7 +53,12 @@ internal static class CollectiveModel
         double interLatency = c.ScaleOut.LatencySeconds, interRate = c.ScaleOut.BytesPerSecond * Efficiency(p, LinkTier.ScaleOut);
         var (multiNode, overhead, g) = (c.Nodes > 1, p.CollectiveOverheadSeconds, c.GpusPerNode);
         for (int n = 0, r = 0; n < c.Nodes; n++)
-            for (var local = 0; local < g; local++, r++)
+        {
+            var local = 0;
+            if (uplinks is null)
+                for (; local <= g - Vector<double>.Count && Vector.IsHardwareAccelerated; local += Vector<double>.Count, r += Vector<double>.Count)
+                    Ranks(tiers, n, r, g, demand.World, new TierRate(intraLatency, intraRate), multiNode ? new TierRate(interLatency, interRate) : null, overhead).CopyTo(times.AsSpan(r));
+            for (; local < g; local++, r++)
             {
                 var t = tiers.Of(r, n);
                 var intra = TierSeconds(intraLatency, intraRate, t.SendIntraNode, t.RecvIntraNode);
@@ -37,6 +66,7 @@ internal static class CollectiveModel
                 if (uplinks is not null && uplinks[r] > 0) inter = Math.Max(inter, interLatency + uplinks[r]);
                 times[r] = Math.Max(intra, inter) + overhead;
             }
+        }
         return times;
     }
 

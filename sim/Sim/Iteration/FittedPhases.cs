@@ -24,7 +24,7 @@ internal sealed class FittedPhases
     /// <summary>[rank][phase] seconds of the compute phases (collective phases: the framework work around the collective).</summary>
     public required double[][] Seconds { get; init; }
 
-    public double[] Of(string phase) => Seconds.Select(r => r[Phases.All.ToList().IndexOf(phase)]).ToArray();
+    public double[] Of(string phase) => Seconds.Select(r => r[Phases.IndexOf(phase)]).ToArray();
     public double Max(string phase) => Of(phase).Max();
 
     /// <summary>

@@ -95,13 +95,8 @@ public sealed class IterationGraph
         var opt = phase?.Max(Phases.DenseOptimizer) ?? DenseWork.OptimizerSeconds(gpu, p, w.Optimizer, w.DenseParameters + emb.DataParallelParameters);
         // Every rank bucketises its indices by row range for each row-split table before the exchange.
         var Bucketise = phase?.Max(Phases.InputDistribution) ?? (world > 1 ? emb.RowSplitTables * p.RowSplitBucketiseSeconds : 0);
-        var lookupOf = phase?.Of(Phases.EmbeddingLookup);
-        var backwardOf = phase?.Of(Phases.EmbeddingBackward);
-        // Host-memory (UVM, SSD caches) and SSD traffic add to the GPU's own work, fitted or roofline: the GPU waits on them.
-        double Lookup(int r) => (lookupOf?[r] ?? ComputeCost.EmbeddingSeconds(gpu, p, emb.ForwardBytes[r], emb.Kernels[r]))
-            + ComputeCost.UvmSeconds(c, p, emb.HostForwardBytes[r]) + ComputeCost.SsdReadSeconds(c, emb.SsdReadBytes[r]);
-        double EmbBackward(int r) => (backwardOf?[r] ?? ComputeCost.EmbeddingBackwardSeconds(gpu, p, emb.BackwardBytes[r], emb.SparseShards[r]))
-            + ComputeCost.UvmSeconds(c, p, emb.HostBackwardBytes[r]) + ComputeCost.SsdWriteSeconds(c, emb.SsdWriteBytes[r]);
+        var (lookupSeconds, backwardSeconds) = phase is null ? EmbeddingPhaseSeconds.Roofline(emb, c, p)
+            : EmbeddingPhaseSeconds.Of(emb, c, p, phase.Of(Phases.EmbeddingLookup), phase.Of(Phases.EmbeddingBackward));
 
         var buckets = schedule.AllReduceBuckets;
         var denseBytes = w.DenseParameters * arBytesPerParam;
@@ -115,13 +110,13 @@ public sealed class IterationGraph
             // distribution, lookup and forward all-to-all run beside this batch's dense compute.
             var inputNext = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
             b.Compute(Phases.DenseForward, denseFwd, []);
-            var lookupNext = b.Compute(Phases.EmbeddingLookup, Lookup, [inputNext]);
+            var lookupNext = b.Compute(Phases.EmbeddingLookup, lookupSeconds, [inputNext]);
             b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookupNext], phase?.Max(Phases.AllToAllForward) ?? 0);
         }
         else
         {
             var input = b.AllToAll(Phases.InputDistribution, emb.InputDistribution, [], Bucketise);
-            var lookup = b.Compute(Phases.EmbeddingLookup, Lookup, [input]);
+            var lookup = b.Compute(Phases.EmbeddingLookup, lookupSeconds, [input]);
             var a2a = b.AllToAll(Phases.AllToAllForward, pooledFwd, [lookup], phase?.Max(Phases.AllToAllForward) ?? 0);
             b.Compute(Phases.DenseForward, denseFwd, [a2a]);
         }
@@ -130,7 +125,7 @@ public sealed class IterationGraph
         {
             var bwd = b.Compute(Phases.DenseBackward, denseBwd, []);
             var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [bwd], phase?.Max(Phases.AllToAllBackward) ?? 0);
-            var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
+            var embBwd = b.Compute(Phases.EmbeddingBackward, backwardSeconds, [a2aBwd]);
             var ar = b.AllReduce(Phases.AllReduce, denseBytes + dpBytes, [dpBytes > 0 ? embBwd : bwd], phase?.Max(Phases.AllReduce) ?? 0);
             b.Compute(Phases.DenseOptimizer, opt, [ar, embBwd]);
         }
@@ -144,7 +139,7 @@ public sealed class IterationGraph
                 lastBucket = b.AllReduce(Phases.AllReduce, denseBytes / buckets, [chunk]);
             }
             var a2aBwd = b.AllToAll(Phases.AllToAllBackward, pooledBwd, [chunk], phase?.Max(Phases.AllToAllBackward) ?? 0);
-            var embBwd = b.Compute(Phases.EmbeddingBackward, EmbBackward, [a2aBwd]);
+            var embBwd = b.Compute(Phases.EmbeddingBackward, backwardSeconds, [a2aBwd]);
             if (dpBytes > 0) lastBucket = b.AllReduce(Phases.AllReduce, dpBytes, [embBwd]);
             b.Compute(Phases.DenseOptimizer, opt, [lastBucket]);
         }
@@ -165,13 +160,13 @@ public sealed class IterationGraph
         public readonly List<CollectiveSpec> Specs = new(8);
         public readonly List<double[]> RankSeconds = new(8);
 
-        /// <summary>Per-rank compute tasks; returns the id of rank 0's task (ids of rank r are that + r).</summary>
-        public int Compute(string phase, Func<int, double> seconds, int[] extraDeps)
+        /// <summary>Per-rank compute tasks of rank r's seconds[r]; returns the id of rank 0's task (ids of rank r are that + r).</summary>
+        public int Compute(string phase, double[] seconds, int[] extraDeps)
         {
             var first = Next(phase, TaskKind.Compute, _world);
             _recorder?.Compute(phase, extraDeps);
             var correction = p.CorrectionOf(phase);
-            for (var r = 0; r < _world; r++) _seconds[first + r] = correction.Apply(seconds(r));
+            for (var r = 0; r < _world; r++) _seconds[first + r] = correction.Apply(seconds[r]);
             return first;
         }
 

@@ -128,4 +128,28 @@ public class IterationShapeTests
         }
         Assert.NotEqual(MemoryModel.PerRank(c, w, plan), MemoryModel.PerRank(c, variants[3], plan)); // dense layers change the dense bytes
     }
+
+    [Fact]
+    public void Embedding_phase_seconds_are_shared_per_plan_but_follow_the_gpu_the_host_and_the_costs()
+    {
+        var w = Fixtures.Workload();
+        var c = Fixtures.Cluster(2, 4);
+        var plan = Fixtures.Plan(MixedPlan, w, c);
+        var emb = EmbeddingWork.Of(c, w, plan);
+        var p = CostParameters.Default;
+        Assert.Same(EmbeddingPhaseSeconds.Roofline(emb, c, p).Lookup, EmbeddingPhaseSeconds.Roofline(emb, c, p).Lookup);
+        foreach (var (cluster, cost) in new[]
+        {
+            (c with { Gpu = c.Gpu with { HbmBytesPerSecond = c.Gpu.HbmBytesPerSecond / 2 } }, p),
+            (c with { Host = c.Host with { DdrBytesPerSecond = c.Host.DdrBytesPerSecond / 2 } }, p),
+            (c, p with { EmbeddingEfficiency = p.EmbeddingEfficiency / 2, EmbeddingBackwardEfficiency = p.EmbeddingBackwardEfficiency / 2 }),
+        })
+        {
+            var remembered = EmbeddingPhaseSeconds.Roofline(emb, cluster, cost);
+            var fresh = EmbeddingPhaseSeconds.Of(emb, cluster, cost, null, null);
+            Assert.Equal(fresh.Lookup, remembered.Lookup);
+            Assert.Equal(fresh.Backward, remembered.Backward);
+        }
+        Assert.NotEqual(EmbeddingPhaseSeconds.Roofline(emb, c, p).Lookup, EmbeddingPhaseSeconds.Roofline(emb, c with { Gpu = c.Gpu with { HbmBytesPerSecond = c.Gpu.HbmBytesPerSecond / 2 } }, p).Lookup);
+    }
 }
