@@ -83,15 +83,24 @@ public sealed class SweepEvaluator(SweepInputs inputs)
         };
     }
 
+    /// <summary>
+    /// The point's cluster and workload, one instance per combination of the knobs they are built from. A variant that
+    /// cannot be built (a fabric that does not fit the size) throws each time: it is not cached.
+    /// </summary>
+    internal Cluster ClusterForCached(SweepPoint p) =>
+        _clusters.TryGetValue(ClusterKey(p), out var c) ? c : _clusters.GetOrAdd(ClusterKey(p), ClusterFor(p));
+
+    internal DlrmWorkload WorkloadForCached(SweepPoint p) =>
+        _workloads.TryGetValue(WorkloadKey(p), out var w) ? w : _workloads.GetOrAdd(WorkloadKey(p), WorkloadFor(p));
+
     private static (long, DType, DType, DType, DType) WorkloadKey(SweepPoint p) =>
         (p.BatchSize, p.AllToAllForwardPrecision, p.AllToAllBackwardPrecision, p.AllReducePrecision, p.ComputePrecision);
 
     /// <summary>The checked scenario of a point (throws <see cref="SimInputException"/> when it is infeasible).</summary>
     public Scenario ScenarioFor(SweepPoint p, out MemoryUse[] memory)
     {
-        // A variant that cannot be built (a fabric that does not fit the size) throws here each time: not cached.
-        if (!_clusters.TryGetValue(ClusterKey(p), out var cluster)) cluster = _clusters.GetOrAdd(ClusterKey(p), ClusterFor(p));
-        if (!_workloads.TryGetValue(WorkloadKey(p), out var workload)) workload = _workloads.GetOrAdd(WorkloadKey(p), WorkloadFor(p));
+        var cluster = ClusterForCached(p);
+        var workload = WorkloadForCached(p);
         Scenario.CheckBatch(cluster, workload, inputs.WorkloadFile);
         var plan = PlanFor(p, cluster, workload);
         plan = plan with { Schedule = p.Overlap ? new Schedule(inputs.OverlapBuckets, PipelineEmbeddings: true) : null };

@@ -195,6 +195,27 @@ public class SweepKnobTests
         }
     }
 
+    [Fact]
+    public void Cached_variants_follow_every_knob_they_are_built_from()
+    {
+        // The evaluator keeps one cluster and one workload per combination of the knobs ClusterFor and WorkloadFor read:
+        // a knob its cache key missed would hand the base point's variant to a point that differs in it.
+        using var d = new SweepTests.SweepDir();
+        var inputs = SweepInputs.Load(SweepLoader.Load(d.Sweep));
+        var basePoint = inputs.BasePoint("greedy", false, PredictionMode.Analytical);
+        foreach (var k in Stored.Where(k => k.IsFromInputs))
+        {
+            var evaluator = new SweepEvaluator(inputs);
+            var p = WithSample(basePoint, k, 2);
+            var first = evaluator.ScenarioFor(basePoint, out _);
+            Assert.Equal(Line(basePoint, k), Line(SweepKnobs.FromInputs(SweepPoint.Unset, first.Cluster, first.Workload), k));
+            Scenario second;
+            try { second = evaluator.ScenarioFor(p, out _); }
+            catch (Config.SimInputException) { second = new Scenario(evaluator.ClusterForCached(p), evaluator.WorkloadForCached(p), first.Plan); }
+            Assert.Equal(Line(p, k), Line(SweepKnobs.FromInputs(SweepPoint.Unset, second.Cluster, second.Workload), k));
+        }
+    }
+
     private static string Line(SweepPoint p, SweepKnob k)
     {
         var sb = new System.Text.StringBuilder();
