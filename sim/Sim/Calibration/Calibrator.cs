@@ -80,7 +80,7 @@ internal static class Calibrator
             }).OrderBy(c => c.Bytes).ToList();
             var big = all.Where(c => c.Bytes >= MinFitBytes).ToList();
             if (big.Count < 2) continue;
-            var factor = CollectiveBandwidth.BusFactor(g.Key.Op, g.Key.WorldSize);
+            var factor = Nccl.CollectiveOps.BusBandwidthFactor(g.Key.Op, g.Key.WorldSize);
             // A line through the two largest sizes: bandwidth for extrapolation and for the engine's links.
             var (lat, slope) = Statistics.Line(big.TakeLast(2).Select(c => c.Bytes * factor).ToArray(), big.TakeLast(2).Select(c => c.Seconds).ToArray());
             var points = all.Select(c => new MeasuredPoint(c.Bytes, c.Seconds)).ToList();

@@ -98,7 +98,7 @@ public sealed record PhaseCorrection(double OffsetSeconds, double Scale)
 public sealed record CollectiveFit(string Op, int WorldSize, double LatencySeconds, double BusBytesPerSecond, double MaxRelativeError,
     IReadOnlyList<MeasuredPoint>? Points = null)
 {
-    public double BusFactor => Nccl.CollectiveOps.BusBandwidthFactor(Nccl.CollectiveOps.Words.TryGetValue(Op, out var o) ? o : Nccl.CollectiveOp.AllToAll, WorldSize);
+    public double BusFactor => Nccl.CollectiveOps.BusBandwidthFactor(Op, WorldSize, unknown: Nccl.CollectiveOp.AllToAll);
 
     /// <summary>Seconds for a collective of nccl-tests size <paramref name="sizeBytes"/>.</summary>
     public double Seconds(double sizeBytes)

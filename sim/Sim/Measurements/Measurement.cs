@@ -204,14 +204,14 @@ public sealed record EmbeddingResult(long Rows, int Dim, double Pooling, long Ba
 /// <summary>
 /// One collective at one size, as nccl-tests reports it: <see cref="Bytes"/> is nccl-tests' "size" (all-reduce: the
 /// buffer; all-gather: the gathered output; reduce-scatter: the input; all-to-all: one rank's send buffer),
-/// algbw = Bytes / 1e9 / Seconds, busbw = algbw x <see cref="CollectiveBandwidth.BusFactor"/>.
+/// algbw = Bytes / 1e9 / Seconds, busbw = algbw x <see cref="Nccl.CollectiveOps.BusBandwidthFactor(string, int, Nccl.CollectiveOp?)"/>.
 /// </summary>
 public sealed record CollectiveResult(string Op, int WorldSize, long Bytes, double Seconds, double AlgbwGbPerSecond, double BusbwGbPerSecond)
 {
     public static CollectiveResult Create(string op, int worldSize, long bytes, double seconds)
     {
         var alg = CollectiveBandwidth.AlgbwGbPerSecond(bytes, seconds);
-        return new CollectiveResult(op, worldSize, bytes, seconds, alg, alg * CollectiveBandwidth.BusFactor(op, worldSize));
+        return new CollectiveResult(op, worldSize, bytes, seconds, alg, alg * Nccl.CollectiveOps.BusBandwidthFactor(op, worldSize));
     }
 }
 
@@ -225,11 +225,6 @@ public static class CollectiveBandwidth
     public static readonly IReadOnlyList<string> Ops = [AllReduce, ReduceScatter, AllGather, AllToAll];
 
     public static double AlgbwGbPerSecond(long bytes, double seconds) => seconds > 0 ? bytes / 1e9 / seconds : 0;
-
-    /// <summary>nccl-tests' factor of a named collective (<see cref="Nccl.CollectiveOps.BusBandwidthFactor"/>).</summary>
-    public static double BusFactor(string op, int n) => Nccl.CollectiveOps.Words.TryGetValue(op, out var o)
-        ? Nccl.CollectiveOps.BusBandwidthFactor(o, n)
-        : throw new ArgumentException($"unknown collective '{op}'", nameof(op));
 }
 
 /// <summary>

@@ -28,4 +28,10 @@ internal static class CollectiveOps
         CollectiveOp.AllReduce => 2.0 * (ranks - 1) / ranks,
         _ => (ranks - 1.0) / ranks,
     };
+
+    /// <summary>The factor of a collective named as nccl-tests names it; an unknown name takes <paramref name="unknown"/>'s (none: an error).</summary>
+    public static double BusBandwidthFactor(string op, int ranks, CollectiveOp? unknown = null) =>
+        Words.TryGetValue(op, out var o) ? o.BusBandwidthFactor(ranks)
+        : unknown is { } u ? u.BusBandwidthFactor(ranks)
+        : throw new ArgumentException($"unknown collective '{op}'", nameof(op));
 }
