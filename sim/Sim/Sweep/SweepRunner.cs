@@ -47,12 +47,15 @@ public static class SweepRunner
         var points = SweepExpansion.Stream(spec, inputs, options.Mode, options.Shard);
         store.SaveAxes(spec.Name, spec.Axes);
         long seen = 0, already = 0;
+        // A store with no results yet holds none of the keys: a fresh sweep skips the lookups (a third of its time
+        // besides the predictions), and the store is only written after each chunk's lookups.
+        var fresh = store.Count() == 0;
         IEnumerable<SweepPoint> Todo()
         {
             foreach (var batch in points.Chunk(LookupBatch))
             {
                 seen += batch.Length;
-                var stored = store.Stored(batch.Select(p => p.Key).ToList());
+                var stored = fresh ? [] : store.Stored(batch.Select(p => p.Key).ToList());
                 already += stored.Count;
                 foreach (var p in batch) if (!stored.Contains(p.Key)) yield return p;
             }
@@ -60,7 +63,7 @@ public static class SweepRunner
 
         long done = 0, ok = 0, infeasible = 0, errors = 0, evaluated = 0;
         var interrupted = false;
-        var estimate = Math.Max(1, spec.Count / Math.Max(1, options.Shard.Count) - store.Count());
+        var estimate = Math.Max(1, spec.Count / Math.Max(1, options.Shard.Count) - (fresh ? 0 : store.Count()));
         progress?.Report(new SweepProgress(0, estimate));
         Action? onPoint = progress is null ? null : () =>
         {
