@@ -13,7 +13,7 @@ namespace Sim.Sweep;
 /// Turns a <see cref="SweepPoint"/> into a <see cref="SweepRow"/>: builds the cluster and workload variants with
 /// `with`, plans (or reads the plan file), checks the batch and memory, predicts. Impossible configurations become
 /// rows with status infeasible and the one-line reason; nothing a single point does stops the sweep.
-/// Plans are shared between points that differ only in schedule or mode (thread-safe cache, cleared by the runner).
+/// Plans are shared between points that differ only in schedule or mode (thread-safe cache, trimmed by the runner).
 /// </summary>
 public sealed class SweepEvaluator(SweepInputs inputs)
 {
@@ -34,10 +34,15 @@ public sealed class SweepEvaluator(SweepInputs inputs)
     /// </summary>
     private int MaxCachedPlans => Math.Clamp(1_000_000 / Math.Max(1, inputs.Workload.Tables.Count), 1, 256);
 
-    /// <summary>Between chunks: forget cached plans and variants once there are more than <see cref="MaxCachedPlans"/> (bounded memory over long sweeps).</summary>
+    /// <summary>Variants kept between chunks (each a few records).</summary>
+    private const int MaxCachedVariants = 4096;
+
+    /// <summary>Between chunks: forget the plans, or the variants, once there are more than the bound (bounded memory over long sweeps).</summary>
     public void TrimCache()
     {
-        if (_plans.Count > MaxCachedPlans || _clusters.Count > 256 || _workloads.Count > 256) ClearCache();
+        if (_plans.Count > MaxCachedPlans) _plans.Clear();
+        if (_clusters.Count > MaxCachedVariants) _clusters.Clear();
+        if (_workloads.Count > MaxCachedVariants) _workloads.Clear();
     }
 
     /// <summary>Forget cached plans and variants.</summary>
