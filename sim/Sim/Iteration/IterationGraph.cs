@@ -43,8 +43,6 @@ public sealed class IterationGraph
     /// <summary>A collective's seconds per rank; null for a compute task.</summary>
     public double[]? RankSeconds(int task) => Shape.CollectiveOrdinal[task] is var o and >= 0 ? _rankSeconds[o] : null;
 
-    internal double[] RankSecondsOf(int collectiveOrdinal) => _rankSeconds[collectiveOrdinal];
-
     /// <summary>The seconds of tasks <paramref name="first"/> .. first + count - 1 (a compute block's ranks).</summary>
     internal ReadOnlySpan<double> SecondsOf(int first, int count) => _seconds.AsSpan(first, count);
 

@@ -22,7 +22,6 @@ public sealed class IterationShape
     internal readonly int[] Dependencies;
     /// <summary>Per task, its index among the collectives (-1 for compute tasks): where a graph keeps its per-rank seconds.</summary>
     internal readonly int[] CollectiveOrdinal;
-    internal readonly int Collectives;
 
     /// <summary>
     /// The same DAG by block: a compute block is one phase's tasks on every rank (ids <see cref="BlockFirst"/> + rank), a
@@ -39,7 +38,8 @@ public sealed class IterationShape
     {
         World = world; PhaseOf = phase; KindOf = kind; StreamOf = stream; RankOf = rank; DependencyStart = depStart; Dependencies = deps;
         CollectiveOrdinal = new int[phase.Length];
-        for (var i = 0; i < phase.Length; i++) CollectiveOrdinal[i] = kind[i] == TaskKind.Collective ? Collectives++ : -1;
+        var collectives = 0;
+        for (var i = 0; i < phase.Length; i++) CollectiveOrdinal[i] = kind[i] == TaskKind.Collective ? collectives++ : -1;
         (BlockFirst, BlockDependencyStart, BlockDependencies) = Blocks();
     }
 
@@ -67,10 +67,6 @@ public sealed class IterationShape
     /// <summary>Task <paramref name="task"/>'s dependencies, all with smaller ids.</summary>
     public ArraySegment<int> DependenciesOf(int task) =>
         new(Dependencies, DependencyStart[task], DependencyStart[task + 1] - DependencyStart[task]);
-
-    public string Phase(int task) => PhaseOf[task];
-    public TaskKind Kind(int task) => KindOf[task];
-    public int Rank(int task) => RankOf[task];
 
     // Shapes built so far. Bounded: a sweep over many cluster sizes would otherwise keep every size's shape.
     private static readonly ConcurrentDictionary<ShapeKey, IterationShape> Built = new();

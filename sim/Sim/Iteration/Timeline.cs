@@ -54,9 +54,6 @@ public sealed class Timeline
         return best;
     }
 
-    /// <summary>Seconds <paramref name="rank"/> spent in <paramref name="task"/> (a collective's own part for that rank).</summary>
-    public double SecondsFor(int task, int rank) => FinishFor(task, rank) - Start[task];
-
     /// <summary>When the iteration ends: the latest finish of any task (0 for an empty graph).</summary>
     public double End => LastTask is var last and >= 0 ? Finish[last] : 0;
 

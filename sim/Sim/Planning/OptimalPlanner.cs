@@ -211,7 +211,7 @@ internal sealed class OptimalPlanner : IPlanner
         var shape = graph.Shape;
         for (var i = 0; i < shape.Count; i++)
         {
-            if (shape.Kind(i) == Iterations.TaskKind.Compute) busy[shape.Rank(i)] += graph.Seconds(i);
+            if (shape.KindOf[i] == Iterations.TaskKind.Compute) busy[shape.RankOf[i]] += graph.Seconds(i);
             else t.AddRankSeconds(i, busy);
         }
         return (t.End, busy.Sum(x => x * x));
